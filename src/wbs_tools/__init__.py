@@ -1,0 +1,1 @@
+"""wbs_tools: a project-plan engine for Excel workbooks."""

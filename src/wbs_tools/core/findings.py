@@ -1,0 +1,80 @@
+"""Findings: bad input reported as data, never as an exception.
+
+Every problem in a plan (a typo in a cell, a link to a task that does not exist, a loop) becomes a
+``Finding`` with a stable ``code``, a severity, a message a project manager understands and where it
+is (the task and field, and the cell when the plan came from a workbook). The registry below is the
+one list of codes; ``docs/findings.md`` is generated from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # the value was ignored; the plan is wrong until it is fixed
+    WARNING = "warning"  # a default or a guess was applied
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    task_id: int | None = None
+    field: str | None = None
+    location: str | None = None  # e.g. "Tasks!F12"
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.message}"
+
+
+#: code -> (default severity, what it means); one place, rendered into docs/findings.md.
+FINDING_CODES: dict[str, tuple[Severity, str]] = {
+    "task.duplicate-id": (Severity.ERROR, "Two tasks share one ID; the later one is ignored for links."),
+    "task.bad-id": (Severity.ERROR, "A task ID is not a whole number."),
+    "task.no-id": (Severity.WARNING, "A task row has no ID; one was assigned."),
+    "task.bad-duration": (Severity.ERROR, "A duration could not be read; 1 day was assumed."),
+    "task.negative-duration": (Severity.ERROR, "A negative duration; 0 was used."),
+    "task.bad-date": (Severity.ERROR, "A date could not be read; it was ignored."),
+    "task.ambiguous-date": (Severity.ERROR, "A date reads both day-first and month-first; it was ignored."),
+    "task.bad-percent": (Severity.ERROR, "% complete is not a number between 0 and 100; 0 was used."),
+    "task.bad-constraint": (Severity.ERROR, "Unknown constraint type; As Soon As Possible was used."),
+    "task.constraint-date-missing": (Severity.ERROR, "A constraint needs a date; it was ignored."),
+    "task.actual-finish-before-start": (Severity.ERROR, "Actual finish is before actual start."),
+    "task.wbs-mismatch": (Severity.WARNING, "The typed WBS code differs from the outline position."),
+    "task.bad-outline": (Severity.WARNING, "An outline level jumps more than one level; it was capped."),
+    "task.unknown-calendar": (Severity.ERROR, "The task names a calendar that does not exist."),
+    "link.unknown-task": (Severity.ERROR, "A link names a task ID that does not exist; it was ignored."),
+    "link.self": (Severity.ERROR, "A task is linked to itself; the link was ignored."),
+    "link.bad-syntax": (Severity.ERROR, "A predecessor entry could not be read; it was ignored."),
+    "link.duplicate": (Severity.WARNING, "The same link is given twice with different type or lag."),
+    "link.summary-to-child": (Severity.ERROR, "A summary is linked to one of its own subtasks."),
+    "graph.cycle": (Severity.ERROR, "Tasks depend on each other in a loop; links inside it were ignored."),
+    "calendar.no-working-time": (Severity.ERROR, "A calendar has no working time; Standard was used."),
+    "calendar.unknown-country": (Severity.ERROR, "Public holidays are not known for that country."),
+    "schedule.deadline-missed": (Severity.WARNING, "A task finishes after its deadline."),
+    "schedule.constraint-conflict": (Severity.WARNING, "A constraint date beats a link (negative slack)."),
+    "schedule.date-out-of-range": (Severity.ERROR, "A date is outside the years wbs_tools schedules."),
+    "settings.bad-value": (Severity.ERROR, "A setting could not be read; its default was used."),
+    "settings.no-start": (Severity.WARNING, "The plan has no start date; the earliest date found was used."),
+}
+
+
+def make_finding(
+    code: str,
+    message: str,
+    *,
+    task_id: int | None = None,
+    field: str | None = None,
+    location: str | None = None,
+    hint: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    """Build a finding for a registered code (its severity comes from the registry)."""
+    default, _ = FINDING_CODES[code]
+    return Finding(code, severity or default, message, task_id, field, location, hint)
