@@ -1,0 +1,251 @@
+"""Working-time arithmetic on a compiled calendar.
+
+A calendar is compiled into a *working-time coordinate*: ``work_at(t)`` is the number of working
+minutes between a fixed origin and the instant ``t``. Adding a duration is then plain addition in that
+coordinate, and slack is plain subtraction; the only calendar-aware steps are the two conversions back
+to instants:
+
+* ``start_of(w)`` - the instant at which working minute ``w`` begins (a start: next working morning
+  rather than 17:00 the evening before);
+* ``finish_of(w)`` - the instant at which working minute ``w`` ends (a finish: 17:00, not 08:00 the
+  next working day).
+
+Instants are whole minutes since 1900-01-01 00:00 (``to_minutes``/``from_minutes``), which keeps the
+scheduler on integers. Per-day cumulative sums are built lazily for the span of years in use, so a
+lookup is one ``bisect`` plus a walk over at most a few working periods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+
+from wbs_tools.core.model import STANDARD_DAY, CalendarSpec, WorkingTime
+
+EPOCH = dt.datetime(1900, 1, 1)
+MINUTES_PER_DAY = 1440
+_EPOCH_ORDINAL = EPOCH.toordinal()
+#: Years the engine schedules in; a date outside is a finding, not an endless calendar walk.
+FIRST_YEAR, LAST_YEAR = 1901, 2199
+_CHUNK_DAYS = 366 * 4
+
+
+class NoWorkingTimeError(ValueError):
+    """The calendar never works, so no duration can be placed on it."""
+
+
+def to_minutes(value: dt.datetime) -> int:
+    """Minutes since 1900-01-01 00:00 (seconds are dropped)."""
+    return (value.toordinal() - _EPOCH_ORDINAL) * MINUTES_PER_DAY + value.hour * 60 + value.minute
+
+
+def from_minutes(minutes: int | float) -> dt.datetime:
+    m = int(round(minutes))
+    day, minute = divmod(m, MINUTES_PER_DAY)
+    return dt.datetime.fromordinal(_EPOCH_ORDINAL + day) + dt.timedelta(minutes=minute)
+
+
+def _periods(times: Iterable[WorkingTime]) -> tuple[tuple[int, int], ...]:
+    """Sorted, merged (start, end) pairs; empty or inverted periods are dropped."""
+    spans = sorted((t.start, t.end) for t in times if t.end > t.start)
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return tuple((max(0, s), min(MINUTES_PER_DAY, e)) for s, e in merged)
+
+
+def holiday_dates(country: str, subdivision: str | None, years: Iterable[int]) -> dict[dt.date, str]:
+    """Public holidays of a country from the ``holidays`` package (raises KeyError if unknown)."""
+    import holidays
+
+    return dict(holidays.country_holidays(country, subdiv=subdivision, years=list(years)))
+
+
+class WorkCalendar:
+    """A compiled calendar answering working-time questions in minutes."""
+
+    def __init__(self, spec: CalendarSpec | None = None) -> None:
+        spec = spec or CalendarSpec()
+        self.name = spec.name
+        self._week = [_periods(spec.week.get(d, ())) for d in range(7)]
+        self._exceptions = {
+            d.toordinal() - _EPOCH_ORDINAL: _periods(times) for d, times in spec.exceptions.items()
+        }
+        self._country = spec.country
+        self._subdivision = spec.subdivision
+        self._holiday_years: set[int] = set()
+        if not any(self._week) and not any(self._exceptions.values()):
+            raise NoWorkingTimeError(f"calendar {spec.name!r} has no working time")
+        # Lazily built span [first_day, first_day + len(day_periods)):
+        self._first_day = 0
+        self._day_periods: list[tuple[tuple[int, int], ...]] = []
+        self._cum: list[int] = [0]  # working minutes before each day of the span (len = days + 1)
+        self._has_weekly_work = any(self._week)
+
+    # -- building ---------------------------------------------------------------------------------
+    def _periods_of_day(self, day: int) -> tuple[tuple[int, int], ...]:
+        found = self._exceptions.get(day)
+        if found is not None:
+            return found
+        return self._week[(day + _EPOCH_ORDINAL - 1) % 7]  # ordinal 1 (0001-01-01) is a Monday
+
+    def _load_holidays(self, first_day: int, last_day: int) -> None:
+        if not self._country:
+            return
+        years = set(range(from_minutes(first_day * MINUTES_PER_DAY).year,
+                          from_minutes(last_day * MINUTES_PER_DAY).year + 1)) - self._holiday_years
+        if not years:
+            return
+        self._holiday_years |= years
+        for date in holiday_dates(self._country, self._subdivision, sorted(years)):
+            day = date.toordinal() - _EPOCH_ORDINAL
+            self._exceptions.setdefault(day, ())
+
+    def _build(self, first_day: int, last_day: int) -> None:
+        """(Re)build the cumulative table to cover ``first_day..last_day`` (inclusive)."""
+        lo = _day_of_year(FIRST_YEAR)
+        hi = _day_of_year(LAST_YEAR + 1) - 1
+        first_day, last_day = max(lo, first_day), min(hi, last_day)
+        self._load_holidays(first_day, last_day)
+        periods = [self._periods_of_day(d) for d in range(first_day, last_day + 1)]
+        cum = [0] * (len(periods) + 1)
+        total = 0
+        for i, day in enumerate(periods):
+            cum[i] = total
+            for s, e in day:
+                total += e - s
+        cum[-1] = total
+        # Keep the coordinate stable: values handed out before an extension stay valid.
+        if self._day_periods:
+            k = self._first_day - first_day  # first_day never moves right
+            shift = self._cum[0] - cum[k]
+            cum = [c + shift for c in cum]
+        self._first_day = first_day
+        self._day_periods = periods
+        self._cum = cum
+
+    def _cum_at_day(self, day: int) -> int:
+        return self._cum[day - self._first_day]
+
+    def _ensure_day(self, day: int) -> int:
+        """Index of ``day`` in the table, extending the table when needed."""
+        i = day - self._first_day
+        if 0 <= i < len(self._day_periods):
+            return i
+        if not self._day_periods:
+            self._build(day - _CHUNK_DAYS, day + _CHUNK_DAYS)
+        else:
+            first = min(self._first_day, day - _CHUNK_DAYS)
+            last = max(self._first_day + len(self._day_periods) - 1, day + _CHUNK_DAYS)
+            self._build(first, last)
+        i = day - self._first_day
+        if not 0 <= i < len(self._day_periods):
+            raise OverflowError(f"date outside {FIRST_YEAR}-{LAST_YEAR}")
+        return i
+
+    def _ensure_work(self, w: float) -> None:
+        """Extend the table until working minute ``w`` lies strictly inside it."""
+        if not self._day_periods:
+            self._ensure_day(0)
+        for _ in range(100):
+            if self._cum[0] < w < self._cum[-1]:
+                return
+            lo_day = self._first_day
+            hi_day = self._first_day + len(self._day_periods) - 1
+            if w <= self._cum[0]:
+                if lo_day <= _day_of_year(FIRST_YEAR):
+                    raise OverflowError(f"date before {FIRST_YEAR}")
+                self._ensure_day(lo_day - _CHUNK_DAYS)
+            else:
+                if hi_day >= _day_of_year(LAST_YEAR + 1) - 1:
+                    raise OverflowError(f"date after {LAST_YEAR}")
+                self._ensure_day(hi_day + _CHUNK_DAYS)
+        raise NoWorkingTimeError(f"calendar {self.name!r} has no working time near that date")
+
+    # -- conversions ------------------------------------------------------------------------------
+    def work_at(self, t: int) -> int:
+        """Working minutes from the origin up to instant ``t``."""
+        day, minute = divmod(t, MINUTES_PER_DAY)
+        i = self._ensure_day(day)
+        w = self._cum[i]
+        for s, e in self._day_periods[i]:
+            if minute >= e:
+                w += e - s
+            else:
+                if minute > s:
+                    w += minute - s
+                break
+        return w
+
+    def start_of(self, w: float) -> int:
+        """The instant working minute ``w`` starts: the next working minute at or after it."""
+        cum = self._cum
+        if not (self._day_periods and cum[0] <= w < cum[-1]):
+            self._ensure_work(w)
+            cum = self._cum
+        i = bisect_right(cum, w) - 1
+        rem = w - cum[i]
+        for s, e in self._day_periods[i]:
+            if rem < e - s:
+                return int(round((self._first_day + i) * MINUTES_PER_DAY + s + rem))
+            rem -= e - s
+        raise AssertionError("unreachable: cumulative table inconsistent")
+
+    def finish_of(self, w: float) -> int:
+        """The instant working minute ``w`` ends: the end of work, e.g. 17:00 rather than 08:00."""
+        cum = self._cum
+        if not (self._day_periods and cum[0] < w <= cum[-1]):
+            self._ensure_work(w)
+            cum = self._cum
+        i = bisect_left(cum, w) - 1
+        rem = w - cum[i]
+        for s, e in self._day_periods[i]:
+            if rem <= e - s:
+                return int(round((self._first_day + i) * MINUTES_PER_DAY + s + rem))
+            rem -= e - s
+        raise AssertionError("unreachable: cumulative table inconsistent")
+
+    # -- conveniences -----------------------------------------------------------------------------
+    def next_start(self, t: int) -> int:
+        """``t`` if work happens right after it, else the start of the next working period."""
+        return self.start_of(self.work_at(t))
+
+    def previous_finish(self, t: int) -> int:
+        """``t`` if work happened right before it, else the end of the previous working period."""
+        return self.finish_of(self.work_at(t))
+
+    def is_period_end(self, t: int) -> bool:
+        return self.finish_of(self.work_at(t)) == t
+
+    def add(self, t: int, minutes: float) -> int:
+        """Finish of ``minutes`` of work starting at ``t`` (a start for negative or zero work)."""
+        w = self.work_at(t) + minutes
+        return self.finish_of(w) if minutes > 0 else self.start_of(w)
+
+    def working_minutes(self, a: int, b: int) -> int:
+        """Working minutes from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
+        return self.work_at(b) - self.work_at(a)
+
+    def is_working_day(self, date: dt.date) -> bool:
+        day = date.toordinal() - _EPOCH_ORDINAL
+        return bool(self._day_periods[self._ensure_day(day)])
+
+    def working_days_between(self, a: dt.date, b: dt.date) -> int:
+        """Working days after ``a`` up to and including ``b`` (negative when ``b`` < ``a``)."""
+        ia = self._ensure_day(a.toordinal() - _EPOCH_ORDINAL)
+        ib = self._ensure_day(b.toordinal() - _EPOCH_ORDINAL)
+        ia = self._ensure_day(a.toordinal() - _EPOCH_ORDINAL)  # indices may shift on extension
+        lo, hi = sorted((ia, ib))
+        n = sum(1 for d in self._day_periods[lo + 1 : hi + 1] if d)
+        return n if ib >= ia else -n
+
+
+def _day_of_year(year: int) -> int:
+    return dt.date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
+
+
+STANDARD = CalendarSpec(name="Standard", week={d: STANDARD_DAY for d in range(5)})

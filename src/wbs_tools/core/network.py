@@ -1,0 +1,169 @@
+"""Turn a plan into the scheduling network: validated links, summary gates and a processing order.
+
+Links to and from summary tasks are legal. Rather than copying such a link onto every subtask (which
+grows with the product of the two subtrees), each summary gets two nodes in the network: a *begin*
+node that precedes all its subtasks (links into the summary attach there) and an *end* node that
+follows them (links out of the summary leave from there; the summary's own index plays that role).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wbs_tools.core.findings import Finding, make_finding
+from wbs_tools.core.graph import find_cycles, topological_order
+from wbs_tools.core.model import Link, Plan
+from wbs_tools.core.outline import Outline
+
+
+@dataclass
+class Network:
+    """Index-based view of the plan for the passes (index = position in ``plan.tasks``)."""
+
+    n_tasks: int
+    links: list[Link]  # accepted links, deduplicated
+    pred_index: list[int]
+    succ_index: list[int]
+    in_links: list[list[int]]  # per task: accepted link numbers whose successor is the task
+    out_links: list[list[int]]  # per task: accepted link numbers whose predecessor is the task
+    order: list[int]  # node order: task index, or n_tasks + k for the begin node of a summary
+    begin_of: dict[int, int]  # summary task index -> its begin node
+    in_cycle: set[int] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
+    tasks = plan.tasks
+    n = len(tasks)
+    findings: list[Finding] = []
+    position: dict[int, int] = {}
+    for i, t in enumerate(tasks):
+        if t.id in position:
+            findings.append(make_finding(
+                "task.duplicate-id",
+                f"task ID {t.id} is used twice ('{tasks[position[t.id]].name}' and '{t.name}'); "
+                "links to it go to the first one",
+                task_id=t.id, field="id", location=t.cells.get("id"),
+            ))
+        else:
+            position[t.id] = i
+
+    links: list[Link] = []
+    seen: dict[tuple[int, int], Link] = {}
+    for link in plan.links:
+        where = link.origin
+        p, s = position.get(link.predecessor), position.get(link.successor)
+        if p is None or s is None:
+            missing = link.predecessor if p is None else link.successor
+            findings.append(make_finding(
+                "link.unknown-task",
+                f"predecessor {missing} of task {link.successor} does not exist" if p is None
+                else f"link from task {link.predecessor} names successor {missing}, which does not exist",
+                task_id=link.successor, field="predecessors", location=where,
+            ))
+            continue
+        if not (active[p] and active[s]):
+            continue
+        if p == s:
+            findings.append(make_finding(
+                "link.self", f"task {link.successor} is linked to itself",
+                task_id=link.successor, field="predecessors", location=where,
+            ))
+            continue
+        if p in outline.ancestors(s) or s in outline.ancestors(p):
+            findings.append(make_finding(
+                "link.summary-to-child",
+                f"summary task {tasks[min(p, s)].id} is linked to its own subtask "
+                f"{tasks[max(p, s)].id}; the link was ignored",
+                task_id=link.successor, field="predecessors", location=where,
+            ))
+            continue
+        key = (p, s)
+        if key in seen:
+            first = seen[key]
+            if (first.type, first.lag) != (link.type, link.lag):
+                findings.append(make_finding(
+                    "link.duplicate",
+                    f"task {link.successor} depends on {link.predecessor} twice with different "
+                    f"type or lag; the first ({first.type.value}) was used",
+                    task_id=link.successor, field="predecessors", location=where,
+                ))
+            continue
+        seen[key] = link
+        links.append(link)
+
+    pred_index = [position[lk.predecessor] for lk in links]
+    succ_index = [position[lk.successor] for lk in links]
+    in_links: list[list[int]] = [[] for _ in range(n)]
+    out_links: list[list[int]] = [[] for _ in range(n)]
+    for k in range(len(links)):
+        in_links[succ_index[k]].append(k)
+        out_links[pred_index[k]].append(k)
+
+    begin_of = {}
+    for i in range(n):
+        if outline.children[i]:
+            begin_of[i] = n + len(begin_of)
+    net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings)
+    _order(net, plan, outline)
+    return net
+
+
+def _edges(net: Network, outline: Outline, dropped: set[int]) -> list[list[int]]:
+    n = net.n_tasks
+    succs: list[list[int]] = [[] for _ in range(n + len(net.begin_of))]
+    for k in range(len(net.links)):
+        if k in dropped:
+            continue
+        s = net.succ_index[k]
+        succs[net.pred_index[k]].append(net.begin_of.get(s, s))
+    for i, kids in enumerate(outline.children):
+        if kids:
+            b = net.begin_of[i]
+            for c in kids:
+                succs[b].append(net.begin_of.get(c, c))
+                succs[c].append(i)
+    return succs
+
+
+def _order(net: Network, plan: Plan, outline: Outline) -> None:
+    """Topological order; loops are reported by name and their inner links set aside."""
+    dropped: set[int] = set()
+    succs = _edges(net, outline, dropped)
+    order, left = topological_order(succs)
+    if left:
+        node_task = {b: i for i, b in net.begin_of.items()}
+        for comp in find_cycles(succs, left):
+            members = {node_task.get(v, v) for v in comp}
+            inner = [k for k in range(len(net.links))
+                     if net.pred_index[k] in members and net.succ_index[k] in members]
+            # links into summary gates: successor summary in members
+            dropped.update(inner)
+            net.in_cycle.update(members)
+            walk = []
+            for v in comp:
+                t = node_task.get(v, v)
+                if t not in walk:
+                    walk.append(t)
+            names = " → ".join(f"{plan.tasks[t].id} '{plan.tasks[t].name}'" for t in walk)
+            first = plan.tasks[walk[0]]
+            net.findings.append(make_finding(
+                "graph.cycle",
+                f"tasks depend on each other in a loop: {names} → {first.id}",
+                task_id=first.id, field="predecessors", location=first.cells.get("predecessors"),
+                hint="Remove one of these links; the loop's tasks were scheduled without them.",
+            ))
+        succs = _edges(net, outline, dropped)
+        order, left = topological_order(succs)
+        if left:  # a loop through summary structure only; drop every link touching what is left
+            rest = {v if v < net.n_tasks else node_task[v] for v in left}
+            dropped.update(k for k in range(len(net.links))
+                           if net.pred_index[k] in rest or net.succ_index[k] in rest)
+            net.in_cycle.update(rest)
+            order, _ = topological_order(_edges(net, outline, dropped))
+    if dropped:
+        keep = [k for k in range(len(net.links)) if k not in dropped]
+        net.in_links = [[k for k in ks if k not in dropped] for ks in net.in_links]
+        net.out_links = [[k for k in ks if k not in dropped] for ks in net.out_links]
+        _ = keep
+    net.order = order
