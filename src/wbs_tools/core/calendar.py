@@ -41,7 +41,7 @@ def to_minutes(value: dt.datetime) -> int:
 
 
 def from_minutes(minutes: int | float) -> dt.datetime:
-    m = int(round(minutes))
+    m = round(minutes)
     day, minute = divmod(m, MINUTES_PER_DAY)
     return dt.datetime.fromordinal(_EPOCH_ORDINAL + day) + dt.timedelta(minutes=minute)
 
@@ -191,7 +191,7 @@ class WorkCalendar:
         rem = w - cum[i]
         for s, e in self._day_periods[i]:
             if rem < e - s:
-                return int(round((self._first_day + i) * MINUTES_PER_DAY + s + rem))
+                return round((self._first_day + i) * MINUTES_PER_DAY + s + rem)
             rem -= e - s
         raise AssertionError("unreachable: cumulative table inconsistent")
 
@@ -205,7 +205,7 @@ class WorkCalendar:
         rem = w - cum[i]
         for s, e in self._day_periods[i]:
             if rem <= e - s:
-                return int(round((self._first_day + i) * MINUTES_PER_DAY + s + rem))
+                return round((self._first_day + i) * MINUTES_PER_DAY + s + rem)
             rem -= e - s
         raise AssertionError("unreachable: cumulative table inconsistent")
 

@@ -128,10 +128,7 @@ class _Scheduler:
         else:
             dur, elapsed = max(0.0, d.minutes), d.elapsed
         pct = min(100.0, max(0.0, t.percent_complete or 0.0))
-        if t.remaining_duration is not None:
-            rem = max(0.0, t.remaining_duration.minutes)
-        else:
-            rem = dur * (1 - pct / 100.0)
+        rem = max(0.0, t.remaining_duration.minutes) if t.remaining_duration is not None else dur * (1 - pct / 100.0)
         cdate = _m(t.constraint_date)
         ctype = t.constraint
         if ctype.needs_date and cdate is None:
@@ -168,7 +165,7 @@ class _Scheduler:
         if minutes == 0:
             return start
         if r.elapsed:
-            return start + int(round(minutes))
+            return start + round(minutes)
         return r.cal.finish_of(r.cal.work_at(start) + minutes)
 
     def _before(self, i: int, finish: int, minutes: float) -> int:
@@ -177,7 +174,7 @@ class _Scheduler:
         if minutes == 0:
             return finish
         if r.elapsed:
-            return finish - int(round(minutes))
+            return finish - round(minutes)
         return r.cal.start_of(r.cal.work_at(finish) - minutes)
 
     def _next_start(self, i: int, t: int) -> int:
@@ -209,7 +206,7 @@ class _Scheduler:
         if minutes == 0:
             return t
         if elapsed:
-            return t + sign * int(round(minutes))
+            return t + sign * round(minutes)
         cal = self.rows[self.net.succ_index[k]].cal
         return cal.finish_of(cal.work_at(t) + sign * minutes)
 
