@@ -130,7 +130,7 @@ def plan_from_expected(data: dict) -> Plan:
             if pred is None or pr.get("cross_project"):
                 continue
             if pr.get("lag_unit") == "%":
-                lag = Lag(percent=float(pr["link_lag_raw"]) / 10.0)
+                lag = Lag(percent=float(pr["lag_percent"]))
             else:
                 lag = Lag(Duration(float(pr.get("lag_minutes") or 0), bool(pr.get("lag_elapsed"))))
             links.append(Link(pred["id"], t["id"], LinkType(pr["type"]), lag))

@@ -137,8 +137,9 @@ class _Scheduler:
                 f"task {t.id}: constraint {ctype.value} has no date; it was ignored",
                 task_id=t.id, field="constraint_date", location=t.cells.get("constraint_date")))
             ctype = C.ASAP
-        af = _m(t.actual_finish)
-        ast = _m(t.actual_start)
+        summary = bool(self.outline.children[i])  # a summary's progress is rolled up, not typed
+        af = None if summary else _m(t.actual_finish)
+        ast = None if summary else _m(t.actual_start)
         if af is not None and ast is None:
             ast = af if dur == 0 else None
         if ast is not None and af is not None and af < ast:
@@ -347,7 +348,9 @@ class _Scheduler:
         kind = self.net.links[k].type
         rs, ri = self.rows[s], self.rows[i]
         if kind is LinkType.FS:
-            lf = self._shift(k, self.ls_calc[s], -1)
+            # a started successor only needs its predecessor before its remaining work resumes
+            late_start = self.ls_calc[s] if rs.astart is None else self._after(s, rs.astart, rs.dur - rs.rem)
+            lf = self._shift(k, late_start, -1)
         elif kind is LinkType.FF:
             lf = self._shift(k, self.lf[s], -1)
         elif kind is LinkType.SF:
@@ -376,8 +379,6 @@ class _Scheduler:
             links += [k for k in self.net.out_links[a] if self._summary_link_reaches(k, a, i)]
         if not links:
             lf = self.ef[i] if self.plan.settings.multiple_critical_paths else self.project_finish
-        elif r.milestone and r.dur == 0 and r.astart is not None:
-            lf = r.astart
         else:
             lf = min(self._late_finish_via(k, i) for k in links)
         ct, cd = r.constraint, r.cdate
@@ -415,7 +416,7 @@ class _Scheduler:
                 i = node_task[node]
                 live = [c for c in children[i] if self.active[c]]
                 if live:
-                    self.ls_calc[i] = self.ls[i] = min(self.ls_calc[c] for c in live)
+                    self.ls_calc[i] = self.ls[i] = min(self.ls[c] for c in live)
                     self.lf[i] = min(self.lf[c] for c in live)
                 continue
             if not self.active[node] or children[node]:
