@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -43,8 +44,8 @@ def _summary(run: ScheduleRun, shown: int = 15) -> None:
 
 @app.command("schedule")
 def schedule_command(
-    plan: Path = typer.Argument(..., exists=True, dir_okay=False, help="MSPDI (.xml) plan or plan workbook"),
-    output: Path | None = typer.Option(None, "-o", "--output", help="write MSPDI with the computed fields"),
+    plan: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="MSPDI (.xml) plan or plan workbook")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write MSPDI with the computed fields")] = None,
 ) -> None:
     """Schedule a plan and print a summary; with -o, write MSPDI with the computed dates and slack."""
     try:
