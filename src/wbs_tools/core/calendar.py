@@ -27,7 +27,7 @@ EPOCH = dt.datetime(1900, 1, 1)
 MINUTES_PER_DAY = 1440
 _EPOCH_ORDINAL = EPOCH.toordinal()
 #: Years the engine schedules in; a date outside is a finding, not an endless calendar walk.
-FIRST_YEAR, LAST_YEAR = 1901, 2199
+FIRST_YEAR, LAST_YEAR = 1901, 9998
 _CHUNK_DAYS = 366 * 4
 
 
@@ -41,9 +41,7 @@ def to_minutes(value: dt.datetime) -> int:
 
 
 def from_minutes(minutes: int | float) -> dt.datetime:
-    m = round(minutes)
-    day, minute = divmod(m, MINUTES_PER_DAY)
-    return dt.datetime.fromordinal(_EPOCH_ORDINAL + day) + dt.timedelta(minutes=minute)
+    return EPOCH + dt.timedelta(minutes=minutes if type(minutes) is int else round(minutes))
 
 
 def _periods(times: Iterable[WorkingTime]) -> tuple[tuple[int, int], ...]:
@@ -84,6 +82,9 @@ class WorkCalendar:
         self._first_day = 0
         self._day_periods: list[tuple[tuple[int, int], ...]] = []
         self._cum: list[int] = [0]  # working minutes before each day of the span (len = days + 1)
+        self._n_days = 0
+        self._day_open: list[int] = []
+        self._day_close: list[int] = []
         self._has_weekly_work = any(self._week)
 
     # -- building ---------------------------------------------------------------------------------
@@ -96,8 +97,10 @@ class WorkCalendar:
     def _load_holidays(self, first_day: int, last_day: int) -> None:
         if not self._country:
             return
-        years = set(range(from_minutes(first_day * MINUTES_PER_DAY).year,
-                          from_minutes(last_day * MINUTES_PER_DAY).year + 1)) - self._holiday_years
+        # public holidays are only known for a few centuries around now
+        first_year = max(1950, from_minutes(first_day * MINUTES_PER_DAY).year)
+        last_year = min(2150, from_minutes(last_day * MINUTES_PER_DAY).year)
+        years = set(range(first_year, last_year + 1)) - self._holiday_years
         if not years:
             return
         self._holiday_years |= years
@@ -127,6 +130,10 @@ class WorkCalendar:
         self._first_day = first_day
         self._day_periods = periods
         self._cum = cum
+        self._n_days = len(periods)
+        # first working minute and end of the last period of each day, for the common fast paths
+        self._day_open = [p[0][0] if p else MINUTES_PER_DAY for p in periods]
+        self._day_close = [p[-1][1] if p else 0 for p in periods]
 
     def _cum_at_day(self, day: int) -> int:
         return self._cum[day - self._first_day]
@@ -138,9 +145,10 @@ class WorkCalendar:
             return i
         if not self._day_periods:
             self._build(day - _CHUNK_DAYS, day + _CHUNK_DAYS)
-        else:
-            first = min(self._first_day, day - _CHUNK_DAYS)
-            last = max(self._first_day + len(self._day_periods) - 1, day + _CHUNK_DAYS)
+        else:  # grow geometrically so a long walk costs linear time overall
+            margin = max(_CHUNK_DAYS, len(self._day_periods))
+            first = min(self._first_day, day - margin)
+            last = max(self._first_day + len(self._day_periods) - 1, day + margin)
             self._build(first, last)
         i = day - self._first_day
         if not 0 <= i < len(self._day_periods):
@@ -159,18 +167,24 @@ class WorkCalendar:
             if w <= self._cum[0]:
                 if lo_day <= _day_of_year(FIRST_YEAR):
                     raise OverflowError(f"date before {FIRST_YEAR}")
-                self._ensure_day(lo_day - _CHUNK_DAYS)
+                self._ensure_day(lo_day - 1)
             else:
                 if hi_day >= _day_of_year(LAST_YEAR + 1) - 1:
                     raise OverflowError(f"date after {LAST_YEAR}")
-                self._ensure_day(hi_day + _CHUNK_DAYS)
+                self._ensure_day(hi_day + 1)
         raise NoWorkingTimeError(f"calendar {self.name!r} has no working time near that date")
 
     # -- conversions ------------------------------------------------------------------------------
     def work_at(self, t: int) -> int:
         """Working minutes from the origin up to instant ``t``."""
         day, minute = divmod(t, MINUTES_PER_DAY)
-        i = self._ensure_day(day)
+        i = day - self._first_day
+        if not 0 <= i < self._n_days:
+            i = self._ensure_day(day)
+        if minute <= self._day_open[i]:
+            return self._cum[i]
+        if minute >= self._day_close[i]:
+            return self._cum[i + 1]
         w = self._cum[i]
         for s, e in self._day_periods[i]:
             if minute >= e:
@@ -191,7 +205,8 @@ class WorkCalendar:
         rem = w - cum[i]
         for s, e in self._day_periods[i]:
             if rem < e - s:
-                return round((self._first_day + i) * MINUTES_PER_DAY + s + rem)
+                t = (self._first_day + i) * MINUTES_PER_DAY + s + rem
+                return t if type(t) is int else round(t)
             rem -= e - s
         raise AssertionError("unreachable: cumulative table inconsistent")
 
@@ -205,7 +220,8 @@ class WorkCalendar:
         rem = w - cum[i]
         for s, e in self._day_periods[i]:
             if rem <= e - s:
-                return round((self._first_day + i) * MINUTES_PER_DAY + s + rem)
+                t = (self._first_day + i) * MINUTES_PER_DAY + s + rem
+                return t if type(t) is int else round(t)
             rem -= e - s
         raise AssertionError("unreachable: cumulative table inconsistent")
 

@@ -92,6 +92,7 @@ class _Scheduler:
         self.ls_calc: list[int] = [0] * n
         self.driver: list[Driver | None] = [None] * n
         self.link_es: dict[int, int] = {}  # early start the links alone would give, when later
+        self.cand: list[int] = [0] * len(self.net.links)  # each link's early start for its successor
         self.alap_pass = False
         self.project_finish = self.project_start
         self.anc_in = self._ancestors_with(self.net.in_links)
@@ -260,9 +261,9 @@ class _Scheduler:
                     driver = Driver(DriverKind.PROJECT_START)
             else:
                 best_k = links[0]
-                start = self._early_start_via(best_k, i)
+                start = self.cand[best_k] = self._early_start_via(best_k, i)
                 for k in links[1:]:
-                    cand = self._early_start_via(k, i)
+                    cand = self.cand[k] = self._early_start_via(k, i)
                     if cand > start:
                         start, best_k = cand, k
                 driver = Driver(DriverKind.LINK, self.net.links[best_k])
@@ -433,24 +434,26 @@ class _Scheduler:
             if any(self.rows[i].constraint is C.ALAP for i in leaves):
                 self.alap_pass = True
                 self._forward()
-        except OverflowError as exc:
+            return roll_up(self)
+        except OverflowError as exc:  # dates beyond what a calendar can hold: report, do not crash
             self.findings.append(make_finding(
-                "schedule.date-out-of-range", f"the schedule could not be computed: {exc}"))
-        return roll_up(self)
+                "schedule.date-out-of-range", f"the schedule could not be computed: {exc}",
+                hint="Look for durations or lags typed in the wrong unit (e.g. 3000w) or dates with a wrong year."))
+            self.active = [False] * len(self.plan.tasks)
+            self.net.links = []
+            return roll_up(self)
 
     def link_schedules(self) -> list[LinkSchedule]:
         out = []
         for k, link in enumerate(self.net.links):
             p, s = self.net.pred_index[k], self.net.succ_index[k]
-            if not (self.active[p] and self.active[s]):
+            if not (self.active[p] and self.active[s]) or k in self.net.dropped:
                 continue
-            if self.outline.children[s]:
-                slack = 0.0
-                driving = False
+            if self.outline.children[s] or self.rows[s].astart is not None or self.rows[s].manual:
+                slack, driving = 0.0, False  # rolled up, or placed by actuals rather than links
             else:
-                cand = self._early_start_via(k, s)
                 cal = self.rows[s].cal
-                slack = float(cal.work_at(self.es[s]) - cal.work_at(self._next_start(s, cand)))
+                slack = float(cal.work_at(self.es[s]) - cal.work_at(self.cand[k]))
                 d = self.driver[s]
                 driving = d is not None and d.kind is DriverKind.LINK and d.link == link
             out.append(LinkSchedule(link, driving, max(0.0, slack)))

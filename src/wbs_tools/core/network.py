@@ -29,6 +29,7 @@ class Network:
     order: list[int]  # node order: task index, or n_tasks + k for the begin node of a summary
     begin_of: dict[int, int]  # summary task index -> its begin node
     in_cycle: set[int] = field(default_factory=set)
+    dropped: set[int] = field(default_factory=set)  # link numbers set aside because they close a loop
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -137,7 +138,6 @@ def _order(net: Network, plan: Plan, outline: Outline) -> None:
             members = {node_task.get(v, v) for v in comp}
             inner = [k for k in range(len(net.links))
                      if net.pred_index[k] in members and net.succ_index[k] in members]
-            # links into summary gates: successor summary in members
             dropped.update(inner)
             net.in_cycle.update(members)
             walk = []
@@ -162,8 +162,7 @@ def _order(net: Network, plan: Plan, outline: Outline) -> None:
             net.in_cycle.update(rest)
             order, _ = topological_order(_edges(net, outline, dropped))
     if dropped:
-        keep = [k for k in range(len(net.links)) if k not in dropped]
         net.in_links = [[k for k in ks if k not in dropped] for ks in net.in_links]
         net.out_links = [[k for k in ks if k not in dropped] for ks in net.out_links]
-        _ = keep
+    net.dropped = dropped
     net.order = order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from wbs_tools.core.calendar import from_minutes
@@ -60,6 +61,14 @@ def roll_up(sch: _Scheduler) -> Schedule:
         free[i] = max(0.0, total[i])
     out: list[TaskSchedule] = []
     findings = list(sch.findings)
+    seen: dict[int, dt.datetime] = {}  # many tasks share dates: convert each instant once
+
+    def when(t: int) -> dt.datetime:
+        found = seen.get(t)
+        if found is None:
+            found = seen[t] = from_minutes(t)
+        return found
+
     for i, task in enumerate(plan.tasks):
         summary = bool(outline.children[i])
         ts = TaskSchedule(
@@ -70,9 +79,9 @@ def roll_up(sch: _Scheduler) -> Schedule:
             in_cycle=i in sch.net.in_cycle,
         )
         if sch.active[i]:
-            ts.start, ts.finish = from_minutes(start[i]), from_minutes(finish[i])
-            ts.early_start, ts.early_finish = from_minutes(es[i]), from_minutes(ef[i])
-            ts.late_start, ts.late_finish = from_minutes(ls[i]), from_minutes(lf[i])
+            ts.start, ts.finish = when(start[i]), when(finish[i])
+            ts.early_start, ts.early_finish = when(es[i]), when(ef[i])
+            ts.late_start, ts.late_finish = when(ls[i]), when(lf[i])
             ts.duration_minutes = dur[i]
             ts.total_slack_minutes = total[i]
             ts.free_slack_minutes = free[i]
