@@ -78,3 +78,20 @@ def make_finding(
     """Build a finding for a registered code (its severity comes from the registry)."""
     default, _ = FINDING_CODES[code]
     return Finding(code, severity or default, message, task_id, field, location, hint)
+
+
+def findings_markdown() -> str:
+    """The reference page of finding codes (``docs/findings.md``), generated from the registry."""
+    lines = [
+        "# Findings",
+        "",
+        "Every problem wbs_tools sees in a plan is reported as a finding: a stable code, a severity, the",
+        "cell or element it comes from, and a message. The plan still computes; nothing you typed is",
+        "changed. This page is generated from `wbs_tools.core.findings.FINDING_CODES`.",
+        "",
+        "| code | severity | meaning |",
+        "|---|---|---|",
+    ]
+    for code, (severity, meaning) in sorted(FINDING_CODES.items()):
+        lines.append(f"| `{code}` | {severity.value} | {meaning} |")
+    return "\n".join(lines) + "\n"
