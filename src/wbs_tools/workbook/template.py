@@ -1,0 +1,408 @@
+"""Write a new plan workbook from the layout: tables, header notes, drop-downs and a Gantt strip.
+
+Computed columns are shaded grey and italic, and guarded by a data validation that rejects typing
+with a message that wbs_tools fills them. The sheets are deliberately *not* protected: Excel refuses
+to sort a protected sheet whose sort range has locked cells and stops tables from growing when a row
+is typed below them, which is how PMs work. Computed cells are still locked and input cells unlocked,
+so a PM who wants protection can switch it on without further changes.
+
+The Gantt strip has one column per week (52 by default) from the Monday of Project_Start: a year of
+plan fits on one screen, where a daily grid would need 260 columns. Bars come from conditional
+formats on the computed Start, Finish, Critical and % Complete cells, so they follow every refresh
+without code. Only inputs are written; the refresh fills the computed columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from wbs_tools.core.model import ConstraintType, Duration, Link, Plan, WorkingTime
+from wbs_tools.core.parsing import format_constraint_type, format_duration, format_lag, format_predecessors
+from wbs_tools.workbook.layout import (
+    CALENDAR_WEEK,
+    CHOICE_LISTS,
+    DEPENDENCIES,
+    HOLIDAYS,
+    LAYOUTS,
+    LISTS,
+    SETTINGS,
+    SETTINGS_ROWS,
+    TASKS,
+    Column,
+    SheetLayout,
+)
+
+Registers = Mapping[str, Sequence[Mapping[str, object]]]
+CREATED = dt.datetime(2026, 1, 1)  # fixed so that a rebuild is byte-identical
+DATA_ROWS = 1000  # rows below a header that carry drop-downs, guards and Gantt formats
+GANTT_WEEKS = 52
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def build_workbook(path: str | Path, *, plan: Plan | None = None, registers: Registers | None = None,
+                   macro_enabled: bool = False, vba_project: str | Path | bytes | None = None,
+                   gantt_weeks: int = GANTT_WEEKS) -> Path:
+    """Write a plan workbook (the empty template without ``plan``); ``.xlsm`` needs ``vba_project``."""
+    path = Path(path)
+    if macro_enabled != (path.suffix.lower() == ".xlsm") or (macro_enabled and vba_project is None):
+        raise ValueError("a macro-enabled workbook needs an .xlsm path and a vbaProject.bin")
+    workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "constant_memory": False})
+    workbook.set_properties({"title": "Project plan", "author": "wbs_tools", "created": CREATED})
+    if isinstance(vba_project, bytes):
+        workbook.add_vba_project(io.BytesIO(vba_project), is_stream=True)  # type: ignore[arg-type]
+    elif vba_project is not None:
+        workbook.add_vba_project(str(vba_project))
+    populate_workbook(workbook, plan=plan, registers=registers, gantt_weeks=gantt_weeks)
+    workbook.close()
+    return path
+
+
+def populate_workbook(workbook: xlsxwriter.Workbook, *, plan: Plan | None = None,
+                      registers: Registers | None = None, gantt_weeks: int = GANTT_WEEKS
+                      ) -> dict[str, Worksheet]:
+    """Add every layout sheet to ``workbook``; returned by name so callers can add buttons."""
+    writer = _Writer(workbook)
+    rows = sheet_rows(plan, registers)
+    sheets: dict[str, Worksheet] = {}
+    for layout in LAYOUTS:
+        if layout.name not in sheets:
+            sheets[layout.name] = writer.sheet(layout)
+        writer.table(sheets[layout.name], layout, rows[layout.table_name])
+    start = plan.settings.start if plan else None
+    writer.gantt(sheets[TASKS.name], len(rows[TASKS.table_name]), gantt_weeks, start)
+    writer.settings(sheets[SETTINGS.name])
+    writer.lists()
+    return sheets
+
+
+def sheet_rows(plan: Plan | None, registers: Registers | None = None) -> dict[str, list[dict[str, object]]]:
+    """The input rows each table is written with, keyed by table name, values as Excel will hold them."""
+    plan = plan or Plan()
+    registers = registers or {}
+    rows: dict[str, list[dict[str, object]]] = {
+        layout.table_name: [dict(r) for r in registers.get(layout.name, ())] for layout in LAYOUTS
+    }
+    rows[TASKS.table_name] = task_rows(plan)
+    if DEPENDENCIES.name not in registers:
+        rows[DEPENDENCIES.table_name] = [
+            {"predecessor_id": link.predecessor, "successor_id": link.successor, "type": link.type.value,
+             "lag": None if link.lag.is_zero else format_lag(link.lag, **_units(plan))}
+            for link in plan.links if _on_dependencies(link)]
+    rows[CALENDAR_WEEK.table_name] = [_week_row(name, day, spec.week.get(day, ()))
+                                      for name, spec in plan.calendars.items() for day in range(7)]
+    if "Calendar" not in registers:
+        rows[HOLIDAYS.table_name] = [
+            {"calendar": name, "date": day, "working": "Yes" if times else "No"}
+            for name, spec in plan.calendars.items() for day, times in sorted(spec.exceptions.items())]
+    rows[SETTINGS.table_name] = [
+        {"setting": s.label, "value": value, "note": s.note}
+        for s, value in zip(SETTINGS_ROWS, settings_values(plan).values(), strict=True)]
+    owners = {t.owner for t in plan.tasks if t.owner} | {
+        str(r["owner"]) for sheet in registers.values() for r in sheet if r.get("owner")}
+    lists = {c.name: list(c.values) for c in CHOICE_LISTS}
+    lists["List_Owners"] = sorted(owners)
+    lists["List_Calendars"] = list(plan.calendars)
+    rows[LISTS.table_name] = [
+        {name: values[i] for name, values in lists.items() if i < len(values)}
+        for i in range(max(map(len, lists.values())))]
+    return rows
+
+
+def task_rows(plan: Plan) -> list[dict[str, object]]:
+    """One Tasks row per task: durations and predecessors as MS Project text, % as a fraction."""
+    units = _units(plan)
+    typed_here = [link for link in plan.links if not _on_dependencies(link)]
+    rows = []
+    for task in plan.tasks:
+        baseline = task.baselines.get(0)
+        links = [link for link in typed_here if link.successor == task.id]
+        rows.append({
+            "id": task.id, "wbs": task.wbs, "outline_level": task.outline_level, "name": task.name,
+            "duration": format_duration(task.duration, **units) if task.duration else None,
+            "predecessors": format_predecessors(links, **units) or None, "owner": task.owner,
+            "percent_complete": task.percent_complete / 100 if task.duration else None,
+            "constraint": None if task.constraint is ConstraintType.ASAP
+            else format_constraint_type(task.constraint, long=True),
+            "constraint_date": task.constraint_date, "deadline": task.deadline, "calendar": task.calendar,
+            "actual_start": task.actual_start, "actual_finish": task.actual_finish,
+            "baseline_start": baseline and baseline.start, "baseline_finish": baseline and baseline.finish,
+            "baseline_duration": format_duration(Duration(baseline.duration_minutes), **units)
+            if baseline and baseline.duration_minutes is not None else None,
+            "cost": task.cost, "actual_cost": task.actual_cost, "notes": task.notes,
+        })
+    return rows
+
+
+def settings_values(plan: Plan) -> dict[str, object]:
+    """Settings sheet values from the plan, in ``SETTINGS_ROWS`` order."""
+    s = plan.settings
+    calendar = plan.calendars.get(s.calendar)
+    values: dict[str, object] = {row.key: row.default for row in SETTINGS_ROWS}
+    values.update({
+        "project_name": s.project_name, "project_start": s.start, "status_date": s.status_date,
+        "calendar": s.calendar, "hours_per_day": s.minutes_per_day / 60, "hours_per_week": s.minutes_per_week / 60,
+        "days_per_month": s.days_per_month, "default_start_time": _time(s.default_start_minute),
+        "default_finish_time": _time(s.default_finish_minute), "date_order": "DMY" if s.day_first else "YMD",
+        "critical_slack_days": s.critical_slack_minutes / s.minutes_per_day,
+        "multiple_critical_paths": _yes(s.multiple_critical_paths), "honor_constraints": _yes(s.honor_constraints),
+        "reschedule_after_status_date": _yes(s.reschedule_after_status_date),
+        "calendar_country": calendar.country if calendar else None,
+        "calendar_subdivision": calendar.subdivision if calendar else None, "currency": s.currency,
+    })
+    return {key: None if value == "" else value for key, value in values.items()}
+
+
+def render_workbook_doc() -> str:
+    """``docs/workbook.md``: the column reference, generated so that it always matches the layout."""
+    out = [
+        "# The plan workbook", "",
+        "<!-- Generated from src/wbs_tools/workbook/layout.py by render_workbook_doc(); "
+        "run `python workbook_templates/build.py` after changing the layout. -->", "",
+        "Each sheet holds Excel tables. Row 1 is a title, row 2 a line of guidance and row 3 the table "
+        "header (hidden sheets start at row 1). White columns are **input**; grey italic columns are "
+        "**computed** by wbs_tools on every refresh and reject typing with a message. **Owned** sheets are "
+        "rewritten whole. Headers are matched by title or any alias, ignoring case, spaces, punctuation "
+        "and a trailing unit such as `(d)`, so your own header names keep working; columns wbs_tools does "
+        "not know are kept as they are.", "",
+        f"The Tasks sheet has a Gantt strip right of the table: {GANTT_WEEKS} week columns from the Monday "
+        "of `Project_Start`, coloured by conditional formats on Start, Finish, Critical and % Complete "
+        "(critical bars red, the done part darker, summaries dark grey, milestones black, this week "
+        "outlined in red).", "",
+    ]
+    for layout in LAYOUTS:
+        facts = [f"Header row {layout.header_row}", f"first column {xl_col_to_name(layout.first_column - 1)}"]
+        facts += [fact for fact, on in (("owned", layout.owned), ("hidden", layout.hidden)) if on]
+        out += [f"## {layout.name}: `{layout.table_name}`", "", *([layout.guidance, ""] if layout.guidance else []),
+                ", ".join(facts) + ".", "",
+                _row("Column", "Key", "Kind", "Also read as", "Format", "Drop-down", "Meaning"), _row(*["---"] * 7)]
+        out += [_row(c.title, f"`{c.key}`", c.kind.value, ", ".join(c.aliases), _cell(c.number_format),
+                     c.choices or "", c.note) for c in layout.columns]
+        out.append("")
+    out += ["## Settings values", "", _row("Setting", "Defined name", "Default", "Meaning"), _row(*["---"] * 4)]
+    out += [_row(s.label, f"`{s.name}`", _cell(s.default), s.note) for s in SETTINGS_ROWS]
+    out += ["", "## Drop-down lists", "", "Defined names over the Lists sheet; editable lists grow with what "
+            "you type below them.", "", _row("Name", "List", "Values"), _row(*["---"] * 3)]
+    out += [_row(f"`{c.name}`", c.title + (" (editable)" if c.editable else ""), ", ".join(c.values))
+            for c in CHOICE_LISTS]
+    return "\n".join(out) + "\n"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cell(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    return f"`{value:%H:%M}`" if isinstance(value, dt.time) else f"`{value}`".replace("|", "\\|")
+
+
+def _units(plan: Plan) -> dict[str, float]:
+    s = plan.settings
+    return {"minutes_per_day": s.minutes_per_day, "minutes_per_week": s.minutes_per_week,
+            "days_per_month": s.days_per_month}
+
+
+def _on_dependencies(link: Link) -> bool:
+    """True for a link typed on the Dependencies sheet rather than in a Predecessors cell."""
+    return (link.origin or "").startswith(DEPENDENCIES.name + "!")
+
+
+def _week_row(calendar: str, day: int, periods: Sequence[WorkingTime]) -> dict[str, object]:
+    row: dict[str, object] = {"calendar": calendar, "day": _DAY_NAMES[day], "working": _yes(bool(periods))}
+    for n, period in enumerate(periods[:2], start=1):
+        row[f"from{n}"], row[f"to{n}"] = period.start / 1440, period.end / 1440
+    return row
+
+
+def _time(minute: int) -> dt.time:
+    return dt.time(minute // 60, minute % 60)
+
+
+def _yes(flag: bool) -> str:
+    return "Yes" if flag else "No"
+
+
+def _serial(day: dt.date) -> int:
+    return (day - _EXCEL_EPOCH).days
+
+
+_GREY = "#EDEDED"
+_GUARD = {
+    "validate": "custom", "value": "=FALSE", "error_type": "stop",
+    "input_title": "Computed by wbs_tools",
+    "input_message": "Filled on every refresh from the white input columns; typing here would be replaced.",
+    "error_title": "Computed column",
+    "error_message": "wbs_tools fills this cell on refresh. Change the input columns (white) instead.",
+}
+
+
+class _Writer:
+    """Writes layouts into an XlsxWriter workbook, sharing one Format per distinct style."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.workbook = workbook
+        self._formats: dict[tuple[tuple[str, object], ...], Format] = {}
+
+    def fmt(self, **props: object) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(dict(props))
+        return self._formats[key]
+
+    def cell_format(self, column: Column, *, shaded: bool, **extra: object) -> Format:
+        props: dict[str, object] = {"num_format": column.number_format} if column.number_format else {}
+        if column.width >= 30 and not column.number_format:
+            props["text_wrap"] = True  # long free text; Excel sizes the row to fit
+        if shaded:
+            props |= {"bg_color": _GREY, "italic": True, "font_color": "#595959"}
+        elif not column.computed:
+            props["locked"] = False
+        return self.fmt(**props, **extra)
+
+    def sheet(self, layout: SheetLayout) -> Worksheet:
+        ws = self.workbook.add_worksheet(layout.name)
+        if layout.hidden:
+            ws.hide()
+        if layout.owned:
+            ws.set_tab_color("#A6A6A6")
+        if layout.header_row >= 3:
+            ws.write_string(0, 0, layout.name, self.fmt(bold=True, font_size=14))
+            ws.write_string(1, 0, layout.guidance, self.fmt(italic=True, font_color="#595959"))
+        ws.set_row(layout.header_row - 1, 48 if layout is TASKS else 32)
+        ws.freeze_panes(layout.header_row, TASKS.column_number("name") if layout is TASKS else 0)
+        return ws
+
+    def table(self, ws: Worksheet, layout: SheetLayout, rows: Sequence[Mapping[str, object]]) -> None:
+        unknown = {key for row in rows for key in row} - {c.key for c in layout.columns}
+        if unknown:
+            raise ValueError(f"{layout.table_name} has no column {sorted(unknown)}")
+        top, left, guarded = layout.header_row - 1, layout.first_column - 1, not layout.owned
+        ws.add_table(top, left, top + max(len(rows), 1), left + len(layout.columns) - 1, {
+            "name": layout.table_name, "style": "Table Style Light 1", "banded_rows": False,
+            "columns": [{"header": c.title, "header_format": self.fmt(
+                bold=True, text_wrap=True, valign="top", font_color="#FFFFFF", italic=c.computed and guarded,
+                bg_color="#7F7F7F" if c.computed and guarded else "#1F4E79")} for c in layout.columns]})
+        for col, column in enumerate(layout.columns, start=left):
+            shaded = guarded and column.computed
+            ws.set_column(col, col, column.width, self.cell_format(column, shaded=False))
+            if column.note:
+                note = ("Computed by wbs_tools. " if shaded else "") + column.note
+                ws.write_comment(top, col, note, {"author": "wbs_tools", "x_scale": 2, "y_scale": 1.3})
+            for n, row in enumerate(rows, start=top + 1):
+                value = row.get(column.key)
+                if value is not None or shaded:
+                    _write(ws, n, col, value, self.cell_format(column, shaded=shaded, **self._extra(
+                        layout, rows, n - top - 1, column)))
+            last = top + DATA_ROWS
+            if shaded:
+                ws.data_validation(top + 1, col, last, col, _GUARD)
+            elif column.choices:
+                self.drop_down(ws, (top + 1, col, last, col), column.choices)
+
+    def _extra(self, layout: SheetLayout, rows: Sequence[Mapping[str, object]], i: int,
+               column: Column) -> dict[str, object]:
+        """Indent and embolden task names by outline; give each Settings value its own format."""
+        if layout is TASKS and column.key == "name":
+            level = int(rows[i].get("outline_level") or 1)  # type: ignore[call-overload]
+            following = int(rows[i + 1].get("outline_level") or 1) if i + 1 < len(rows) else 0  # type: ignore[call-overload]
+            return {"indent": level - 1, "bold": following > level}
+        if layout is SETTINGS and column.key == "value" and SETTINGS_ROWS[i].number_format:
+            return {"num_format": SETTINGS_ROWS[i].number_format}
+        return {}
+
+    def drop_down(self, ws: Worksheet, cells: tuple[int, int, int, int], name: str) -> None:
+        choices = next(c for c in CHOICE_LISTS if c.name == name)
+        ws.data_validation(*cells, {
+            "validate": "list", "source": f"={name}",
+            "error_type": "information" if choices.editable else "warning",
+            "error_title": choices.title, "error_message": f"Not in the {choices.title} list (Lists sheet)."})
+
+    def settings(self, ws: Worksheet) -> None:
+        """Defined names and drop-downs on the Settings Value cells."""
+        column = xl_col_to_name(SETTINGS.column_number("value") - 1)
+        for row, setting in enumerate(SETTINGS_ROWS, start=SETTINGS.header_row + 1):
+            self.workbook.define_name(setting.name, f"=Settings!${column}${row}")
+            if setting.choices:
+                col = SETTINGS.column_number("value") - 1
+                self.drop_down(ws, (row - 1, col, row - 1, col), setting.choices)
+
+    def lists(self) -> None:
+        """A defined name per drop-down list; editable lists grow with what is typed below them."""
+        first = LISTS.header_row + 1
+        for col, choices in enumerate(CHOICE_LISTS, start=LISTS.first_column - 1):
+            cells = f"Lists!${xl_col_to_name(col)}${first}"
+            if choices.editable:
+                whole = f"{cells}:${xl_col_to_name(col)}${first + DATA_ROWS - 1}"
+                formula = f"=OFFSET({cells},0,0,MAX(1,COUNTA({whole})),1)"
+            else:
+                formula = f"={cells}:${xl_col_to_name(col)}${first + len(choices.values) - 1}"
+            self.workbook.define_name(choices.name, formula)
+
+    def gantt(self, ws: Worksheet, task_count: int, weeks: int, start: dt.datetime | None) -> None:
+        """Week columns right of the Tasks table, coloured by conditional formats on computed cells."""
+        top, left = TASKS.header_row - 1, TASKS.first_column + len(TASKS.columns)
+        ws.set_column(left - 1, left - 1, 2)
+        ws.set_column(left, left + weeks - 1, 3.3)
+        ws.write_string(1, left, "Weeks from the Monday of Project_Start; bars follow Start and Finish.",
+                        self.fmt(italic=True, font_color="#595959"))
+        head = self.fmt(num_format="dd-mmm", rotation=90, font_size=8, align="center", bg_color="#DDEBF7")
+        monday = _serial(start.date()) - start.weekday() if start else 0
+        first = xl_col_to_name(left)
+        ws.write_formula(top, left, "=IF(ISNUMBER(Project_Start),INT(Project_Start)-WEEKDAY(Project_Start,3),"
+                         "TODAY()-WEEKDAY(TODAY(),3))", head, monday)
+        for week in range(1, weeks):
+            ws.write_formula(top, left + week, f"={xl_col_to_name(left + week - 1)}{top + 1}+7", head,
+                             monday + 7 * week if start else 0)
+        col = {k: "$" + xl_col_to_name(TASKS.column_number(k) - 1) for k in
+               ("start", "finish", "critical", "percent_complete", "outline_level")}
+        r, week_start = top + 2, f"{first}${top + 1}"
+        s, f = f"{col['start']}{r}", f"{col['finish']}{r}"
+        bar = f"ISNUMBER({s}),ISNUMBER({f}),{s}<{week_start}+7,{f}>={week_start}"
+        critical = f'OR({col["critical"]}{r}=TRUE,{col["critical"]}{r}="Yes")'
+        pct = f"N({col['percent_complete']}{r})"
+        done = f"{pct}>0,{week_start}<{s}+({f}-{s})*{pct}"
+        level, below = f"N({col['outline_level']}{r})", f"N({col['outline_level']}{r + 1})"
+        rules = (
+            (f"=AND(ISNUMBER({s}),{f}={s},{s}>={week_start},{s}<{week_start}+7)", "#000000"),  # milestone
+            (f"=AND({bar},{below}>{level})", "#404040"),  # summary
+            (f"=AND({bar},{critical},{done})", "#990000"),
+            (f"=AND({bar},{critical})", "#E06666"),
+            (f"=AND({bar},{done})", "#1F4E79"),
+            (f"=AND({bar})", "#9DC3E6"),
+        )
+        cells = (top + 1, left, top + max(task_count, 1) + DATA_ROWS, left + weeks - 1)
+        for formula, colour in rules:
+            ws.conditional_format(*cells, {"type": "formula", "criteria": formula,
+                                           "format": self.fmt(bg_color=colour, pattern=1)})
+        ws.conditional_format(top, left, cells[2], cells[3], {
+            "type": "formula", "criteria": f"=AND({week_start}<=TODAY(),TODAY()<{week_start}+7)",
+            "format": self.fmt(left=2, left_color="#FF0000", right=2, right_color="#FF0000")})
+        column = TASKS.column_number("percent_complete") - 1
+        ws.conditional_format(top + 1, column, cells[2], column, {
+            "type": "data_bar", "bar_color": "#A9D08E", "data_bar_2010": False,
+            "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
+
+
+def _write(ws: Worksheet, row: int, col: int, value: object, fmt: Format) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (dt.date, dt.time)):
+        ws.write_datetime(row, col, value, fmt)  # type: ignore[arg-type]
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    else:
+        raise TypeError(f"cannot write {value!r} to a cell")
