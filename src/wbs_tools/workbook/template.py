@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import xlsxwriter
@@ -38,6 +39,7 @@ from wbs_tools.workbook.layout import (
     TASKS,
     Column,
     SheetLayout,
+    choice_list,
 )
 
 Registers = Mapping[str, Sequence[Mapping[str, object]]]
@@ -99,13 +101,12 @@ def sheet_rows(plan: Plan | None, registers: Registers | None = None) -> dict[st
             for link in plan.links if _on_dependencies(link)]
     rows[CALENDAR_WEEK.table_name] = [_week_row(name, day, spec.week.get(day, ()))
                                       for name, spec in plan.calendars.items() for day in range(7)]
-    if "Calendar" not in registers:
+    if HOLIDAYS.name not in registers:
         rows[HOLIDAYS.table_name] = [
             {"calendar": name, "date": day, "working": "Yes" if times else "No"}
             for name, spec in plan.calendars.items() for day, times in sorted(spec.exceptions.items())]
-    rows[SETTINGS.table_name] = [
-        {"setting": s.label, "value": value, "note": s.note}
-        for s, value in zip(SETTINGS_ROWS, settings_values(plan).values(), strict=True)]
+    values = settings_values(plan)
+    rows[SETTINGS.table_name] = [{"setting": s.label, "value": values[s.key], "note": s.note} for s in SETTINGS_ROWS]
     owners = {t.owner for t in plan.tasks if t.owner} | {
         str(r["owner"]) for sheet in registers.values() for r in sheet if r.get("owner")}
     lists = {c.name: list(c.values) for c in CHOICE_LISTS}
@@ -120,11 +121,14 @@ def sheet_rows(plan: Plan | None, registers: Registers | None = None) -> dict[st
 def task_rows(plan: Plan) -> list[dict[str, object]]:
     """One Tasks row per task: durations and predecessors as MS Project text, % as a fraction."""
     units = _units(plan)
-    typed_here = [link for link in plan.links if not _on_dependencies(link)]
+    typed_here: dict[int, list[Link]] = {}
+    for link in plan.links:
+        if not _on_dependencies(link):
+            typed_here.setdefault(link.successor, []).append(link)
     rows = []
     for task in plan.tasks:
         baseline = task.baselines.get(0)
-        links = [link for link in typed_here if link.successor == task.id]
+        links = typed_here.get(task.id, [])
         rows.append({
             "id": task.id, "wbs": task.wbs, "outline_level": task.outline_level, "name": task.name,
             "duration": format_duration(task.duration, **units) if task.duration else None,
@@ -287,6 +291,7 @@ class _Writer:
         if unknown:
             raise ValueError(f"{layout.table_name} has no column {sorted(unknown)}")
         top, left, guarded = layout.header_row - 1, layout.first_column - 1, not layout.owned
+        styles = self._styles(layout, rows)
         ws.add_table(top, left, top + max(len(rows), 1), left + len(layout.columns) - 1, {
             "name": layout.table_name, "style": "Table Style Light 1", "banded_rows": False,
             "columns": [{"header": c.title, "header_format": self.fmt(
@@ -298,30 +303,31 @@ class _Writer:
             if column.note:
                 note = ("Computed by wbs_tools. " if shaded else "") + column.note
                 ws.write_comment(top, col, note, {"author": "wbs_tools", "x_scale": 2, "y_scale": 1.3})
-            for n, row in enumerate(rows, start=top + 1):
+            extras = styles.get(column.key, [{}] * len(rows))
+            for n, (row, extra) in enumerate(zip(rows, extras, strict=True), start=top + 1):
                 value = row.get(column.key)
                 if value is not None or shaded:
-                    _write(ws, n, col, value, self.cell_format(column, shaded=shaded, **self._extra(
-                        layout, rows, n - top - 1, column)))
+                    _write(ws, n, col, value, self.cell_format(column, shaded=shaded, **extra))
             last = top + DATA_ROWS
             if shaded:
                 ws.data_validation(top + 1, col, last, col, _GUARD)
             elif column.choices:
                 self.drop_down(ws, (top + 1, col, last, col), column.choices)
 
-    def _extra(self, layout: SheetLayout, rows: Sequence[Mapping[str, object]], i: int,
-               column: Column) -> dict[str, object]:
-        """Indent and embolden task names by outline; give each Settings value its own format."""
-        if layout is TASKS and column.key == "name":
-            level = int(rows[i].get("outline_level") or 1)  # type: ignore[call-overload]
-            following = int(rows[i + 1].get("outline_level") or 1) if i + 1 < len(rows) else 0  # type: ignore[call-overload]
-            return {"indent": level - 1, "bold": following > level}
-        if layout is SETTINGS and column.key == "value" and SETTINGS_ROWS[i].number_format:
-            return {"num_format": SETTINGS_ROWS[i].number_format}
+    @staticmethod
+    def _styles(layout: SheetLayout, rows: Sequence[Mapping[str, object]]) -> dict[str, list[dict[str, object]]]:
+        """Per-row format extras by column key: task names indented by outline (summaries bold) and
+        each Settings value in its own number format."""
+        if layout is TASKS:
+            levels = [v if isinstance(v := row.get("outline_level"), int) else 1 for row in rows]
+            return {"name": [{"indent": level - 1, "bold": following > level}
+                             for level, following in pairwise([*levels, 0])]}
+        if layout is SETTINGS:
+            return {"value": [{"num_format": s.number_format} if s.number_format else {} for s in SETTINGS_ROWS]}
         return {}
 
     def drop_down(self, ws: Worksheet, cells: tuple[int, int, int, int], name: str) -> None:
-        choices = next(c for c in CHOICE_LISTS if c.name == name)
+        choices = choice_list(name)
         ws.data_validation(*cells, {
             "validate": "list", "source": f"={name}",
             "error_type": "information" if choices.editable else "warning",
