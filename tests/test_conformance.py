@@ -70,3 +70,14 @@ def test_conformance_summary(capsys):
             assert not unexplained
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.stem[:60])
+def test_mspdi_reader_path_matches_as_well(path):
+    """Reading the XML itself (not the neutral JSON) gives the same agreement with MS Project."""
+    from wbs_tools.mspdi.reader import read_mspdi
+
+    data = expected_of(path)
+    via_reader = compare(schedule(read_mspdi(path)[0]), data)
+    via_json = compare(schedule(plan_from_expected(data)), data)
+    assert (via_reader.tasks, via_reader.matched) == (via_json.tasks, via_json.matched)
