@@ -192,7 +192,8 @@ def sample_registers() -> dict[str, list[dict[str, object]]]:
     no place for; they describe the same links and exceptions as ``sample_plan()``.
     """
     return {
-        "Dependencies": _rows("predecessor_id successor_id type lag note", *_DEPENDENCIES),
+        "Dependencies": _rows("predecessor_id successor_id type lag note", *(
+            (pred, succ, kind, lag or None, note) for pred, succ, kind, lag, note in _DEPENDENCIES)),
         "Calendar": _rows("calendar date name working", *(
             (cal, day, name, "Yes" if working else "No") for cal, day, name, working in _HOLIDAYS)),
         "Action Items": _rows(
