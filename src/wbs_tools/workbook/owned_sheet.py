@@ -1,0 +1,371 @@
+"""Sheets that belong to wbs_tools (e.g. "Check" findings, "Status"), and the workbook parts that list them.
+
+Adding a sheet touches exactly four things: the new worksheet part, one ``<sheet>`` entry (plus a
+hidden marker name) in ``workbook.xml``, one relationship in its ``.rels`` and one ``Override`` in
+``[Content_Types].xml`` - each a byte splice, so every other byte of those parts survives.
+``docProps/app.xml`` (sheet titles) is left alone: it is a cache Excel rewrites on every save and
+nothing checks it against the workbook.
+
+Ownership is recorded in the workbook itself with a hidden, sheet-scoped defined name
+``_wbs_owned``: Excel keeps it when the file is saved and moves it with the sheet when tabs are
+reordered, so a user's own sheet that happens to be called "Status" is never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lxml import etree
+
+from wbs_tools.workbook.package import (
+    Package,
+    WorkbookError,
+    parse_xml,
+    read_relationships,
+    rels_part,
+    resolve_target,
+)
+from wbs_tools.workbook.sheet_xml import (
+    CellValue,
+    check_value,
+    col_letters,
+    escape_attr,
+    get_attrs,
+    retag,
+    root_prefix,
+    set_attrs,
+    start_tag,
+    value_xml,
+)
+
+SheetState = Literal["visible", "hidden", "veryHidden"]
+MARKER = "_wbs_owned"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_REL_NS = {
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main":
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main": "http://purl.oclc.org/ooxml/officeDocument/relationships",
+}
+_BAD_NAME = re.compile(r"[\[\]:*?/\\]")
+# workbook.xml children that come after <definedNames> / <calcPr> (ECMA-376 CT_Workbook order)
+_AFTER_CALC_PR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                  "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+_AFTER_DEFINED_NAMES = ("calcPr", *_AFTER_CALC_PR)
+_DATE_FORMATS = {14: 0, 15: 1, 16: 1, 17: 1, 22: 2}  # builtin date formats, preferred first
+
+
+@dataclass(frozen=True)
+class OwnedSheet:
+    """A whole sheet written by wbs_tools: rows of values from A1, replaced wholesale on each write.
+
+    Dates use the workbook's first plain date style when ``styles.xml`` has one (the template's), else
+    they are written as ISO text, because adding a style would mean rewriting the shared styles part.
+    """
+
+    rows: Sequence[Sequence[CellValue]]
+    state: SheetState = "visible"
+    column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width (chars)
+    freeze_rows: int = 0
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    name: str
+    index: int
+    sheet_id: int
+    state: str
+    kind: str  # worksheet, chartsheet, dialogsheet, macrosheet, ...
+    part: str | None
+
+
+@dataclass
+class WorkbookInfo:
+    """What the workbook part says: its sheets and the parts they live in, and the date system."""
+
+    part: str
+    namespace: str
+    sheets: list[SheetEntry]
+    date1904: bool
+    owned: set[int]
+    related: dict[str, str]  # relationship type suffix -> part (sharedStrings, styles, calcChain)
+
+    def find(self, name: str) -> SheetEntry | None:
+        """Sheet names are unique ignoring case, as in Excel."""
+        key = name.casefold()
+        return next((s for s in self.sheets if s.name.casefold() == key), None)
+
+
+def read_workbook(pkg: Package) -> WorkbookInfo:
+    office = [r for r in read_relationships(pkg, "") if r.type.endswith("/officeDocument")]
+    if not office:
+        raise WorkbookError("not a workbook package (no officeDocument relationship)")
+    part = posixpath.normpath(office[0].target.lstrip("/"))
+    if part.endswith(".bin"):
+        raise WorkbookError("binary workbooks (.xlsb) are not supported; save as .xlsx or .xlsm")
+    if part not in pkg:
+        raise WorkbookError(f"the workbook part {part!r} is missing")
+    root = parse_xml(pkg.read(part), part)
+    ns = etree.QName(root).namespace or ""
+    if ns not in _REL_NS:
+        raise WorkbookError(f"the part {part!r} is not a SpreadsheetML workbook")
+    rels = {r.id: r for r in read_relationships(pkg, part)}
+    q = f"{{{ns}}}"
+    sheets: list[SheetEntry] = []
+    for i, el in enumerate(root.findall(f"{q}sheets/{q}sheet")):
+        rel = rels.get(el.get(f"{{{_REL_NS[ns]}}}id", ""))
+        target = None if rel is None or rel.external else resolve_target(part, rel.target)
+        kind = rel.type.rsplit("/", 1)[-1] if rel else "missing"
+        sheets.append(SheetEntry(el.get("name", ""), i, int(el.get("sheetId", "0") or 0),
+                                 el.get("state", "visible"), kind, target))
+    pr = root.find(f"{q}workbookPr")
+    owned = {
+        int(n.get("localSheetId", "-1"))
+        for n in root.findall(f"{q}definedNames/{q}definedName")
+        if n.get("name") == MARKER
+    }
+    related: dict[str, str] = {}
+    for r in rels.values():
+        if not r.external:
+            related.setdefault(r.type.rsplit("/", 1)[-1], resolve_target(part, r.target))
+    date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+    return WorkbookInfo(part, ns, sheets, date1904, owned, related)
+
+
+def check_sheet_name(name: str) -> None:
+    if not name or len(name) > 31 or _BAD_NAME.search(name) or name[0] == "'" or name[-1] == "'":
+        raise ValueError(f"not a valid Excel sheet name: {name!r}")
+    if name.casefold() == "history":
+        raise ValueError("Excel reserves the sheet name 'History'")
+
+
+def date_style(pkg: Package, info: WorkbookInfo) -> str | None:
+    """Index of the best plain date cell format already in ``styles.xml`` (never added)."""
+    part = info.related.get("styles")
+    if not part or part not in pkg:
+        return None
+    root = parse_xml(pkg.read(part), part)
+    q = f"{{{etree.QName(root).namespace}}}"
+    custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{q}numFmt")}
+    best: tuple[int, int] | None = None
+    for i, xf in enumerate(root.findall(f"{q}cellXfs/{q}xf")):
+        fmt = int(xf.get("numFmtId", "0") or 0)
+        rank = _DATE_FORMATS.get(fmt)
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", custom.get(fmt, "")).lower()
+        if rank is None and "d" in code and "y" in code:
+            rank = 1 if "h" in code else 0
+        if rank is not None:
+            plain = all(xf.get(k, "0") == "0" for k in ("fontId", "fillId", "borderId"))
+            key = (rank + (0 if plain else 3), i)
+            best = key if best is None or key < best else best
+    return None if best is None else str(best[1])
+
+
+def render_sheet(sheet: OwnedSheet, *, namespace: str, date_style_id: str | None, date1904: bool) -> bytes:
+    """The complete worksheet part for an owned sheet (inline strings, no shared parts touched)."""
+    rows: list[bytes] = []
+    last_col = 1
+    for r, values in enumerate(sheet.rows, start=1):
+        cells: list[bytes] = []
+        for c, value in enumerate(values, start=1):
+            check_value(value)
+            if value is None:
+                continue
+            style = None
+            if isinstance(value, dt.date):
+                if date_style_id is None:
+                    value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+                else:
+                    style = date_style_id
+            t, body = value_xml(b"", value, date1904)
+            ref = f"{col_letters(c)}{r}"
+            cells.append(b"<c" + set_attrs(b"", {"r": ref, "s": style, "t": t}) + b">" + body + b"</c>")
+            last_col = max(last_col, c)
+        if cells:
+            rows.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
+    dim = f"A1:{col_letters(last_col)}{max(len(sheet.rows), 1)}"
+    pane = ""
+    if sheet.freeze_rows > 0:
+        n = sheet.freeze_rows
+        pane = (f'<pane ySplit="{n}" topLeftCell="A{n + 1}" activePane="bottomLeft" state="frozen"/>'
+                '<selection pane="bottomLeft"/>')
+    cols = "".join(
+        f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>' for c, w in sorted(sheet.column_widths.items())
+    )
+    head = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{namespace}" xmlns:r="{_REL_NS[namespace]}">'
+        f'<dimension ref="{dim}"/><sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
+    )
+    tail = ('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+            'footer="0.3"/></worksheet>')
+    return head.encode() + b"".join(rows) + tail.encode()
+
+
+# --- byte splices on the structural parts ----------------------------------------------------------
+
+
+class _Part:
+    """A small XML part edited by splicing; written back only if something changed."""
+
+    def __init__(self, pkg: Package, name: str) -> None:
+        self.pkg, self.name = pkg, name
+        self.data = pkg.read(name)
+        self.original = self.data
+        self.p, _ns = root_prefix(self.data, name)
+
+    def close_tag(self, local: str) -> int:
+        pos = self.data.rfind(b"</" + self.p + local.encode() + b">")
+        if pos < 0:
+            raise WorkbookError(f"the part {self.name!r} has no </{local}>")
+        return pos
+
+    def splice(self, start: int, end: int, new: bytes) -> None:
+        self.data = self.data[:start] + new + self.data[end:]
+
+    def tags(self, local: str, within: str | None = None) -> list[re.Match[bytes]]:
+        """Start tags of ``local`` elements, optionally only inside the first ``within`` element."""
+        begin, end = 0, len(self.data)
+        if within is not None:
+            outer = start_tag(self.p, within).search(self.data)
+            begin, end = (outer.end(), self.close_tag(within)) if outer else (0, 0)
+        return list(start_tag(self.p, local).finditer(self.data, begin, end))
+
+    def insert_before_first(self, locals_: Sequence[str], after: int, fragment: bytes, root: str) -> None:
+        """Insert before the first of ``locals_`` found after ``after`` (schema order), else before </root>."""
+        found = [m.start() for loc in locals_ if (m := start_tag(self.p, loc).search(self.data, after))]
+        at = min(found) if found else self.close_tag(root)
+        self.splice(at, at, fragment)
+
+    def remove_where(self, local: str, attr: str, value: str) -> None:
+        for m in reversed(self.tags(local)):
+            if get_attrs(m.group(1)).get(attr) == value:
+                end = m.end() if m.group(2) else self.data.index(b">", self.data.index(
+                    b"</" + self.p + local.encode(), m.end())) + 1
+                self.splice(m.start(), end, b"")
+
+    def save(self) -> bool:
+        if self.data != self.original:
+            self.pkg.write(self.name, self.data)
+            return True
+        return False
+
+
+class WorkbookEditor:
+    """Structural edits to workbook.xml, its relationships and the content types, as byte splices."""
+
+    def __init__(self, pkg: Package, info: WorkbookInfo) -> None:
+        self.pkg, self.info = pkg, info
+        self.workbook = _Part(pkg, info.part)
+        self.rels = _Part(pkg, rels_part(info.part))
+        self.types = _Part(pkg, "[Content_Types].xml")
+        self.rel_ns = _REL_NS[info.namespace]
+        root = parse_xml(self.workbook.data, info.part)
+        self.r_prefix = next((k for k, v in root.nsmap.items() if v == self.rel_ns and k), None)
+
+    def _element(self, local: str, attrs: dict[str, str | None], part: _Part) -> bytes:
+        return b"<" + part.p + local.encode() + set_attrs(b"", attrs) + b"/>"
+
+    def _mark(self, index: int, name: str) -> None:
+        quoted = "'" + name.replace("'", "''") + "'!$A$1"
+        wb = self.workbook
+        el = (b"<" + wb.p + b"definedName" + set_attrs(b"", {"name": MARKER, "localSheetId": str(index),
+              "hidden": "1"}) + b">" + escape_attr(quoted) + b"</" + wb.p + b"definedName>")
+        names = wb.tags("definedNames")
+        if names and not names[0].group(2):
+            at = wb.close_tag("definedNames")
+            wb.splice(at, at, el)
+        elif names:  # <definedNames/>
+            m = names[0]
+            wb.splice(m.start(), m.end(), b"<" + wb.p + b"definedNames>" + el + b"</" + wb.p + b"definedNames>")
+        else:
+            block = b"<" + wb.p + b"definedNames>" + el + b"</" + wb.p + b"definedNames>"
+            wb.insert_before_first(_AFTER_DEFINED_NAMES, wb.close_tag("sheets"), block, "workbook")
+        self.info.owned.add(index)
+
+    def put_sheet(self, name: str, xml: bytes, state: SheetState, *, replace_unmarked: bool) -> str:
+        """Add the sheet, or replace the one of that name if wbs_tools owns it; returns its part name."""
+        check_sheet_name(name)
+        entry = self.info.find(name)
+        if entry is None:
+            return self._add_sheet(name, xml, state)
+        if entry.kind != "worksheet" or entry.part is None or entry.part not in self.pkg:
+            raise WorkbookError(f"the sheet {entry.name!r} exists and is not a worksheet")
+        if entry.index not in self.info.owned:
+            if not replace_unmarked:
+                raise WorkbookError(f"the workbook already has a sheet {entry.name!r} that wbs_tools did not "
+                                    "create; rename it or choose another name")
+            self._mark(entry.index, entry.name)
+        self.pkg.write(entry.part, xml)
+        if entry.state != state:
+            m = self.workbook.tags("sheet", within="sheets")[entry.index]
+            self.workbook.splice(m.start(), m.end(), retag(m, {"state": None if state == "visible" else state}))
+        return entry.part
+
+    def _add_sheet(self, name: str, xml: bytes, state: SheetState) -> str:
+        folder = posixpath.dirname(self.info.part)
+        taken = {n.lower() for n in self.pkg.names}
+        n = 1
+        while posixpath.join(folder, f"worksheets/sheet{n}.xml").lower() in taken:
+            n += 1
+        part = posixpath.join(folder, f"worksheets/sheet{n}.xml")
+        ids = {get_attrs(m.group(1)).get("Id") for m in self.rels.tags("Relationship")}
+        k = len(ids) + 1
+        while f"rId{k}" in ids:
+            k += 1
+        rid = f"rId{k}"
+        self.pkg.write(part, xml)
+        rel = self._element("Relationship", {"Id": rid, "Type": f"{self.rel_ns}/worksheet",
+                                             "Target": f"worksheets/sheet{n}.xml"}, self.rels)
+        at = self.rels.close_tag("Relationships")
+        self.rels.splice(at, at, rel)
+        over = self._element("Override", {"PartName": "/" + part, "ContentType": WORKSHEET_TYPE}, self.types)
+        at = self.types.close_tag("Types")
+        self.types.splice(at, at, over)
+        sheet_id = max((s.sheet_id for s in self.info.sheets), default=0) + 1
+        r_attr = f"{self.r_prefix}:id" if self.r_prefix else "r:id"
+        attrs = {"name": name, "sheetId": str(sheet_id), "state": None if state == "visible" else state,
+                 r_attr: rid}
+        if self.r_prefix is None:
+            attrs["xmlns:r"] = self.rel_ns
+        at = self.workbook.close_tag("sheets")
+        self.workbook.splice(at, at, self._element("sheet", attrs, self.workbook))
+        index = len(self.info.sheets)
+        self.info.sheets.append(SheetEntry(name, index, sheet_id, state, "worksheet", part))
+        self._mark(index, name)
+        return part
+
+    def full_calc_on_load(self) -> None:
+        """Ask Excel to recalculate every formula when the file is next opened."""
+        wb = self.workbook
+        found = wb.tags("calcPr")
+        if found:
+            m = found[0]
+            wb.splice(m.start(), m.end(), retag(m, {"fullCalcOnLoad": "1"}))
+        else:
+            el = self._element("calcPr", {"fullCalcOnLoad": "1"}, wb)
+            wb.insert_before_first(_AFTER_CALC_PR, wb.close_tag("sheets"), el, "workbook")
+
+    def drop_calc_chain(self) -> str | None:
+        """Remove the calculation chain (Excel rebuilds it) once a formula cell lost its formula."""
+        part = self.info.related.get("calcChain")
+        if part is None or part not in self.pkg:
+            return None
+        self.pkg.remove(part)
+        for m in self.rels.tags("Relationship"):
+            a = get_attrs(m.group(1))
+            if a.get("Type", "").endswith("/calcChain"):
+                self.rels.remove_where("Relationship", "Id", a.get("Id", ""))
+                break
+        self.types.remove_where("Override", "PartName", "/" + part)
+        del self.info.related["calcChain"]
+        return part
+
+    def save(self) -> list[str]:
+        """Write back the structural parts that changed; returns their names."""
+        return [p.name for p in (self.workbook, self.rels, self.types) if p.save()]

@@ -1,0 +1,383 @@
+"""The zip (OPC) package of an xlsx/xlsm file: bounded reading, raw copying, atomic writing.
+
+This is the only module that knows the container. Parts nobody edits are copied as their original
+compressed bytes (no inflate/deflate round trip), so VBA projects, pictures, charts and every other
+part stay byte-identical and keep their compression; the central-directory order is kept. Reading
+is bounded (file size, part count, total and per-part inflated size, compression ratio) because a
+workbook is untrusted input. Writing goes to a temporary file in the target's folder, is re-opened
+and checked, and only then replaces the target, so an interrupted write never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import shutil
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # for parts that did not exist before: keeps output deterministic
+
+
+class WorkbookError(Exception):
+    """The workbook cannot be read or written safely; the file on disk was not changed."""
+
+
+class WorkbookLockedError(WorkbookError):
+    """The workbook is open in Excel or LibreOffice (a lock file sits beside it)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds for untrusted packages; far above any real plan workbook, far below a zip bomb."""
+
+    max_file_bytes: int = 256 * 1024 * 1024
+    max_parts: int = 10_000
+    max_total_bytes: int = 1024 * 1024 * 1024
+    max_part_bytes: int = 512 * 1024 * 1024
+    max_ratio: float = 250.0  # inflated/compressed, checked for parts above ratio_floor_bytes
+    ratio_floor_bytes: int = 1024 * 1024
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
+_END_RECORD = struct.Struct("<4s4H2LH")
+_ZIP64_EXTRA = 0x0001
+
+
+def _filtered_extra(extra: bytes) -> bytes:
+    """Drop zip64 extra fields: the sizes they carry are rewritten in the plain headers."""
+    out, pos = bytearray(), 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, pos)
+        if tag != _ZIP64_EXTRA:
+            out += extra[pos : pos + 4 + size]
+        pos += 4 + size
+    return bytes(out)
+
+
+def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    y, mo, d, h, mi, s = date_time
+    return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
+
+
+@dataclass
+class _Member:
+    info: zipfile.ZipInfo
+    raw: bytes | None  # original compressed bytes; None once the part was replaced
+    data: bytes | None = None  # new uncompressed content
+
+
+class Package:
+    """An opened workbook package: read parts, replace or add a few, serialize the rest untouched."""
+
+    def __init__(self, data: bytes, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        if data[:8] == OLE2_SIGNATURE:
+            raise WorkbookError(
+                "the file is an OLE2 compound file: a password-protected (encrypted) workbook or an "
+                "old binary .xls; remove the password / save it as .xlsx or .xlsm first"
+            )
+        if len(data) > self.limits.max_file_bytes:
+            raise WorkbookError(f"the file is larger than {self.limits.max_file_bytes} bytes")
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+            raise WorkbookError(f"not a valid xlsx/xlsm file (not a readable zip package: {exc})") from exc
+        self._data = data
+        self.comment = self._zip.comment
+        self._check_bounds(infos)
+        self._members = {info.filename: _Member(info, self._raw_bytes(info)) for info in infos}
+        self.original_names: tuple[str, ...] = tuple(self._members)
+        self._total_read = 0
+        self.touched: set[str] = set()
+
+    @classmethod
+    def from_path(cls, path: Path, limits: Limits | None = None) -> Package:
+        return cls(read_bounded(path, limits)[1], limits)
+
+    def _check_bounds(self, infos: list[zipfile.ZipInfo]) -> None:
+        lim = self.limits
+        if len(infos) > lim.max_parts:
+            raise WorkbookError(f"the package has {len(infos)} parts (limit {lim.max_parts})")
+        seen: set[str] = set()
+        total = 0
+        for info in infos:
+            key = info.filename.lower()
+            if key in seen:
+                raise WorkbookError(f"the package holds the part {info.filename!r} twice")
+            seen.add(key)
+            if info.flag_bits & 0x1:
+                raise WorkbookError(f"the part {info.filename!r} is encrypted; remove the password first")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise WorkbookError(f"the part {info.filename!r} uses an unsupported compression")
+            if info.file_size > lim.max_part_bytes:
+                raise WorkbookError(f"the part {info.filename!r} inflates to {info.file_size} bytes")
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > lim.ratio_floor_bytes and ratio > lim.max_ratio:
+                raise WorkbookError(
+                    f"the part {info.filename!r} is compressed {ratio:.0f}:1 (limit {lim.max_ratio:.0f}:1)"
+                    " - a zip bomb?"
+                )
+            total += info.file_size
+        if total > lim.max_total_bytes:
+            raise WorkbookError(f"the package inflates to {total} bytes (limit {lim.max_total_bytes})")
+
+    def _raw_bytes(self, info: zipfile.ZipInfo) -> bytes:
+        start = info.header_offset
+        header = self._data[start : start + _LOCAL_HEADER.size]
+        if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            raise WorkbookError(f"the package is damaged (bad local header for {info.filename!r})")
+        fields = _LOCAL_HEADER.unpack(header)
+        begin = start + _LOCAL_HEADER.size + fields[10] + fields[11]
+        raw = self._data[begin : begin + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise WorkbookError(f"the package is truncated (part {info.filename!r})")
+        return raw
+
+    @property
+    def names(self) -> list[str]:
+        """Part names in package order (new parts last)."""
+        return list(self._members)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._members
+
+    def read(self, name: str) -> bytes:
+        """Inflate one part, bounded by the declared size and the total budget."""
+        member = self._members.get(name)
+        if member is None:
+            raise WorkbookError(f"the package has no part {name!r}")
+        if member.data is not None:
+            return member.data
+        info = member.info
+        self._total_read += info.file_size
+        if self._total_read > self.limits.max_total_bytes:
+            raise WorkbookError("the package inflates beyond the configured limit")
+        try:
+            with self._zip.open(info) as stream:
+                data = stream.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise WorkbookError(f"the part {name!r} is damaged ({exc})") from exc
+        if len(data) != info.file_size:
+            raise WorkbookError(f"the part {name!r} does not match its declared size")
+        return data
+
+    def write(self, name: str, data: bytes) -> None:
+        """Replace a part's content (keeping its place and date) or append a new part."""
+        member = self._members.get(name)
+        if member is None:
+            info = zipfile.ZipInfo(name, FIXED_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0
+            info.create_system = 0
+            self._members[name] = _Member(info, None, data)
+        else:
+            member.raw, member.data = None, data
+        self.touched.add(name)
+
+    def remove(self, name: str) -> None:
+        """Drop a part (used only for the calculation chain, which Excel rebuilds)."""
+        if self._members.pop(name, None) is not None:
+            self.touched.add(name)
+
+    def to_bytes(self) -> bytes:
+        """Serialize: untouched parts as their original compressed bytes, edited parts deflated anew."""
+        out = io.BytesIO()
+        central = bytearray()
+        for name, member in self._members.items():
+            info = member.info
+            flags = info.flag_bits & ~0x8  # sizes go into the local header: no data descriptor
+            if member.raw is not None:
+                raw, crc, size, method = member.raw, info.CRC, info.file_size, info.compress_type
+            else:
+                assert member.data is not None
+                method, size, crc = info.compress_type, len(member.data), zlib.crc32(member.data)
+                if method == zipfile.ZIP_DEFLATED:
+                    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+                    raw = packer.compress(member.data) + packer.flush()
+                else:
+                    raw = member.data
+                flags &= ~0x6  # deflate speed hint bits describe the old stream
+            if size >= 0xFFFFFFFF or len(raw) >= 0xFFFFFFFF or out.tell() >= 0xFFFFFFFF:
+                raise WorkbookError("the result would need zip64, which is not supported")
+            try:
+                encoded = name.encode("ascii")
+            except UnicodeEncodeError:
+                encoded, flags = name.encode("utf-8"), flags | 0x800
+            if flags & 0x800:
+                encoded = name.encode("utf-8")
+            extra = _filtered_extra(info.extra)
+            dostime, dosdate = _dos_time(info.date_time)
+            version = max(info.extract_version, 20 if method == zipfile.ZIP_DEFLATED else 10)
+            offset = out.tell()
+            out.write(_LOCAL_HEADER.pack(b"PK\x03\x04", version, 0, flags, method, dostime, dosdate,
+                                         crc, len(raw), size, len(encoded), len(extra)))
+            out.write(encoded + extra + raw)
+            central += _CENTRAL_HEADER.pack(
+                b"PK\x01\x02", info.create_version, info.create_system, version, 0, flags, method,
+                dostime, dosdate, crc, len(raw), size, len(encoded), len(extra), len(info.comment),
+                0, info.internal_attr, info.external_attr, offset,
+            )
+            central += encoded + extra + info.comment
+        start = out.tell()
+        out.write(central)
+        count = len(self._members)
+        out.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), start,
+                                   len(self.comment)))
+        out.write(self.comment)
+        return out.getvalue()
+
+
+# --- OPC helpers: relationships, part names, safe XML --------------------------------------------
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                          remove_blank_text=False)
+
+
+def parse_xml(data: bytes, part: str) -> etree._Element:
+    """Parse one part without entity expansion or network access; DTDs are refused outright."""
+    try:
+        tree = etree.parse(io.BytesIO(data), _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookError(f"the part {part!r} is not well-formed XML ({exc})") from exc
+    if tree.docinfo.doctype:
+        raise WorkbookError(f"the part {part!r} declares a DTD, which workbooks never do")
+    return tree.getroot()
+
+
+@dataclass(frozen=True)
+class Relationship:
+    id: str
+    type: str
+    target: str
+    external: bool
+
+
+def rels_part(part: str) -> str:
+    """The relationships part of ``part`` (``xl/workbook.xml`` -> ``xl/_rels/workbook.xml.rels``)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def resolve_target(source_part: str, target: str) -> str:
+    """Turn a relationship target into a part name (targets are relative to the source's folder)."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+def read_relationships(pkg: Package, source_part: str) -> list[Relationship]:
+    """The relationships of a part ('' for the package root); empty when it has none."""
+    name = rels_part(source_part) if source_part else "_rels/.rels"
+    if name not in pkg:
+        return []
+    root = parse_xml(pkg.read(name), name)
+    return [
+        Relationship(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
+                     el.get("TargetMode") == "External")
+        for el in root
+        if isinstance(el.tag, str) and etree.QName(el).localname == "Relationship"
+    ]
+
+
+# --- files on disk ---------------------------------------------------------------------------------
+
+
+def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_result, bytes]:
+    """A workbook's stat and bytes; the size is checked before anything is loaded."""
+    lim = limits or Limits()
+    try:
+        stat = path.stat()
+        if stat.st_size > lim.max_file_bytes:
+            raise WorkbookError(f"{path.name}: larger than {lim.max_file_bytes} bytes")
+        return stat, path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Owner files Excel (``~$NAME``) and LibreOffice (``.~lock.NAME#``) keep while a file is open."""
+    name = path.name
+    candidates = [f"~${name}", f"~${name[2:]}" if len(name) > 2 else "", f".~lock.{name}#"]
+    return [path.with_name(c) for c in candidates if c and path.with_name(c).exists()]
+
+
+def check_not_locked(path: Path) -> None:
+    """Refuse to touch a workbook someone has open: their next save would silently undo ours."""
+    found = lock_files(path)
+    if found:
+        raise WorkbookLockedError(
+            f"{path.name} is open in Excel or LibreOffice (lock file {found[0].name}); close it and retry"
+        )
+
+
+def verify_package(data: bytes, expected_names: Iterable[str]) -> None:
+    """Re-open a written package: every part must inflate with a matching CRC, names as planned."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if zf.namelist() != list(expected_names):
+                raise WorkbookError("verification failed: the written package has unexpected parts")
+            bad = zf.testzip()
+    except zipfile.BadZipFile as exc:
+        raise WorkbookError(f"verification failed: the written package is not a valid zip ({exc})") from exc
+    if bad is not None:
+        raise WorkbookError(f"verification failed: the part {bad!r} is damaged")
+
+
+def _verify_written(temp: Path, expected: bytes) -> None:
+    """The bytes that reached the disk are the bytes that were verified in memory."""
+    if temp.read_bytes() != expected:
+        raise WorkbookError("verification failed: the temporary file differs from what was written")
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def write_atomically(data: bytes, target: Path, *, backup: bool,
+                     expected_stat: os.stat_result | None = None) -> Path | None:
+    """Write ``data`` to ``target`` through a checked temporary file; returns the backup path, if any.
+
+    ``expected_stat`` is the source's stat when it was read: if the file changed meanwhile (someone
+    saved it), nothing is written rather than overwriting their work.
+    """
+    check_not_locked(target)
+    folder = target.parent
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _verify_written(temp, data)
+        saved: Path | None = None
+        if target.exists():
+            current = target.stat()
+            if expected_stat is not None and (current.st_mtime_ns, current.st_size) != (
+                expected_stat.st_mtime_ns, expected_stat.st_size,
+            ):
+                raise WorkbookError(f"{target.name} changed on disk while it was being updated; retry")
+            shutil.copymode(target, temp)
+            if backup:
+                saved = backup_path(target)
+                shutil.copy2(target, saved)
+        check_not_locked(target)
+        os.replace(temp, target)
+    except OSError as exc:
+        raise WorkbookError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
+    finally:
+        if temp.exists():
+            temp.unlink()
+    return saved

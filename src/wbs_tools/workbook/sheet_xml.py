@@ -1,0 +1,497 @@
+"""Patch cell values inside one worksheet part by splicing bytes, never by re-serializing it.
+
+Only the ``<c>`` elements named by the caller (and the ``<row>`` elements holding them) are rewritten;
+the rest of ``<sheetData>`` and everything outside it (conditional formats, data validations,
+``extLst``, ``mc:AlternateContent``, namespace prefixes) keeps its exact bytes. The one exception is
+``<dimension ref>``, widened when a new cell falls outside it, because readers size the used range
+from it. A tree round trip (lxml or openpyxl) would renormalize namespaces, quoting and whitespace of
+the whole part; a splice is also linear in the part size, so large sheets stay fast.
+
+Text is written as inline strings (``t="inlineStr"``) rather than appended to ``sharedStrings.xml``:
+that part is shared by every sheet, indexed by position, and rewriting it would widen each edit to
+a second part. Excel moves inline strings into the shared table on its next save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from wbs_tools.workbook.package import WorkbookError
+
+CellValue = str | int | float | bool | dt.datetime | dt.date | None
+
+MAIN_NAMESPACES = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+MAX_ROW, MAX_COL, MAX_TEXT = 1_048_576, 16_384, 32_767
+
+# --- small byte-level XML helpers (shared with owned_sheet) ---------------------------------------
+
+ATTRS = rb"(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*"
+_ATTR = re.compile(rb"([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+
+
+def start_tag(prefix: bytes, local: str) -> re.Pattern[bytes]:
+    """``<prefix:local attrs>`` or ``<prefix:local attrs/>``; group 1 = attributes, group 2 = '/'."""
+    return re.compile(rb"<" + re.escape(prefix + local.encode()) + rb"(" + ATTRS + rb")\s*(/?)>")
+
+
+def get_attrs(raw: bytes) -> dict[str, str]:
+    """Attribute values, unescaped, keyed by qualified name."""
+    return {m.group(1).decode(): html.unescape(m.group(2)[1:-1].decode()) for m in _ATTR.finditer(raw)}
+
+
+def set_attrs(raw: bytes, changes: Mapping[str, str | None]) -> bytes:
+    """Rewrite an attribute list: replace in place, append new ones, drop those mapped to None.
+
+    Untouched attributes keep their exact bytes, including the whitespace before them.
+    """
+    out: list[bytes] = []
+    pending = dict(changes)
+    pos = 0
+    for m in _ATTR.finditer(raw):
+        gap, pos = raw[pos : m.start()], m.end()
+        name = m.group(1).decode()
+        if name not in pending:
+            out += [gap, m.group(0)]
+        elif (new := pending.pop(name)) is not None:
+            out += [gap, m.group(1) + b'="' + escape_attr(new) + b'"']
+    out += [b" " + k.encode() + b'="' + escape_attr(v) + b'"' for k, v in pending.items() if v is not None]
+    return b"".join(out) + raw[pos:]
+
+
+def retag(m: re.Match[bytes], changes: Mapping[str, str | None]) -> bytes:
+    """A start tag matched by :func:`start_tag` with some attributes changed, all else byte-identical."""
+    tag, begin = m.group(0), m.start(1) - m.start()
+    return tag[:begin] + set_attrs(m.group(1), changes) + tag[m.end(1) - m.start() :]
+
+
+def escape_attr(value: str) -> bytes:
+    return html.escape(value, quote=True).replace("&#x27;", "&apos;").encode()
+
+
+def root_prefix(data: bytes, part: str) -> tuple[bytes, str]:
+    """The prefix (``b''`` or ``b'x:'``) and namespace of the root element, read from its start tag."""
+    try:
+        for _event, el in etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
+                                          no_network=True, load_dtd=False, huge_tree=True):
+            ns = etree.QName(el).namespace or ""
+            return (el.prefix.encode() + b":" if el.prefix else b""), ns
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookError(f"the part {part!r} is not well-formed XML ({exc})") from exc
+    raise WorkbookError(f"the part {part!r} is empty")
+
+
+# --- references and values ------------------------------------------------------------------------
+
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """``"H12"`` -> (12, 8); raises ValueError outside Excel's grid."""
+    m = _REF.fullmatch(ref.strip())
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    row, col = int(m.group(2)), col_number(m.group(1))
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise ValueError(f"cell reference outside the sheet: {ref!r}")
+    return row, col
+
+
+def excel_serial(value: dt.date, date1904: bool = False) -> float:
+    """Excel's day number, including the 1900 leap-year quirk (serial 60 is 29 Feb 1900)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise ValueError(f"time zone aware datetimes are ambiguous in Excel: {value!r}")
+        moment = value
+    else:
+        moment = dt.datetime(value.year, value.month, value.day)
+    if date1904:
+        delta = moment - dt.datetime(1904, 1, 1)
+    else:
+        delta = moment - dt.datetime(1899, 12, 30)
+        if moment < dt.datetime(1900, 3, 1):
+            delta -= dt.timedelta(days=1)
+    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    if serial < (0 if date1904 else 1):
+        raise ValueError(f"Excel cannot hold dates this early: {value!r}")
+    return serial
+
+
+def number_text(value: float) -> str:
+    if isinstance(value, int):
+        if abs(value) >= 1e308:
+            raise ValueError(f"number too large for Excel: {value!r}")
+        return str(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Excel cannot hold {value!r}")
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def check_value(value: object) -> None:
+    """Raise TypeError/ValueError for anything that cannot become a cell value."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"text longer than Excel's {MAX_TEXT} characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"text is not valid Unicode: {value[:40]!r}") from exc
+    elif isinstance(value, int | float):
+        number_text(value)
+    elif isinstance(value, dt.date):
+        excel_serial(value)
+    else:
+        raise TypeError(f"unsupported cell value type {type(value).__name__}")
+
+
+def encode_text(text: str) -> bytes:
+    """Cell text as SpreadsheetML wants it: ``_xHHHH_`` for characters XML cannot carry."""
+    text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    text = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return html.escape(text, quote=False).encode("utf-8")
+
+
+def decode_text(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | None, bytes]:
+    """(``t`` attribute, child elements) for a value; text is always a string, never a formula."""
+    p = prefix
+    if value is None:
+        return None, b""
+    if isinstance(value, bool):
+        return "b", b"<" + p + b"v>" + (b"1" if value else b"0") + b"</" + p + b"v>"
+    if isinstance(value, str):
+        space = b' xml:space="preserve"' if value != value.strip() or "\n" in value else b""
+        t = b"<" + p + b"t" + space + b">" + encode_text(value) + b"</" + p + b"t>"
+        return "inlineStr", b"<" + p + b"is>" + t + b"</" + p + b"is>"
+    if isinstance(value, dt.date):
+        value = excel_serial(value, date1904)
+    return None, b"<" + p + b"v>" + number_text(value).encode() + b"</" + p + b"v>"
+
+
+# --- the patch -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SheetPatch:
+    """What happened to one sheet: the new bytes and, per cell, written / unchanged / skipped."""
+
+    data: bytes
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    removed_formulas: bool = False
+
+
+
+@dataclass
+class _Elem:
+    """One ``<row>`` or ``<c>`` located in the part: [start, end) with its inner content span."""
+
+    key: int  # row number or column number
+    start: int
+    end: int
+    attrs: bytes
+    inner: tuple[int, int] | None  # None for a self-closing element
+
+
+_R_NUM = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
+_R_REF = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?\d+[\"']")
+_S_NUM = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+
+
+class _SheetPatcher:
+    def __init__(self, data: bytes, part: str, date1904: bool, overwrite_formulas: bool,
+                 style_row: int | None, shared_string: Callable[[int], str | None]) -> None:
+        self.data, self.part, self.date1904 = data, part, date1904
+        self.overwrite_formulas, self.style_row, self.shared_string = overwrite_formulas, style_row, shared_string
+        self.p, ns = root_prefix(data, part)
+        if ns not in MAIN_NAMESPACES:
+            raise WorkbookError(f"the part {part!r} is not a SpreadsheetML worksheet")
+        p = self.p
+        self.row_re, self.cell_re, self.f_re = start_tag(p, "row"), start_tag(p, "c"), start_tag(p, "f")
+        self.v_re = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>(.*?)</" + p + rb"v>", re.S)
+        self.t_re = re.compile(rb"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + rb"t>", re.S)
+        self.rph_re = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
+        self.ext_re = re.compile(rb"<" + p + rb"extLst>.*?</" + p + rb"extLst>", re.S)
+        self.sheet_data = start_tag(p, "sheetData").search(data)
+        if self.sheet_data is None:
+            raise WorkbookError(f"the part {part!r} has no <sheetData>")
+        begin = self.sheet_data.end()
+        end = begin if self.sheet_data.group(2) else data.find(b"</" + p + b"sheetData>", begin)
+        if end < 0:
+            raise WorkbookError(f"the part {part!r} has an unterminated <sheetData>")
+        if data.find(b"<!", begin, end) >= 0 or data.find(b"<?", begin, end) >= 0:
+            raise WorkbookError(f"the part {part!r} has comments or CDATA among its cells (unsupported)")
+        self.content = (begin, end)
+        self.rows = self._scan(self.row_re, b"</" + p + b"row>", begin, end, _R_NUM, int)
+        self.columns: dict[int, tuple[list[int], list[str | None]]] = {}
+        self.col_styles = [
+            (int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
+            for m in start_tag(p, "col").finditer(data, 0, self.sheet_data.start())
+            if "style" in (a := get_attrs(m.group(1)))
+        ]
+
+    def _scan(self, tag: re.Pattern[bytes], close: bytes, begin: int, end: int,
+              key_re: re.Pattern[bytes], key: Callable[[bytes], int]) -> list[_Elem]:
+        """Locate consecutive elements in [begin, end); keys must ascend (implicit keys count up)."""
+        found: list[_Elem] = []
+        pos, prev = begin, 0
+        while (m := tag.search(self.data, pos, end)) is not None:
+            k = key_re.search(m.group(1))
+            number = key(k.group(1)) if k else prev + 1
+            if number <= prev:
+                raise WorkbookError(f"the part {self.part!r} lists rows or cells out of order")
+            if m.group(2):
+                found.append(_Elem(number, m.start(), m.end(), m.group(1), None))
+                pos = m.end()
+            else:
+                stop = self.data.find(close, m.end(), end)
+                if stop < 0:
+                    raise WorkbookError(f"the part {self.part!r} has an unterminated element")
+                pos = stop + len(close)
+                found.append(_Elem(number, m.start(), pos, m.group(1), (m.end(), stop)))
+            prev = number
+        return found
+
+    # styles for cells that do not exist yet
+    def _column(self, col: int) -> tuple[list[int], list[str | None]]:
+        if col not in self.columns:
+            letters = re.escape(col_letters(col).encode())
+            pattern = re.compile(rb"<" + self.p + rb"c\s[^>]*?\br\s*=\s*[\"']\$?" + letters
+                                 + rb"\$?(\d+)[\"'][^>]*>", re.I)
+            rows: list[int] = []
+            styles: list[str | None] = []
+            for m in pattern.finditer(self.data, *self.content):
+                s = _S_NUM.search(m.group(0))
+                rows.append(int(m.group(1)))
+                styles.append(s.group(1).decode() if s else None)
+            self.columns[col] = (rows, styles)
+        return self.columns[col]
+
+    def _style_for(self, row: int, col: int, row_elem: _Elem | None) -> str | None:
+        """Template row if given, else the nearest cell above, else the row's or the column's style."""
+        rows, styles = self._column(col)
+        if self.style_row is not None:
+            i = bisect_left(rows, self.style_row)
+            if i < len(rows) and rows[i] == self.style_row:
+                return styles[i]
+        else:
+            i = bisect_left(rows, row) - 1
+            if i >= 0:
+                return styles[i]
+        if row_elem is not None:
+            a = get_attrs(row_elem.attrs)
+            if a.get("customFormat") in ("1", "true") and "s" in a:
+                return a["s"]
+        return next((s for lo, hi, s in self.col_styles if lo <= col <= hi), None)
+
+    # cells
+    def _cell(self, ref: str, style: str | None, value: CellValue) -> bytes:
+        t, body = value_xml(self.p, value, self.date1904)
+        attrs = set_attrs(b"", {"r": ref, "s": style, "t": t})
+        p = self.p
+        return b"<" + p + b"c" + attrs + (b">" + body + b"</" + p + b"c>" if body else b"/>")
+
+    def _same(self, cell_type: str, content: bytes, value: CellValue) -> bool:
+        m = self.v_re.search(content)
+        v = html.unescape(m.group(1).decode()) if m else None
+        if value is None:
+            return v is None and b"<" + self.p + b"is" not in content
+        if isinstance(value, bool):
+            return cell_type == "b" and v is not None and v.strip() in (("1", "true") if value else ("0", "false"))
+        if isinstance(value, str):
+            if cell_type == "s" and v is not None and v.strip().isdigit():
+                return self.shared_string(int(v)) == value
+            if cell_type == "inlineStr":
+                texts = self.t_re.findall(self.rph_re.sub(b"", content))
+                return decode_text(html.unescape(b"".join(texts).decode())) == value
+            return cell_type == "str" and v is not None and decode_text(v) == value
+        if cell_type != "n" or v is None:
+            return False
+        try:
+            old = float(v)
+        except ValueError:
+            return False
+        return old == (excel_serial(value, self.date1904) if isinstance(value, dt.date) else float(value))
+
+    def _rewrite(self, cell: _Elem, ref: str, value: CellValue, result: SheetPatch) -> bytes | None:
+        content = self.data[cell.inner[0] : cell.inner[1]] if cell.inner else b""
+        attrs = get_attrs(cell.attrs)
+        formula = self.f_re.search(content)
+        if formula:
+            f = get_attrs(formula.group(1))
+            if not self.overwrite_formulas:
+                result.skipped.append((ref, "the cell holds a formula"))
+                return None
+            if f.get("t") == "shared" and "ref" in f:
+                result.skipped.append((ref, "other cells share this cell's formula"))
+                return None
+            if f.get("t") in ("array", "dataTable") and ":" in f.get("ref", ""):
+                result.skipped.append((ref, "the cell is part of an array formula or data table"))
+                return None
+            result.removed_formulas = True
+        elif self._same(attrs.get("t", "n"), content, value):
+            result.unchanged.append(ref)
+            return None
+        t, body = value_xml(self.p, value, self.date1904)
+        ext = self.ext_re.search(content)
+        body += ext.group(0) if ext else b""
+        p = self.p
+        head = b"<" + p + b"c" + set_attrs(cell.attrs, {"t": t, "cm": None, "vm": None})
+        result.written.append(ref)
+        return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
+
+    def _patch_row(self, row: _Elem, cells: list[tuple[int, CellValue]], result: SheetPatch) -> bytes | None:
+        p, data = self.p, self.data
+        existing = (self._scan(self.cell_re, b"</" + p + b"c>", *row.inner, _R_REF,
+                               lambda b: col_number(b.decode())) if row.inner else [])
+        keys = [c.key for c in existing]
+        splices: list[tuple[int, int, bytes]] = []
+        added: list[int] = []
+        close = row.inner[1] if row.inner else row.end
+        for col, value in cells:
+            ref = f"{col_letters(col)}{row.key}"
+            i = bisect_left(keys, col)
+            if i < len(keys) and keys[i] == col:
+                new = self._rewrite(existing[i], ref, value, result)
+                if new is not None:
+                    splices.append((existing[i].start, existing[i].end, new))
+            else:
+                at = existing[i].start if i < len(existing) else close
+                splices.append((at, at, self._cell(ref, self._style_for(row.key, col, row), value)))
+                added.append(col)
+                result.written.append(ref)
+        if not splices:
+            return None
+        changes: dict[str, str | None] = {}
+        spans = get_attrs(row.attrs).get("spans")
+        if added and spans:
+            bounds = [tuple(int(x) for x in s.split(":")) for s in spans.split() if ":" in s]
+            if bounds and not all(any(lo <= c <= hi for lo, hi in bounds) for c in added):
+                lo = min([b[0] for b in bounds] + added)
+                hi = max([b[-1] for b in bounds] + added)
+                changes["spans"] = f"{lo}:{hi}"
+        if row.inner is None:  # <row .../> grows children
+            head = b"<" + p + b"row" + set_attrs(row.attrs, changes) + b">"
+            return head + b"".join(s[2] for s in splices) + b"</" + p + b"row>"
+        tag = self.row_re.match(data, row.start)
+        assert tag is not None
+        head = retag(tag, changes) if changes else tag.group(0)
+        return head + _apply(data, splices, *row.inner) + data[row.inner[1] : row.end]
+
+    def run(self, cells: Mapping[str, CellValue]) -> SheetPatch:
+        result = SheetPatch(self.data)
+        by_row: dict[int, dict[int, CellValue]] = {}
+        for ref, value in cells.items():
+            check_value(value)
+            r, c = split_ref(ref)
+            by_row.setdefault(r, {})[c] = value
+        keys = [r.key for r in self.rows]
+        splices: list[tuple[int, int, bytes]] = []
+        p = self.p
+        for r in sorted(by_row):
+            row_cells = sorted(by_row[r].items())
+            i = bisect_left(keys, r)
+            if i < len(keys) and keys[i] == r:
+                new = self._patch_row(self.rows[i], row_cells, result)
+                if new is not None:
+                    splices.append((self.rows[i].start, self.rows[i].end, new))
+                continue
+            at = self.rows[i].start if i < len(keys) else self.content[1]
+            body = b"".join(self._cell(f"{col_letters(c)}{r}", self._style_for(r, c, None), v)
+                            for c, v in row_cells)
+            result.written += [f"{col_letters(c)}{r}" for c, _v in row_cells]
+            splices.append((at, at, b"<" + p + b'row r="' + str(r).encode() + b'">' + body + b"</" + p + b"row>"))
+        if not splices:
+            return result
+        tag = self.sheet_data
+        if tag.group(2):  # <sheetData/> becomes <sheetData>rows</sheetData>
+            rows = b"".join(s[2] for s in splices)
+            opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
+            splices = [(tag.start(), tag.end(), opened + rows + b"</" + p + b"sheetData>")]
+        splices += self._dimension(result.written)
+        result.data = _apply(self.data, splices, 0, len(self.data))
+        return result
+
+    def _dimension(self, written: list[str]) -> list[tuple[int, int, bytes]]:
+        """Widen ``<dimension ref>`` to cover new cells; nothing else outside sheetData changes."""
+        m = start_tag(self.p, "dimension").search(self.data, 0, self.sheet_data.start())
+        if m is None or not written:
+            return []
+        try:
+            corners = [split_ref(x) for x in get_attrs(m.group(1)).get("ref", "").split(":")]
+            points = corners + [split_ref(x) for x in written]
+        except ValueError:
+            return []
+        r1, c1 = min(r for r, _ in points), min(c for _, c in points)
+        r2, c2 = max(r for r, _ in points), max(c for _, c in points)
+        if (r1, c1) == min(corners) and (r2, c2) == max(corners):
+            return []
+        ref = f"{col_letters(c1)}{r1}" + ("" if (r1, c1) == (r2, c2) else f":{col_letters(c2)}{r2}")
+        return [(m.start(), m.end(), retag(m, {"ref": ref}))]
+
+
+def _apply(data: bytes, splices: list[tuple[int, int, bytes]], begin: int, end: int) -> bytes:
+    """data[begin:end] with each (start, stop, replacement) applied; insertions keep their order."""
+    out: list[bytes] = []
+    pos = begin
+    for start, stop, new in sorted(splices, key=lambda s: s[0]):
+        out += [data[pos:start], new]
+        pos = stop
+    out.append(data[pos:end])
+    return b"".join(out)
+
+
+def patch_sheet(
+    data: bytes,
+    cells: Mapping[str, CellValue],
+    *,
+    part: str = "sheet",
+    date1904: bool = False,
+    overwrite_formulas: bool = False,
+    style_row: int | None = None,
+    shared_string: Callable[[int], str | None] = lambda i: None,
+) -> SheetPatch:
+    """Set ``cells`` (``"H12" -> value``) in one worksheet part; see the module docstring.
+
+    Formula cells are skipped unless ``overwrite_formulas``; cells already holding the value are left
+    byte-identical. New cells take the style of ``style_row``'s cell in their column when given,
+    otherwise of the nearest cell above (then the row's, then the column's style).
+    """
+    return _SheetPatcher(data, part, date1904, overwrite_formulas, style_row, shared_string).run(cells)

@@ -1,0 +1,424 @@
+"""The lossless writer: only the cells and sheets wbs_tools owns change; everything else keeps its bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from wbs_tools.workbook import package as package_module
+from wbs_tools.workbook.lossless import (
+    Limits,
+    OwnedSheet,
+    WorkbookError,
+    WorkbookLockedError,
+    render_workbook,
+    write_workbook,
+)
+from wbs_tools.workbook.owned_sheet import read_workbook
+from wbs_tools.workbook.package import Package, rels_part
+from wbs_tools.workbook.sheet_xml import excel_serial, patch_sheet
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "workbooks"
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+HOSTILE = ["=cmd|' /C calc'!A0", "<script>alert('x')</script>", "+1-2", "@SUM(A1)", "-x", "a & b > c"]
+
+
+def corpus_files() -> list:
+    if not (CORPUS / "manifest.json").is_file():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"corpus not found at {CORPUS}"))]
+    manifest = json.loads((CORPUS / "manifest.json").read_text())
+    return [pytest.param(CORPUS / e["file"], id=e["file"][:60], marks=pytest.mark.corpus) for e in manifest]
+
+
+# --- a small hand-made workbook for targeted cases --------------------------------------------------
+
+STYLES = (f'<styleSheet xmlns="{MAIN}"><numFmts count="0"/><fonts count="2"><font/><font><b/></font></fonts>'
+          '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+          '<borders count="1"><border/></borders><cellXfs count="3">'
+          '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+          '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>'
+          '<xf numFmtId="0" fontId="1" fillId="0" borderId="0"/></cellXfs>'
+          '<dxfs count="1"><dxf><font><b/></font></dxf></dxfs></styleSheet>')
+
+
+def make_workbook(path: Path, sheet_data: str, *, extra: str = "", date1904: bool = False,
+                  calc_chain: bool = False, second_sheet: str | None = None) -> Path:
+    """A minimal xlsx written by hand, so every byte of the input is known."""
+    rels = ('<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'sharedStrings" Target="sharedStrings.xml"/>')
+    sheets = '<sheet name="Tasks" sheetId="1" r:id="rId1"/>'
+    types = "".join(f'<Override PartName="/xl/{name}" ContentType="application/vnd.openxmlformats-officedocument.'
+                    f'spreadsheetml.{kind}+xml"/>' for name, kind in [
+                        ("workbook.xml", "sheet.main"), ("styles.xml", "styles"),
+                        ("sharedStrings.xml", "sharedStrings"), ("worksheets/sheet1.xml", "worksheet")])
+    parts = {}
+    if calc_chain:
+        rels += ('<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                 'relationships/calcChain" Target="calcChain.xml"/>')
+        types += ('<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-'
+                  'officedocument.spreadsheetml.calcChain+xml"/>')
+        parts["xl/calcChain.xml"] = f'<calcChain xmlns="{MAIN}"><c r="B1" i="1"/></calcChain>'
+    if second_sheet is not None:
+        rels += ('<Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                 'relationships/worksheet" Target="worksheets/sheet2.xml"/>')
+        sheets += f'<sheet name="{second_sheet}" sheetId="2" r:id="rId5"/>'
+        types += ('<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-'
+                  'officedocument.spreadsheetml.worksheet+xml"/>')
+        parts["xl/worksheets/sheet2.xml"] = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'
+    files = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://'
+        'schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="'
+        'application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="'
+        f'application/xml"/>{types}</Types>',
+        "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/relationships"><workbookPr{" date1904=" + chr(34) + "1" + chr(34) if date1904 else ""}/>'
+        f'<sheets>{sheets}</sheets><calcPr calcId="191029"/></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships">{rels}</Relationships>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
+        f'xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<dimension ref="A1:C3"/>{sheet_data}{extra}</worksheet>',
+        "xl/styles.xml": STYLES,
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}" count="2" uniqueCount="2"><si><t>Name</t></si>'
+        '<si><r><t>Fin</t></r><r><t>ish</t></r></si></sst>',
+        **parts,
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            zf.writestr(zipfile.ZipInfo(name, (2020, 1, 2, 3, 4, 6)), text.encode(), zipfile.ZIP_DEFLATED)
+    return path
+
+
+BASIC = ('<sheetData><row r="1" spans="1:3"><c r="A1" s="2" t="s"><v>0</v></c><c r="B1" s="2" t="s"><v>1</v></c>'
+         '</row><row r="2" spans="1:3"><c r="A2" t="s"><v>0</v></c><c r="B2" s="1"><v>45000</v></c>'
+         '<c r="C2"><f>B2+1</f><v>45001</v></c></row><row r="3"><c r="B3" s="1"><v>45001</v></c></row>'
+         '</sheetData>')
+EXTRA = ('<conditionalFormatting sqref="B2:B9"><cfRule type="cellIs" dxfId="0" priority="1" operator="lessThan">'
+         '<formula>TODAY()</formula></cfRule></conditionalFormatting><dataValidations count="1"><dataValidation '
+         'type="list" sqref="A2:A9"><formula1>"a,b"</formula1></dataValidation></dataValidations>')
+
+
+@pytest.fixture
+def basic(tmp_path: Path) -> Path:
+    return make_workbook(tmp_path / "plan.xlsx", BASIC, extra=EXTRA)
+
+
+def members(path_or_bytes: Path | bytes) -> dict[str, tuple[bytes, zipfile.ZipInfo]]:
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {i.filename: (zf.read(i), i) for i in zf.infolist()}
+
+
+def outside_sheet_data(xml: bytes) -> bytes:
+    """The part without its cells, and with the dimension's ref (widened by design) blanked."""
+    xml = re.sub(rb"<sheetData\s*/>|<sheetData\b.*?</sheetData>", b"<sheetData/>", xml, count=1, flags=re.S)
+    return re.sub(rb'(<dimension ref=")[^"]*', rb"\1", xml, count=1)
+
+
+# --- targeted behaviour ------------------------------------------------------------------------------
+
+
+def test_values_read_back_and_everything_else_is_untouched(basic: Path) -> None:
+    before = members(basic)
+    report = write_workbook(basic, edits={"Tasks": {
+        "A2": "Design", "B2": dt.date(2025, 3, 3), "D2": 7.5, "E2": True, "A5": "new row", "C9": None,
+    }})
+    assert report.written["Tasks"] == ("A2", "B2", "D2", "E2", "A5", "C9")
+    assert report.changed_parts == ("xl/worksheets/sheet1.xml",) and report.backup is not None
+    after = members(basic)
+    assert list(after) == list(before)
+    for name, (data, info) in before.items():
+        if name != "xl/worksheets/sheet1.xml":
+            assert after[name][0] == data
+            assert (after[name][1].CRC, after[name][1].compress_size) == (info.CRC, info.compress_size)
+            assert after[name][1].date_time == info.date_time
+    old, new = before["xl/worksheets/sheet1.xml"][0], after["xl/worksheets/sheet1.xml"][0]
+    assert outside_sheet_data(new) == outside_sheet_data(old)
+    assert b'<dimension ref="A1:E9"/>' in new
+    assert b'<c r="C2"><f>B2+1</f><v>45001</v></c>' in new  # neighbours untouched
+    ws = openpyxl.load_workbook(basic)["Tasks"]
+    assert ws["A2"].value == "Design" and ws["B2"].value == dt.datetime(2025, 3, 3)
+    assert ws["D2"].value == 7.5 and ws["E2"].value is True and ws["A5"].value == "new row"
+    rows = CalamineWorkbook.from_path(str(basic)).get_sheet_by_name("Tasks").to_python()
+    assert rows[1][0] == "Design" and rows[4][0] == "new row"
+
+
+def test_new_cells_take_the_style_above_or_the_template_row(basic: Path) -> None:
+    write_workbook(basic, edits={"Tasks": {"B6": dt.date(2025, 1, 1), "A6": "x"}})
+    sheet = members(basic)["xl/worksheets/sheet1.xml"][0]
+    assert b'<c r="B6" s="1"><v>45658</v></c>' in sheet  # date style from B3
+    assert b'<c r="A6" t="inlineStr">' in sheet  # A2 above has no style
+    write_workbook(basic, edits={"Tasks": {"B7": 1, "A7": "y"}}, style_from_row={"Tasks": 1})
+    sheet = members(basic)["xl/worksheets/sheet1.xml"][0]
+    assert b'<c r="A7" s="2" t="inlineStr">' in sheet and b'<c r="B7" s="2">' in sheet
+
+
+def test_formula_cells_are_skipped_unless_asked(tmp_path: Path) -> None:
+    path = make_workbook(tmp_path / "f.xlsx", BASIC, calc_chain=True)
+    report = write_workbook(path, edits={"Tasks": {"C2": 1}})
+    assert [(s.ref, s.reason) for s in report.skipped] == [("C2", "the cell holds a formula")]
+    assert not report.changed and not (tmp_path / "f.xlsx.bak").exists()
+    report = write_workbook(path, edits={"Tasks": {"C2": 1}}, overwrite_formulas=True)
+    assert report.removed_parts == ("xl/calcChain.xml",)
+    after = members(path)
+    assert b"calcChain" not in after["xl/_rels/workbook.xml.rels"][0]
+    assert b"calcChain" not in after["[Content_Types].xml"][0]
+    assert openpyxl.load_workbook(path)["Tasks"]["C2"].value == 1
+
+
+def test_shared_formula_master_is_never_overwritten(tmp_path: Path) -> None:
+    data = ('<sheetData><row r="1"><c r="A1"><f t="shared" ref="A1:A2" si="0">B1</f><v>1</v></c></row>'
+            '<row r="2"><c r="A2"><f t="shared" si="0"/><v>2</v></c></row></sheetData>')
+    path = make_workbook(tmp_path / "s.xlsx", data)
+    report = write_workbook(path, edits={"Tasks": {"A1": 5, "A2": 6}}, overwrite_formulas=True)
+    assert [s.ref for s in report.skipped] == ["A1"] and report.written == {"Tasks": ("A2",)}
+
+
+def test_none_clears_the_value_and_keeps_the_style(basic: Path) -> None:
+    write_workbook(basic, edits={"Tasks": {"B2": None}})
+    assert b'<c r="B2" s="1"/>' in members(basic)["xl/worksheets/sheet1.xml"][0]
+
+
+def test_unchanged_values_leave_the_file_alone(basic: Path) -> None:
+    stamp = basic.stat().st_mtime_ns
+    report = write_workbook(basic, edits={"Tasks": {"A1": "Name", "B1": "Finish", "B2": 45000,
+                                                    "B3": dt.date(2023, 3, 16)}})
+    assert report.unchanged == 4 and not report.changed
+    assert basic.stat().st_mtime_ns == stamp and not (basic.parent / "plan.xlsx.bak").exists()
+
+
+@pytest.mark.parametrize("text", [*HOSTILE, "_x0041_ literal", "tab\tbell\x07", "  padded  ", "multi\nline"])
+def test_hostile_text_is_stored_as_plain_text(basic: Path, text: str) -> None:
+    write_workbook(basic, edits={"Tasks": {"D4": text}})
+    sheet = members(basic)["xl/worksheets/sheet1.xml"][0]
+    assert sheet.count(b"<f>") == 1  # only the original formula in C2
+    cell = CalamineWorkbook.from_path(str(basic)).get_sheet_by_name("Tasks").to_python()[3][3]
+    assert cell == text
+    if "_x" not in text and "\x07" not in text:
+        assert openpyxl.load_workbook(basic)["Tasks"]["D4"].value == text
+
+
+def test_owned_sheet_added_then_replaced_and_user_sheets_protected(tmp_path: Path) -> None:
+    path = make_workbook(tmp_path / "o.xlsx", BASIC, second_sheet="Status")
+    with pytest.raises(WorkbookError, match="did not create"):
+        write_workbook(path, owned_sheets={"Status": OwnedSheet([["x"]])})
+    first = OwnedSheet([["Code", "When"], ["late", dt.date(2025, 1, 2)]], state="hidden",
+                       column_widths={1: 30}, freeze_rows=1)
+    report = write_workbook(path, owned_sheets={"Check": first})
+    assert report.added_parts == ("xl/worksheets/sheet3.xml",)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Tasks", "Status", "Check"] and wb["Check"].sheet_state == "hidden"
+    assert wb["Check"]["B2"].value == dt.datetime(2025, 1, 2)  # the template's date style was reused
+    report = write_workbook(path, owned_sheets={"check": OwnedSheet([["only"]])})
+    assert report.added_parts == () and "xl/worksheets/sheet3.xml" in report.changed_parts
+    wb = openpyxl.load_workbook(path)
+    assert wb["Check"]["A1"].value == "only" and wb["Check"].sheet_state == "visible"
+    assert wb["Check"]["B2"].value is None
+
+
+def test_full_calc_on_load_is_opt_in(basic: Path) -> None:
+    write_workbook(basic, edits={"Tasks": {"A2": "x"}})
+    assert b"fullCalcOnLoad" not in members(basic)["xl/workbook.xml"][0]
+    write_workbook(basic, edits={"Tasks": {"A2": "y"}}, full_calc_on_load=True)
+    assert b'<calcPr calcId="191029" fullCalcOnLoad="1"/>' in members(basic)["xl/workbook.xml"][0]
+
+
+def test_date1904_serials() -> None:
+    assert excel_serial(dt.date(1900, 1, 1)) == 1 and excel_serial(dt.date(1900, 3, 1)) == 61
+    assert excel_serial(dt.datetime(2025, 1, 1, 12)) == 45658.5
+    assert excel_serial(dt.date(1904, 1, 2), date1904=True) == 1
+
+
+def test_namespace_prefixed_sheets_are_patched_with_their_prefix() -> None:
+    xml = (f'<x:worksheet xmlns:x="{MAIN}"><x:dimension ref="A1"/><x:sheetData><x:row r="2"><x:c r="B2">'
+           '<x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>').encode()
+    out = patch_sheet(xml, {"A2": "a", "B2": 2, "A1": 3}).data
+    assert out == (f'<x:worksheet xmlns:x="{MAIN}"><x:dimension ref="A1:B2"/><x:sheetData><x:row r="1"><x:c r="A1">'
+                   '<x:v>3</x:v></x:c></x:row><x:row r="2"><x:c r="A2" t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c>'
+                   '<x:c r="B2"><x:v>2</x:v></x:c></x:row></x:sheetData></x:worksheet>').encode()
+
+
+def test_deterministic_output(basic: Path, tmp_path: Path) -> None:
+    data = basic.read_bytes()
+    kwargs = {"edits": {"Tasks": {"A9": "x", "B2": dt.datetime(2025, 5, 5, 8)}},
+              "owned_sheets": {"Check": OwnedSheet([["a", 1]])}}
+    assert render_workbook(data, **kwargs)[0] == render_workbook(data, **kwargs)[0]
+    other = tmp_path / "copy.xlsx"
+    shutil.copy(basic, other)
+    write_workbook(basic, **kwargs)
+    write_workbook(other, **kwargs)
+    assert basic.read_bytes() == other.read_bytes()
+
+
+# --- refusals: the file on disk never changes -----------------------------------------------------------
+
+
+def test_lock_file_refused(basic: Path) -> None:
+    original = basic.read_bytes()
+    (basic.parent / f"~${basic.name}").write_bytes(b"owner")
+    with pytest.raises(WorkbookLockedError, match="open in Excel"):
+        write_workbook(basic, edits={"Tasks": {"A2": "x"}})
+    assert basic.read_bytes() == original
+
+
+def test_encrypted_and_non_zip_files_refused(tmp_path: Path) -> None:
+    enc = tmp_path / "secret.xlsx"
+    enc.write_bytes(package_module.OLE2_SIGNATURE + b"\0" * 600)
+    with pytest.raises(WorkbookError, match="encrypted"):
+        write_workbook(enc, edits={"Tasks": {"A1": 1}})
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip at all")
+    with pytest.raises(WorkbookError, match="not a valid xlsx"):
+        write_workbook(junk, edits={"Tasks": {"A1": 1}})
+    assert junk.read_bytes() == b"not a zip at all" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "junk.xlsx", "secret.xlsx"]
+
+
+def test_zip_bomb_and_limits_refused(tmp_path: Path) -> None:
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))
+    with pytest.raises(WorkbookError, match="zip bomb"):
+        Package(bomb.getvalue())
+    with pytest.raises(WorkbookError, match="inflates to"):
+        Package(bomb.getvalue(), Limits(max_total_bytes=1024 * 1024, max_ratio=1e9))
+    with pytest.raises(WorkbookError, match="parts"):
+        Package(bomb.getvalue(), Limits(max_parts=0))
+
+
+def test_interrupted_write_leaves_original(basic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = basic.read_bytes()
+
+    def fail(*_args: object) -> None:
+        raise WorkbookError("simulated failure")
+
+    monkeypatch.setattr(package_module, "_verify_written", fail)
+    with pytest.raises(WorkbookError, match="simulated"):
+        write_workbook(basic, edits={"Tasks": {"A2": "x"}})
+    assert basic.read_bytes() == original
+    assert [p.name for p in basic.parent.iterdir()] == [basic.name]
+
+
+def test_bad_input_refused_before_writing(basic: Path) -> None:
+    original = basic.read_bytes()
+    for edits, error in [({"Nope": {"A1": 1}}, WorkbookError), ({"Tasks": {"A0": 1}}, ValueError),
+                         ({"Tasks": {"A1": float("nan")}}, ValueError), ({"Tasks": {"A1": object()}}, TypeError)]:
+        with pytest.raises(error):
+            write_workbook(basic, edits=edits)
+    assert basic.read_bytes() == original
+
+
+# --- big sheets ------------------------------------------------------------------------------------------
+
+
+def test_100k_cell_edit_in_100k_row_sheet_is_fast(tmp_path: Path) -> None:
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Task {r}</t></is></c><c r="B{r}" s="1">'
+                   f"<v>{45000 + r}</v></c></row>" for r in range(1, 100_001))
+    path = make_workbook(tmp_path / "big.xlsx", f"<sheetData>{rows}</sheetData>")
+    edits = {f"C{r}": r * 0.5 for r in range(1, 50_001)} | {f"A{r}": f"T{r}" for r in range(1, 50_001)}
+    start = time.perf_counter()
+    report = write_workbook(path, edits={"Tasks": edits})
+    elapsed = time.perf_counter() - start
+    assert report.cells_written == 100_000
+    print(f"100k-cell edit in a 100k-row sheet: {elapsed:.2f} s")
+    assert elapsed < 30
+    ws = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Tasks").to_python()
+    assert ws[49_999][0] == "T50000" and ws[49_999][2] == 25_000.0 and ws[99_999][0] == "Task 100000"
+
+
+# --- every real workbook in the corpus -----------------------------------------------------------------
+
+
+def _without(data: bytes, *patterns: bytes) -> bytes:
+    for pattern in patterns:
+        data = re.sub(pattern, b"", data, count=1, flags=re.S)
+    return data
+
+
+@pytest.mark.parametrize("source", corpus_files())
+def test_corpus_workbook_survives_an_edit(source: Path, tmp_path: Path) -> None:
+    path = tmp_path / source.name
+    shutil.copy(source, path)
+    pkg = Package(path.read_bytes())
+    info = read_workbook(pkg)
+    first = next(s for s in info.sheets if s.kind == "worksheet")
+    edits = {"A300": "wbs edit", "AX1": 42.5, "AY7": dt.date(2025, 3, 3), "AZ7": True, "AX8": HOSTILE[0]}
+    before = members(path)
+    report = write_workbook(path, edits={first.name: edits},
+                            owned_sheets={"Check": OwnedSheet([["code", "message"], ["x", HOSTILE[1]]])})
+    after = members(path)
+    assert report.cells_written == len(edits)
+    assert list(after) == [*before, report.added_parts[0]]
+    rels = rels_part(info.part)
+    structural = {first.part, info.part, rels, "[Content_Types].xml"}
+    assert set(report.changed_parts) == structural
+    for name, (data, zinfo) in before.items():
+        if name not in structural:
+            assert after[name][0] == data, name
+            assert (after[name][1].compress_size, after[name][1].compress_type) == (
+                zinfo.compress_size, zinfo.compress_type), name
+    assert outside_sheet_data(after[first.part][0]) == outside_sheet_data(before[first.part][0])
+    # workbook.xml, its rels and the content types differ only by what was inserted
+    assert _without(after[info.part][0], rb'<sheet name="Check"[^>]*/>',
+                    rb'<definedName name="_wbs_owned"[^>]*>[^<]*</definedName>',
+                    rb"<definedNames></definedNames>") == before[info.part][0]
+    new_part = report.added_parts[0].split("/", 1)[1]
+    assert _without(after[rels][0], rb'<Relationship [^>]*Target="'
+                    + new_part.encode() + rb'"/>') == before[rels][0]
+    assert _without(after["[Content_Types].xml"][0], rb'<Override PartName="/' + report.added_parts[0].encode()
+                    + rb'"[^>]*/>') == before["[Content_Types].xml"][0]
+    calamine = CalamineWorkbook.from_path(str(path))
+    values = calamine.get_sheet_by_name(first.name).to_python()
+    assert values[299][0] == "wbs edit"
+    assert values[0][col("AX")] == 42.5 and values[7][col("AX")] == HOSTILE[0]
+    assert values[6][col("AZ")] is True
+    assert calamine.get_sheet_by_name("Check").to_python() == [["code", "message"], ["x", HOSTILE[1]]]
+    ws = openpyxl.load_workbook(path, keep_vba=True)[first.name]
+    assert ws["A300"].value == "wbs edit" and ws["AX1"].value == 42.5 and ws["AX8"].value == HOSTILE[0]
+    assert ws["AY7"].value in (dt.datetime(2025, 3, 3), excel_serial(dt.date(2025, 3, 3), info.date1904))
+
+
+def col(letters: str) -> int:
+    return openpyxl.utils.column_index_from_string(letters) - 1
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not on PATH")
+def test_libreoffice_opens_edited_workbooks(tmp_path: Path) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    sample = ["EPPlus__src__EPPlusTest__Workbooks__Control.xlsm", "poi__test-data__spreadsheet__64759.xlsx",
+              "xlwings__examples__udf__udf.xlsm"]
+    for name in sample:
+        path = tmp_path / name
+        shutil.copy(CORPUS / name, path)
+        info = read_workbook(Package(path.read_bytes()))
+        first = next(s for s in info.sheets if s.kind == "worksheet")
+        write_workbook(path, edits={first.name: {"A200": "wbs-lo-check", "B200": 12.25}},
+                       owned_sheets={"Check": OwnedSheet([["lo-owned", 3]])})
+    out = tmp_path / "csv"
+    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "--outdir", str(out), *[str(tmp_path / n) for n in sample]],
+                   check=True, capture_output=True, timeout=240)
+    for name in sample:
+        csvs = {p.name: p.read_text(errors="replace") for p in out.glob(Path(name).stem + "-*.csv")}
+        assert any("wbs-lo-check,12.25" in text for text in csvs.values()), (name, list(csvs))
+        assert "lo-owned,3" in csvs[Path(name).stem + "-Check.csv"]
