@@ -13,9 +13,11 @@ import importlib.util
 import io
 import json
 import math
+import os
 import random
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import zipfile
@@ -448,11 +450,18 @@ def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     stand_in_modules = macro_modules(SHEETS, runpython_module=_stand_in_runpython(log))
     stand_in = _xlsm(folder / "stand_in.xlsm", build_vba_project(stand_in_modules))
     job = {"profile": str(folder / "profile"), "documents": [[str(real), False], [str(stand_in), True]]}
-    result = subprocess.run(
-        [UNO_PYTHON, "-c", _UNO_PROBE, json.dumps(job)], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    real_report, stand_in_report = json.loads(result.stdout)
+    # Own session, so that a hung run can be killed together with the soffice it started.
+    probe = [UNO_PYTHON, "-c", _UNO_PROBE, json.dumps(job)]
+    with subprocess.Popen(
+        probe, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as run:
+        try:
+            stdout, stderr = run.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            pytest.fail("LibreOffice did not finish within 60 s")
+    assert run.returncode == 0, stderr[-3000:]
+    real_report, stand_in_report = json.loads(stdout)
     calls = log.read_text(encoding="cp1252").splitlines() if log.exists() else []
     return {"real": real_report, "stand_in": stand_in_report, "calls": calls, "stand_in_modules": stand_in_modules}
 

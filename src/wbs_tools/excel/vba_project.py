@@ -236,7 +236,12 @@ def xlwings_module_source() -> str:
 
 
 def wbs_buttons_source() -> str:
-    """The ``WbsButtons`` module source, shipped as package data (``excel/macros/WbsButtons.bas``)."""
+    """The ``WbsButtons`` module source from package data (``wbs_tools/excel/macros/WbsButtons.bas``).
+
+    That file is the canonical one, since it is what installed copies build workbooks from;
+    ``macros/WbsButtons.bas`` at the repository root is a byte-identical copy for importing into
+    Excel by hand, and a test keeps the two equal.
+    """
     resource = importlib.resources.files("wbs_tools.excel").joinpath("macros/WbsButtons.bas")
     return resource.read_bytes().decode(_ENCODING)
 
