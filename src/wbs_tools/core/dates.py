@@ -28,7 +28,7 @@ import re
 
 from dateutil import parser as dateutil_parser
 
-from wbs_tools.core.durations import InputError, _number, excel_error, excel_error_message
+from wbs_tools.core.durations import InputError, excel_error, excel_error_message, real_number
 
 __all__ = ["format_date", "parse_date"]
 
@@ -51,7 +51,8 @@ for _number_of_day, _names in enumerate(
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 _ISO = re.compile(
-    r"(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|(\d{2})(\d{2}))(?:(?:\s+|t)(\d{1,2}):(\d{2})(?::(\d{2}))?)?",
+    r"(\d{4})(?:([-/.])(\d{1,2})\2(\d{1,2})|(\d{2})(\d{2}))"
+    r"(?:(?:\s+|t)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(am|pm)?)?",
     re.ASCII,
 )
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?", re.ASCII)
@@ -60,7 +61,6 @@ _SHIFT = re.compile(
     r"(?:in\s+(\d{1,5})\s*|([+-])\s*(\d{1,5})\s*)(d|days?|w|wks?|weeks?)(?:\s+(?:from\s+)?(?:today|now))?",
     re.ASCII,
 )
-_RELATIVE_WORDS = re.compile(r"\b(today|tomorrow|yesterday|now|next|last|in|ago)\b|^[+-]\s*\d", re.ASCII)
 
 
 class _Info(dateutil_parser.parserinfo):
@@ -76,12 +76,11 @@ _PROBES = (dt.datetime(2000, 1, 1, 0, 0), dt.datetime(2004, 2, 2, 1, 1))  # both
 
 def _check(value: dt.datetime, shown: object) -> dt.datetime:
     """Round to the minute and keep years in the range the scheduler handles."""
-    value = value.replace(tzinfo=None)
-    if value.second or value.microsecond:
-        rounded = value.replace(second=0, microsecond=0)
-        value = rounded + dt.timedelta(minutes=1) if value - rounded >= dt.timedelta(seconds=30) else rounded
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise InputError(f"{shown!s} is outside the years {MIN_YEAR}-{MAX_YEAR}: check the year")
+    for _ in range(2):  # before rounding (no overflow near year 9999) and after it
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise InputError(f"{shown!s} is outside the years {MIN_YEAR}-{MAX_YEAR}: check the year")
+        rounded = value.replace(second=0, microsecond=0, tzinfo=None)
+        value = rounded + dt.timedelta(minutes=1) if value.second >= 30 else rounded
     return value
 
 
@@ -105,12 +104,10 @@ def _relative(text: str, today: dt.date | None, default_minute: int, shown: str)
     next_day = _NEXT.fullmatch(text)
     shift = _SHIFT.fullmatch(text)
     if text not in offsets and not shift and not (next_day and next_day[1] in _WEEKDAYS):
-        if _RELATIVE_WORDS.search(text) and not re.search(r"\d{3,4}|\d+\D+\d+\D+\d+", text):
-            raise InputError(f"{shown!r} is not a date: use today, tomorrow, next Tue, in 3 days or a date")
         return None
     if today is None:
         raise InputError(
-            f"relative dates such as {shown!r} need a status date: set Status date in Settings "
+            f"relative dates such as '{shown}' need a status date: set Status date in Settings "
             "or type a date such as 2026-03-02"
         )
     base = today.date() if isinstance(today, dt.datetime) else today
@@ -122,7 +119,11 @@ def _relative(text: str, today: dt.date | None, default_minute: int, shown: str)
         assert shift is not None
         count = int(shift[1] or shift[3]) * (7 if shift[4].startswith("w") else 1)
         days = -count if shift[2] == "-" else count
-    return _check(_at(base + dt.timedelta(days=days), default_minute), shown)
+    try:
+        day = base + dt.timedelta(days=days)
+    except OverflowError as error:
+        raise InputError(f"'{shown}' is outside the years {MIN_YEAR}-{MAX_YEAR}") from error
+    return _check(_at(day, default_minute), shown)
 
 
 def _dateutil(text: str, day_first: bool, year: int | None, default_minute: int, shown: str) -> dt.datetime:
@@ -132,17 +133,17 @@ def _dateutil(text: str, day_first: bool, year: int | None, default_minute: int,
             dateutil_parser.parse(text, parserinfo=_INFO, dayfirst=day_first, default=probe, ignoretz=True)
             for probe in _PROBES
         )
-    except (ValueError, OverflowError, TypeError) as error:
-        raise InputError(f"{shown!r} is not a date: type a date such as 2026-03-02 or 2 Mar 2026") from error
+    except (ValueError, ArithmeticError, TypeError, IndexError) as error:  # dateutil on garbage
+        raise InputError(f"'{shown}' is not a date: type a date such as 2026-03-02 or 2 Mar 2026") from error
     if first.month != second.month or first.day != second.day:
-        raise InputError(f"{shown!r} is not a date: it needs a day, a month and a year")
+        raise InputError(f"'{shown}' is not a date: it needs a day, a month and a year")
     if first.year != second.year:
         if year is None:
-            raise InputError(f"{shown!r} has no year: add the year, e.g. 2026-03-02")
+            raise InputError(f"'{shown}' has no year: add the year, e.g. 2026-03-02")
         try:
             first = first.replace(year=year)
         except ValueError as error:
-            raise InputError(f"{shown!r} does not exist in {year}") from error
+            raise InputError(f"'{shown}' does not exist in {year}") from error
     if first.hour != second.hour:
         return _at(first, default_minute)
     return first.replace(minute=first.minute if first.minute == second.minute else 0)
@@ -177,9 +178,9 @@ def parse_date(
     datetime.datetime(2024, 7, 27, 12, 0)
     >>> parse_date("next tue", day_first=None, today=dt.date(2026, 3, 3), default_minute=1020)
     datetime.datetime(2026, 3, 10, 17, 0)
-    >>> parse_date("02/03/2026", day_first=None)
+    >>> parse_date("02/03/2026", day_first=None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    wbs_tools.core.durations.InputError: ambiguous: 02/03/2026 could be 2 March or 3 February; set Date order in Settings or type 2026-03-02
+    wbs_tools.core.durations.InputError: ambiguous: 02/03/2026 could be 2 March or 3 February; set Date order ...
     """
     if isinstance(default_minute, bool) or not isinstance(default_minute, int) or not 0 <= default_minute < 1440:
         raise InputError(f"the default time must be a minute of the day (0-1439), not {default_minute!r}")
@@ -189,7 +190,7 @@ def parse_date(
         return _check(text, text)
     if isinstance(text, dt.date):
         return _check(_at(text, default_minute), text)
-    serial = _number(text)
+    serial = real_number(text)
     if serial is not None:
         return _from_serial(serial, text, default_minute)
     if not isinstance(text, str):
@@ -201,18 +202,23 @@ def parse_date(
     if not clean:
         raise InputError("the date is empty: type a date such as 2026-03-02")
     if not clean.isascii():
-        raise InputError(f"{shown!r} is not a date: type a date such as 2026-03-02 or 2 Mar 2026")
+        raise InputError(f"'{shown}' is not a date: type a date such as 2026-03-02 or 2 Mar 2026")
     if _SERIAL.fullmatch(clean):
         return _from_serial(float(clean), shown, default_minute)
     if (iso := _ISO.fullmatch(clean)) is not None:
         year, month, day = int(iso[1]), int(iso[3] or iso[5]), int(iso[4] or iso[6])
+        hour = int(iso[7] or 0)
+        if iso[10] and 1 <= hour <= 12:
+            hour = hour % 12 + (12 if iso[10] == "pm" else 0)
         try:
             value = dt.datetime(year, month, day)
             if iso[7] is None:
                 return _check(_at(value, default_minute), shown)
-            return _check(value.replace(hour=int(iso[7]), minute=int(iso[8]), second=int(iso[9] or 0)), shown)
+            return _check(value.replace(hour=hour, minute=int(iso[8]), second=int(iso[9] or 0)), shown)
         except ValueError as error:
-            raise InputError(f"{shown!r} is not a date: no such day or time") from error
+            raise InputError(f"'{shown}' is not a date: no such day or time") from error
+    if re.match(r"\d{4}[-/.]", clean):  # year first but not ISO: dateutil would misread it
+        raise InputError(f"'{shown}' is not a date: write it as 2026-03-02 or 2026-03-02 13:00")
     relative = _relative(clean, today, default_minute, shown)
     if relative is not None:
         return relative
@@ -226,7 +232,7 @@ def parse_date(
     else:
         value = _dateutil(clean, day_first, year, default_minute, shown)
     if weekday is not None and value.weekday() != weekday:
-        raise InputError(f"{shown!r}: {value:%Y-%m-%d} is a {_DAY_NAMES[value.weekday()]}, not a {_DAY_NAMES[weekday]}")
+        raise InputError(f"'{shown}': {value:%Y-%m-%d} is a {_DAY_NAMES[value.weekday()]}, not a {_DAY_NAMES[weekday]}")
     return _check(value, shown)
 
 

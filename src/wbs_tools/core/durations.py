@@ -22,11 +22,13 @@ __all__ = [
     "UNIT_ALIASES",
     "InputError",
     "excel_error",
+    "excel_error_message",
     "format_duration",
     "format_lag",
     "format_number",
     "parse_duration",
     "parse_lag",
+    "real_number",
 ]
 
 
@@ -100,7 +102,7 @@ def _unit_minutes(minutes_per_day: float, minutes_per_week: float, days_per_mont
     return {**working, **_ELAPSED_MINUTES}
 
 
-def _number(value: object) -> float | None:
+def real_number(value: object) -> float | None:
     """A real number cell value as float (bools are not numbers here), else None."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
@@ -109,7 +111,7 @@ def _number(value: object) -> float | None:
 
 def _span(text: object, what: str, help_: str, factors: dict[str, float]) -> tuple[float, str]:
     """Read a signed number and unit into (minutes, canonical unit); bare numbers are days."""
-    number = _number(text)
+    number = real_number(text)
     if number is not None:
         if not math.isfinite(number):
             raise InputError(f"{text!r} is not {what}: {help_}")
@@ -128,10 +130,10 @@ def _span(text: object, what: str, help_: str, factors: dict[str, float]) -> tup
         spelled = "e" + spelled[len("elapsed") :] if spelled.startswith("elapsed") else spelled
         unit = UNIT_ALIASES.get(spelled, "")
     if not match or not unit:
-        raise InputError(f"{text.strip()!r} is not {what}: {help_}")
+        raise InputError(f"'{text.strip()}' is not {what}: {help_}")
     minutes = float(match[2]) * factors[unit]
     if not math.isfinite(minutes):
-        raise InputError(f"{text.strip()!r} is too large to be {what}")
+        raise InputError(f"'{text.strip()}' is too large to be {what}")
     return (-minutes if match[1] == "-" else minutes), unit
 
 
@@ -150,16 +152,16 @@ def parse_duration(
     Duration(minutes=4320.0, elapsed=True, unit='ed')
     >>> parse_duration("1,5w?").minutes, parse_duration(2).minutes, parse_duration("").minutes
     (3600.0, 960.0, 0.0)
-    >>> parse_duration("3 dyas")
+    >>> parse_duration("3 dyas")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    wbs_tools.core.durations.InputError: '3 dyas' is not a duration: use a number and a unit such as 3d, 2.5 days, 1w, 4h
+    wbs_tools.core.durations.InputError: '3 dyas' is not a duration: use a number and a unit such as 3d, ...
     """
     factors = _unit_minutes(minutes_per_day, minutes_per_week, days_per_month)
     if text is None or (isinstance(text, str) and not text.strip()):
         return Duration(0.0)
     minutes, unit = _span(text, "a duration", _DURATION_HELP, factors)
     if minutes < 0:
-        raise InputError(f"{str(text).strip()!r} is negative: a duration must be 0 or more")
+        raise InputError(f"'{str(text).strip()}' is negative: a duration must be 0 or more")
     return Duration(minutes + 0.0, unit.startswith("e"), unit)
 
 
@@ -220,7 +222,7 @@ def parse_lag(
         clean = _DECIMAL_COMMA.sub(".", text.translate(_DASHES).strip()[:-1].strip())
         match = re.fullmatch(r"([+-])?\s*(\d+(?:\.\d*)?|\.\d+)", clean, re.ASCII)
         if not match or not math.isfinite(percent := float(match[2])):
-            raise InputError(f"{text.strip()!r} is not a lag: {_LAG_HELP}")
+            raise InputError(f"'{text.strip()}' is not a lag: {_LAG_HELP}")
         return Lag(percent=(-percent if match[1] == "-" else percent) + 0.0)
     minutes, unit = _span(text, "a lag", _LAG_HELP, factors)
     return Lag(Duration(minutes + 0.0, unit.startswith("e"), unit))

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from wbs_tools.core.durations import (
     UNIT_ALIASES,
     InputError,
-    _number,
     excel_error,
     excel_error_message,
     format_lag,
     parse_lag,
+    real_number,
 )
 from wbs_tools.core.model import Lag, Link, LinkType
 
@@ -35,7 +35,7 @@ _LAG_COMMA = re.compile(r"([+-]\s*\d+),(\d)", re.ASCII)
 _SEPARATORS = re.compile(r"[,;\r\n]+")
 _LAG = r"[+-]\s*(?:\d+(?:\.\d*)?|\.\d+)(?:\s*(?:elapsed\s*)?(?:[a-z]+|%))?(?:\s*\?)?"
 _ENTRY = re.compile(rf"(?P<id>\d+)(?:\s*(?P<type>[a-z]+))?(?:\s*(?P<lag>{_LAG}))?", re.ASCII)
-_LOOSE = re.compile(r"(?P<id>\d+)\s*(?P<type>[a-z]*)\s*(?P<lag>[+-].*)?", re.ASCII | re.DOTALL)
+_LOOSE = re.compile(r"(?P<id>\d+)\s*(?P<type>[a-z]*)\s*(?P<lag>[+-].*)?", re.ASCII | re.DOTALL | re.IGNORECASE)
 _DASHES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\t": " "})
 _EXAMPLES = "e.g. 3, 3FS+2d, 5SS-1d or 7FF+50%"
 
@@ -51,7 +51,7 @@ def _why(entry: str) -> str:
     lag = (loose["lag"] or "").strip()
     if lag[1:].strip() == "":
         return f"the lag after {lag or 'the type'} is missing, {_EXAMPLES}"
-    return f"the lag {lag!r} is not a duration or percentage, {_EXAMPLES}"
+    return f"the lag '{lag}' is not a duration or percentage, {_EXAMPLES}"
 
 
 def _entries(chunk: str) -> list[re.Match[str]] | None:
@@ -107,7 +107,7 @@ def parse_predecessors(
     parse_lag("0", **settings)  # refuse bad settings up front, not once per entry
     if text is None:
         return [], []
-    number = _number(text)
+    number = real_number(text)
     if number is not None:
         if math.isfinite(number) and number >= 0 and number.is_integer():
             return [Link(int(number), successor, origin=origin)], []
@@ -131,7 +131,7 @@ def parse_predecessors(
                 raise InputError(chunk)
             links.extend(_link(match, successor, origin, settings) for match in matches)
         except InputError:
-            errors.append(f"{chunk!r} is not a predecessor: {_why(lowered)}")
+            errors.append(f"'{chunk}' is not a predecessor: {_why(chunk)}")
     return links, errors
 
 
