@@ -41,6 +41,7 @@ from wbs_tools.workbook.layout import (
     SheetLayout,
     choice_list,
 )
+from wbs_tools.workbook.owned_sheet import MARKER as OWNED_MARKER
 
 Registers = Mapping[str, Sequence[Mapping[str, object]]]
 CREATED = dt.datetime(2026, 1, 1)  # fixed so that a rebuild is byte-identical
@@ -277,8 +278,9 @@ class _Writer:
         ws = self.workbook.add_worksheet(layout.name)
         if layout.hidden:
             ws.hide()
-        if layout.owned:
+        if layout.owned:  # rewritten whole on refresh: marked as ours, kept free of tables and notes
             ws.set_tab_color("#A6A6A6")
+            self.workbook.define_name(f"'{layout.name}'!{OWNED_MARKER}", f"='{layout.name}'!$A$1")
         if layout.header_row >= 3:
             ws.write_string(0, 0, layout.name, self.fmt(bold=True, font_size=14))
             ws.write_string(1, 0, layout.guidance, self.fmt(italic=True, font_color="#595959"))
@@ -291,6 +293,9 @@ class _Writer:
         if unknown:
             raise ValueError(f"{layout.table_name} has no column {sorted(unknown)}")
         top, left, guarded = layout.header_row - 1, layout.first_column - 1, not layout.owned
+        if layout.owned:
+            self.plain_table(ws, layout, rows)
+            return
         styles = self._styles(layout, rows)
         ws.add_table(top, left, top + max(len(rows), 1), left + len(layout.columns) - 1, {
             "name": layout.table_name, "style": "Table Style Light 1", "banded_rows": False,
@@ -313,6 +318,19 @@ class _Writer:
                 ws.data_validation(top + 1, col, last, col, _GUARD)
             elif column.choices:
                 self.drop_down(ws, (top + 1, col, last, col), column.choices)
+
+    def plain_table(self, ws: Worksheet, layout: SheetLayout, rows: Sequence[Mapping[str, object]]) -> None:
+        """An owned sheet's rows as plain cells: the refresh replaces the sheet, so no table part or
+        comment may hang off it."""
+        top, left = layout.header_row - 1, layout.first_column - 1
+        header = self.fmt(bold=True, font_color="#FFFFFF", bg_color="#1F4E79")
+        for col, column in enumerate(layout.columns, start=left):
+            ws.set_column(col, col, column.width, self.cell_format(column, shaded=False))
+            ws.write_string(top, col, column.title, header)
+            for n, row in enumerate(rows, start=top + 1):
+                value = row.get(column.key)
+                if value is not None:
+                    _write(ws, n, col, value, self.cell_format(column, shaded=False))
 
     @staticmethod
     def _styles(layout: SheetLayout, rows: Sequence[Mapping[str, object]]) -> dict[str, list[dict[str, object]]]:
