@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+import struct
 import subprocess
 import time
 import zipfile
@@ -16,7 +17,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from wbs_tools.workbook import package as package_module
+from wbs_tools.workbook import lossless as lossless_module
 from wbs_tools.workbook.lossless import (
     Limits,
     OwnedSheet,
@@ -26,7 +27,7 @@ from wbs_tools.workbook.lossless import (
     write_workbook,
 )
 from wbs_tools.workbook.owned_sheet import read_workbook
-from wbs_tools.workbook.package import Package, rels_part
+from wbs_tools.workbook.package import OLE2_SIGNATURE, Package, rels_part
 from wbs_tools.workbook.sheet_xml import excel_serial, patch_sheet
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "workbooks"
@@ -53,7 +54,8 @@ STYLES = (f'<styleSheet xmlns="{MAIN}"><numFmts count="0"/><fonts count="2"><fon
 
 
 def make_workbook(path: Path, sheet_data: str, *, extra: str = "", date1904: bool = False,
-                  calc_chain: bool = False, second_sheet: str | None = None) -> Path:
+                  calc_chain: bool = False, second_sheet: str | None = None,
+                  more: dict[str, str] | None = None) -> Path:
     """A minimal xlsx written by hand, so every byte of the input is known."""
     rels = ('<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
             'worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.'
@@ -99,6 +101,7 @@ def make_workbook(path: Path, sheet_data: str, *, extra: str = "", date1904: boo
         "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}" count="2" uniqueCount="2"><si><t>Name</t></si>'
         '<si><r><t>Fin</t></r><r><t>ish</t></r></si></sst>',
         **parts,
+        **(more or {}),
     }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in files.items():
@@ -118,6 +121,17 @@ EXTRA = ('<conditionalFormatting sqref="B2:B9"><cfRule type="cellIs" dxfId="0" p
 @pytest.fixture
 def basic(tmp_path: Path) -> Path:
     return make_workbook(tmp_path / "plan.xlsx", BASIC, extra=EXTRA)
+
+
+def raw_parts(data: bytes) -> dict[str, bytes]:
+    """Each part's compressed bytes exactly as stored (read without this package's code)."""
+    out = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            n, m = struct.unpack_from("<HH", data, info.header_offset + 26)
+            start = info.header_offset + 30 + n + m
+            out[info.filename] = data[start : start + info.compress_size]
+    return out
 
 
 def members(path_or_bytes: Path | bytes) -> dict[str, tuple[bytes, zipfile.ZipInfo]]:
@@ -267,12 +281,46 @@ def test_deterministic_output(basic: Path, tmp_path: Path) -> None:
     assert basic.read_bytes() == other.read_bytes()
 
 
+def test_table_headers_are_protected(tmp_path: Path) -> None:
+    sheet_rels = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                  '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                  'relationships/table" Target="../tables/table1.xml"/></Relationships>')
+    table = (f'<table xmlns="{MAIN}" id="1" name="T" displayName="Tasks_T" ref="A1:B3" totalsRowCount="1">'
+             '<tableColumns count="2"><tableColumn id="1" name="Name"/><tableColumn id="2" name="Finish"/>'
+             '</tableColumns></table>')
+    path = make_workbook(tmp_path / "t.xlsx", BASIC, extra='<tableParts count="1"><tablePart r:id="rId1"/>'
+                         '</tableParts>', more={"xl/worksheets/_rels/sheet1.xml.rels": sheet_rels,
+                                                "xl/tables/table1.xml": table})
+    report = write_workbook(path, edits={"Tasks": {"A1": "Renamed", "B3": 1, "A2": "ok"}})
+    assert [(s.ref, s.reason) for s in report.skipped] == [
+        ("A1", "the cell is the header of table 'Tasks_T'"), ("B3", "the cell is the totals row of table 'Tasks_T'")]
+    assert report.written == {"Tasks": ("A2",)}
+
+
+def test_empty_rows_and_sheets_grow_cells() -> None:
+    empty = f'<worksheet xmlns="{MAIN}"><dimension ref="A1"/><sheetData/><pageMargins/></worksheet>'.encode()
+    out = patch_sheet(empty, {"B2": 1}).data
+    assert out == (f'<worksheet xmlns="{MAIN}"><dimension ref="A1:B2"/><sheetData><row r="2"><c r="B2"><v>1</v>'
+                   '</c></row></sheetData><pageMargins/></worksheet>').encode()
+    bare = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1" spans="1:1" ht="20"/></sheetData></worksheet>'
+    out = patch_sheet(bare.encode(), {"C1": "x"}).data
+    assert b'<row r="1" spans="1:3" ht="20"><c r="C1" t="inlineStr"><is><t>x</t></is></c></row>' in out
+
+
+def test_write_to_target_leaves_source(basic: Path, tmp_path: Path) -> None:
+    original = basic.read_bytes()
+    report = write_workbook(basic, edits={"Tasks": {"A2": "copy"}}, target=tmp_path / "out.xlsx")
+    assert basic.read_bytes() == original and report.path == tmp_path / "out.xlsx" and report.backup is None
+    assert openpyxl.load_workbook(tmp_path / "out.xlsx")["Tasks"]["A2"].value == "copy"
+
+
 # --- refusals: the file on disk never changes -----------------------------------------------------------
 
 
-def test_lock_file_refused(basic: Path) -> None:
+@pytest.mark.parametrize("lock", ["~$plan.xlsx", ".~lock.plan.xlsx#"])
+def test_lock_file_refused(basic: Path, lock: str) -> None:
     original = basic.read_bytes()
-    (basic.parent / f"~${basic.name}").write_bytes(b"owner")
+    (basic.parent / lock).write_bytes(b"owner")
     with pytest.raises(WorkbookLockedError, match="open in Excel"):
         write_workbook(basic, edits={"Tasks": {"A2": "x"}})
     assert basic.read_bytes() == original
@@ -280,7 +328,7 @@ def test_lock_file_refused(basic: Path) -> None:
 
 def test_encrypted_and_non_zip_files_refused(tmp_path: Path) -> None:
     enc = tmp_path / "secret.xlsx"
-    enc.write_bytes(package_module.OLE2_SIGNATURE + b"\0" * 600)
+    enc.write_bytes(OLE2_SIGNATURE + b"\0" * 600)
     with pytest.raises(WorkbookError, match="encrypted"):
         write_workbook(enc, edits={"Tasks": {"A1": 1}})
     junk = tmp_path / "junk.xlsx"
@@ -309,7 +357,7 @@ def test_interrupted_write_leaves_original(basic: Path, monkeypatch: pytest.Monk
     def fail(*_args: object) -> None:
         raise WorkbookError("simulated failure")
 
-    monkeypatch.setattr(package_module, "_verify_written", fail)
+    monkeypatch.setattr(lossless_module, "_verify_written", fail)
     with pytest.raises(WorkbookError, match="simulated"):
         write_workbook(basic, edits={"Tasks": {"A2": "x"}})
     assert basic.read_bytes() == original
@@ -360,10 +408,10 @@ def test_corpus_workbook_survives_an_edit(source: Path, tmp_path: Path) -> None:
     info = read_workbook(pkg)
     first = next(s for s in info.sheets if s.kind == "worksheet")
     edits = {"A300": "wbs edit", "AX1": 42.5, "AY7": dt.date(2025, 3, 3), "AZ7": True, "AX8": HOSTILE[0]}
-    before = members(path)
+    before, raw_before = members(path), raw_parts(path.read_bytes())
     report = write_workbook(path, edits={first.name: edits},
                             owned_sheets={"Check": OwnedSheet([["code", "message"], ["x", HOSTILE[1]]])})
-    after = members(path)
+    after, raw_after = members(path), raw_parts(path.read_bytes())
     assert report.cells_written == len(edits)
     assert list(after) == [*before, report.added_parts[0]]
     rels = rels_part(info.part)
@@ -372,8 +420,9 @@ def test_corpus_workbook_survives_an_edit(source: Path, tmp_path: Path) -> None:
     for name, (data, zinfo) in before.items():
         if name not in structural:
             assert after[name][0] == data, name
-            assert (after[name][1].compress_size, after[name][1].compress_type) == (
-                zinfo.compress_size, zinfo.compress_type), name
+            assert raw_after[name] == raw_before[name], name  # the very same compressed bytes
+            assert (after[name][1].compress_type, after[name][1].date_time) == (
+                zinfo.compress_type, zinfo.date_time), name
     assert outside_sheet_data(after[first.part][0]) == outside_sheet_data(before[first.part][0])
     # workbook.xml, its rels and the content types differ only by what was inserted
     assert _without(after[info.part][0], rb'<sheet name="Check"[^>]*/>',

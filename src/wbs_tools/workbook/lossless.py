@@ -10,7 +10,11 @@ load-and-save through a spreadsheet library silently drops whatever that library
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,13 +27,12 @@ from wbs_tools.workbook.package import (
     Package,
     WorkbookError,
     WorkbookLockedError,
-    check_not_locked,
     parse_xml,
-    read_bounded,
+    read_relationships,
+    resolve_target,
     verify_package,
-    write_atomically,
 )
-from wbs_tools.workbook.sheet_xml import CellValue, decode_text, patch_sheet
+from wbs_tools.workbook.sheet_xml import CellValue, decode_text, patch_sheet, split_ref
 
 __all__ = [
     "CellValue",
@@ -94,6 +97,29 @@ class _SharedStrings:
         return self.items[index] if 0 <= index < len(self.items) else None
 
 
+def _table_cells(pkg: Package, sheet_part: str) -> dict[tuple[int, int], str]:
+    """Header and totals cells of the sheet's tables: the table part repeats their text, and Excel
+    repairs (drops) a table whose header cells disagree with it."""
+    protected: dict[tuple[int, int], str] = {}
+    for rel in read_relationships(pkg, sheet_part):
+        part = None if rel.external else pkg.find(resolve_target(sheet_part, rel.target))
+        if part is None or not rel.type.endswith("/table"):
+            continue
+        table = parse_xml(pkg.read(part), part)
+        name = table.get("displayName") or table.get("name") or part
+        try:
+            (r1, c1), (r2, c2) = (split_ref(x) for x in table.get("ref", "").split(":"))
+        except ValueError:
+            continue
+        rows = {r1: "header"} if table.get("headerRowCount", "1") != "0" else {}
+        if table.get("totalsRowCount", "0") not in ("0", ""):
+            rows[r2] = "totals row"
+        for r, what in rows.items():
+            for c in range(c1, c2 + 1):
+                protected[(r, c)] = f"the cell is the {what} of table {name!r}"
+    return protected
+
+
 def render_workbook(
     data: bytes,
     *,
@@ -125,7 +151,7 @@ def render_workbook(
             raise WorkbookError(f"the sheet {entry.name!r} is not a worksheet (it is a {entry.kind})")
         patch = patch_sheet(pkg.read(entry.part), cells, part=entry.part, date1904=info.date1904,
                             overwrite_formulas=overwrite_formulas, style_row=style_from_row.get(sheet_name),
-                            shared_string=strings)
+                            shared_string=strings, protected=_table_cells(pkg, entry.part))
         if patch.written:
             pkg.write(entry.part, patch.data)
             written[entry.name] = tuple(patch.written)
@@ -159,6 +185,91 @@ def render_workbook(
     out = pkg.to_bytes()
     verify_package(out, pkg.names)
     return out, report
+
+
+# --- the file on disk: locks, bounded reading, atomic replacement ------------------------------------
+
+
+def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_result, bytes]:
+    """A workbook's stat and bytes; the size is checked before anything is loaded."""
+    lim = limits or Limits()
+    try:
+        stat = path.stat()
+        if stat.st_size > lim.max_file_bytes:
+            raise WorkbookError(f"{path.name}: larger than {lim.max_file_bytes} bytes")
+        return stat, path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Owner files Excel (``~$NAME``) and LibreOffice (``.~lock.NAME#``) keep while a file is open."""
+    name = path.name
+    candidates = [f"~${name}", f"~${name[2:]}" if len(name) > 2 else "", f".~lock.{name}#"]
+    return [path.with_name(c) for c in candidates if c and path.with_name(c).exists()]
+
+
+def check_not_locked(path: Path) -> None:
+    """Refuse to touch a workbook someone has open: their next save would silently undo ours."""
+    found = lock_files(path)
+    if found:
+        raise WorkbookLockedError(
+            f"{path.name} is open in Excel or LibreOffice (lock file {found[0].name}); close it and retry"
+        )
+
+
+def _verify_written(temp: Path, expected: bytes) -> None:
+    """Re-open what reached the disk: the same bytes, and a zip whose every part inflates."""
+    written = temp.read_bytes()
+    if written != expected:
+        raise WorkbookError("verification failed: the temporary file differs from what was written")
+    with zipfile.ZipFile(io.BytesIO(written)) as zf:
+        names = zf.namelist()
+    verify_package(written, names)
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def write_atomically(data: bytes, target: Path, *, backup: bool,
+                     expected_stat: os.stat_result | None = None) -> Path | None:
+    """Write ``data`` to ``target`` through a checked temporary file; returns the backup path, if any.
+
+    ``expected_stat`` is the source's stat when it was read: if the file changed meanwhile (someone
+    saved it), nothing is written rather than overwriting their work.
+    """
+    if target.is_symlink():
+        target = target.resolve()  # replace the file the link points to, not the link
+    check_not_locked(target)
+    folder = target.parent
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _verify_written(temp, data)
+        saved: Path | None = None
+        if target.exists():
+            current = target.stat()
+            if expected_stat is not None and (current.st_mtime_ns, current.st_size) != (
+                expected_stat.st_mtime_ns, expected_stat.st_size,
+            ):
+                raise WorkbookError(f"{target.name} changed on disk while it was being updated; retry")
+            shutil.copymode(target, temp)
+            if backup:
+                saved = backup_path(target)
+                shutil.copy2(target, saved)
+        check_not_locked(target)
+        os.replace(temp, target)
+    except OSError as exc:
+        raise WorkbookError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
+    finally:
+        if temp.exists():
+            temp.unlink()
+    return saved
 
 
 def write_workbook(

@@ -25,23 +25,18 @@ from lxml import etree
 from wbs_tools.workbook.package import (
     Package,
     WorkbookError,
+    escape_attr,
+    get_attrs,
     parse_xml,
     read_relationships,
     rels_part,
     resolve_target,
-)
-from wbs_tools.workbook.sheet_xml import (
-    CellValue,
-    check_value,
-    col_letters,
-    escape_attr,
-    get_attrs,
     retag,
     root_prefix,
     set_attrs,
     start_tag,
-    value_xml,
 )
+from wbs_tools.workbook.sheet_xml import CellValue, col_letters, value_xml
 
 SheetState = Literal["visible", "hidden", "veryHidden"]
 MARKER = "_wbs_owned"
@@ -104,11 +99,12 @@ def read_workbook(pkg: Package) -> WorkbookInfo:
     office = [r for r in read_relationships(pkg, "") if r.type.endswith("/officeDocument")]
     if not office:
         raise WorkbookError("not a workbook package (no officeDocument relationship)")
-    part = posixpath.normpath(office[0].target.lstrip("/"))
-    if part.endswith(".bin"):
+    wanted = posixpath.normpath(office[0].target.lstrip("/"))
+    if wanted.endswith(".bin"):
         raise WorkbookError("binary workbooks (.xlsb) are not supported; save as .xlsx or .xlsm")
-    if part not in pkg:
-        raise WorkbookError(f"the workbook part {part!r} is missing")
+    part = pkg.find(wanted)
+    if part is None:
+        raise WorkbookError(f"the workbook part {wanted!r} is missing")
     root = parse_xml(pkg.read(part), part)
     ns = etree.QName(root).namespace or ""
     if ns not in _REL_NS:
@@ -118,7 +114,7 @@ def read_workbook(pkg: Package) -> WorkbookInfo:
     sheets: list[SheetEntry] = []
     for i, el in enumerate(root.findall(f"{q}sheets/{q}sheet")):
         rel = rels.get(el.get(f"{{{_REL_NS[ns]}}}id", ""))
-        target = None if rel is None or rel.external else resolve_target(part, rel.target)
+        target = None if rel is None or rel.external else pkg.find(resolve_target(part, rel.target))
         kind = rel.type.rsplit("/", 1)[-1] if rel else "missing"
         sheets.append(SheetEntry(el.get("name", ""), i, int(el.get("sheetId", "0") or 0),
                                  el.get("state", "visible"), kind, target))
@@ -130,8 +126,8 @@ def read_workbook(pkg: Package) -> WorkbookInfo:
     }
     related: dict[str, str] = {}
     for r in rels.values():
-        if not r.external:
-            related.setdefault(r.type.rsplit("/", 1)[-1], resolve_target(part, r.target))
+        if not r.external and (found := pkg.find(resolve_target(part, r.target))) is not None:
+            related.setdefault(r.type.rsplit("/", 1)[-1], found)
     date1904 = pr is not None and pr.get("date1904") in ("1", "true")
     return WorkbookInfo(part, ns, sheets, date1904, owned, related)
 
@@ -172,7 +168,6 @@ def render_sheet(sheet: OwnedSheet, *, namespace: str, date_style_id: str | None
     for r, values in enumerate(sheet.rows, start=1):
         cells: list[bytes] = []
         for c, value in enumerate(values, start=1):
-            check_value(value)
             if value is None:
                 continue
             style = None
@@ -262,8 +257,14 @@ class WorkbookEditor:
     def __init__(self, pkg: Package, info: WorkbookInfo) -> None:
         self.pkg, self.info = pkg, info
         self.workbook = _Part(pkg, info.part)
-        self.rels = _Part(pkg, rels_part(info.part))
-        self.types = _Part(pkg, "[Content_Types].xml")
+        rels = pkg.find(rels_part(info.part))
+        if rels is None:
+            raise WorkbookError(f"the workbook part {info.part!r} has no relationships part")
+        self.rels = _Part(pkg, rels)
+        types = pkg.find("[Content_Types].xml")
+        if types is None:
+            raise WorkbookError("the package has no [Content_Types].xml")
+        self.types = _Part(pkg, types)
         self.rel_ns = _REL_NS[info.namespace]
         root = parse_xml(self.workbook.data, info.part)
         self.r_prefix = next((k for k, v in root.nsmap.items() if v == self.rel_ns and k), None)

@@ -10,17 +10,16 @@ and checked, and only then replaces the target, so an interrupted write never le
 
 from __future__ import annotations
 
+import html
 import io
-import os
 import posixpath
-import shutil
+import re
 import struct
-import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -102,10 +101,6 @@ class Package:
         self._total_read = 0
         self.touched: set[str] = set()
 
-    @classmethod
-    def from_path(cls, path: Path, limits: Limits | None = None) -> Package:
-        return cls(read_bounded(path, limits)[1], limits)
-
     def _check_bounds(self, infos: list[zipfile.ZipInfo]) -> None:
         lim = self.limits
         if len(infos) > lim.max_parts:
@@ -152,6 +147,13 @@ class Package:
 
     def __contains__(self, name: str) -> bool:
         return name in self._members
+
+    def find(self, name: str) -> str | None:
+        """The stored name of a part: OPC part names ignore case and may be percent-encoded."""
+        if name in self._members:
+            return name
+        key = unquote(name).lower()
+        return next((n for n in self._members if unquote(n).lower() == key), None)
 
     def read(self, name: str) -> bytes:
         """Inflate one part, bounded by the declared size and the total budget."""
@@ -279,8 +281,8 @@ def resolve_target(source_part: str, target: str) -> str:
 
 def read_relationships(pkg: Package, source_part: str) -> list[Relationship]:
     """The relationships of a part ('' for the package root); empty when it has none."""
-    name = rels_part(source_part) if source_part else "_rels/.rels"
-    if name not in pkg:
+    name = pkg.find(rels_part(source_part) if source_part else "_rels/.rels")
+    if name is None:
         return []
     root = parse_xml(pkg.read(name), name)
     return [
@@ -289,37 +291,6 @@ def read_relationships(pkg: Package, source_part: str) -> list[Relationship]:
         for el in root
         if isinstance(el.tag, str) and etree.QName(el).localname == "Relationship"
     ]
-
-
-# --- files on disk ---------------------------------------------------------------------------------
-
-
-def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_result, bytes]:
-    """A workbook's stat and bytes; the size is checked before anything is loaded."""
-    lim = limits or Limits()
-    try:
-        stat = path.stat()
-        if stat.st_size > lim.max_file_bytes:
-            raise WorkbookError(f"{path.name}: larger than {lim.max_file_bytes} bytes")
-        return stat, path.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-
-
-def lock_files(path: Path) -> list[Path]:
-    """Owner files Excel (``~$NAME``) and LibreOffice (``.~lock.NAME#``) keep while a file is open."""
-    name = path.name
-    candidates = [f"~${name}", f"~${name[2:]}" if len(name) > 2 else "", f".~lock.{name}#"]
-    return [path.with_name(c) for c in candidates if c and path.with_name(c).exists()]
-
-
-def check_not_locked(path: Path) -> None:
-    """Refuse to touch a workbook someone has open: their next save would silently undo ours."""
-    found = lock_files(path)
-    if found:
-        raise WorkbookLockedError(
-            f"{path.name} is open in Excel or LibreOffice (lock file {found[0].name}); close it and retry"
-        )
 
 
 def verify_package(data: bytes, expected_names: Iterable[str]) -> None:
@@ -335,49 +306,58 @@ def verify_package(data: bytes, expected_names: Iterable[str]) -> None:
         raise WorkbookError(f"verification failed: the part {bad!r} is damaged")
 
 
-def _verify_written(temp: Path, expected: bytes) -> None:
-    """The bytes that reached the disk are the bytes that were verified in memory."""
-    if temp.read_bytes() != expected:
-        raise WorkbookError("verification failed: the temporary file differs from what was written")
+# --- byte-level XML: parts are edited by splicing, so untouched bytes stay as they are -------------
+
+ATTRS = rb"(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*"
+_ATTR = re.compile(rb"([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 
 
-def backup_path(path: Path) -> Path:
-    return path.with_name(path.name + ".bak")
+def start_tag(prefix: bytes, local: str) -> re.Pattern[bytes]:
+    """``<prefix:local attrs>`` or ``<prefix:local attrs/>``; group 1 = attributes, group 2 = '/'."""
+    return re.compile(rb"<" + re.escape(prefix + local.encode()) + rb"(" + ATTRS + rb")\s*(/?)>")
 
 
-def write_atomically(data: bytes, target: Path, *, backup: bool,
-                     expected_stat: os.stat_result | None = None) -> Path | None:
-    """Write ``data`` to ``target`` through a checked temporary file; returns the backup path, if any.
+def get_attrs(raw: bytes) -> dict[str, str]:
+    """Attribute values, unescaped, keyed by qualified name."""
+    return {m.group(1).decode(): html.unescape(m.group(2)[1:-1].decode()) for m in _ATTR.finditer(raw)}
 
-    ``expected_stat`` is the source's stat when it was read: if the file changed meanwhile (someone
-    saved it), nothing is written rather than overwriting their work.
+
+def set_attrs(raw: bytes, changes: Mapping[str, str | None]) -> bytes:
+    """Rewrite an attribute list: replace in place, append new ones, drop those mapped to None.
+
+    Untouched attributes keep their exact bytes, including the whitespace before them.
     """
-    check_not_locked(target)
-    folder = target.parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    temp = Path(temp_name)
+    out: list[bytes] = []
+    pending = dict(changes)
+    pos = 0
+    for m in _ATTR.finditer(raw):
+        gap, pos = raw[pos : m.start()], m.end()
+        name = m.group(1).decode()
+        if name not in pending:
+            out += [gap, m.group(0)]
+        elif (new := pending.pop(name)) is not None:
+            out += [gap, m.group(1) + b'="' + escape_attr(new) + b'"']
+    out += [b" " + k.encode() + b'="' + escape_attr(v) + b'"' for k, v in pending.items() if v is not None]
+    return b"".join(out) + raw[pos:]
+
+
+def retag(m: re.Match[bytes], changes: Mapping[str, str | None]) -> bytes:
+    """A start tag matched by :func:`start_tag` with some attributes changed, all else byte-identical."""
+    tag, begin = m.group(0), m.start(1) - m.start()
+    return tag[:begin] + set_attrs(m.group(1), changes) + tag[m.end(1) - m.start() :]
+
+
+def escape_attr(value: str) -> bytes:
+    return html.escape(value, quote=True).replace("&#x27;", "&apos;").encode()
+
+
+def root_prefix(data: bytes, part: str) -> tuple[bytes, str]:
+    """The prefix (``b''`` or ``b'x:'``) and namespace of the root element, read from its start tag."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _verify_written(temp, data)
-        saved: Path | None = None
-        if target.exists():
-            current = target.stat()
-            if expected_stat is not None and (current.st_mtime_ns, current.st_size) != (
-                expected_stat.st_mtime_ns, expected_stat.st_size,
-            ):
-                raise WorkbookError(f"{target.name} changed on disk while it was being updated; retry")
-            shutil.copymode(target, temp)
-            if backup:
-                saved = backup_path(target)
-                shutil.copy2(target, saved)
-        check_not_locked(target)
-        os.replace(temp, target)
-    except OSError as exc:
-        raise WorkbookError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
-    finally:
-        if temp.exists():
-            temp.unlink()
-    return saved
+        for _event, el in etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
+                                          no_network=True, load_dtd=False, huge_tree=True):
+            ns = etree.QName(el).namespace or ""
+            return (el.prefix.encode() + b":" if el.prefix else b""), ns
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookError(f"the part {part!r} is not well-formed XML ({exc})") from exc
+    raise WorkbookError(f"the part {part!r} is empty")

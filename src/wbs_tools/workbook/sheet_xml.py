@@ -16,16 +16,22 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import io
 import math
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from lxml import etree
-
-from wbs_tools.workbook.package import WorkbookError
+from wbs_tools.workbook.package import (
+    ATTRS,
+    WorkbookError,
+    get_attrs,
+    retag,
+    root_prefix,
+    set_attrs,
+    start_tag,
+)
 
 CellValue = str | int | float | bool | dt.datetime | dt.date | None
 
@@ -35,68 +41,12 @@ MAIN_NAMESPACES = (
 )
 MAX_ROW, MAX_COL, MAX_TEXT = 1_048_576, 16_384, 32_767
 
-# --- small byte-level XML helpers (shared with owned_sheet) ---------------------------------------
-
-ATTRS = rb"(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*"
-_ATTR = re.compile(rb"([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
-
-
-def start_tag(prefix: bytes, local: str) -> re.Pattern[bytes]:
-    """``<prefix:local attrs>`` or ``<prefix:local attrs/>``; group 1 = attributes, group 2 = '/'."""
-    return re.compile(rb"<" + re.escape(prefix + local.encode()) + rb"(" + ATTRS + rb")\s*(/?)>")
-
-
-def get_attrs(raw: bytes) -> dict[str, str]:
-    """Attribute values, unescaped, keyed by qualified name."""
-    return {m.group(1).decode(): html.unescape(m.group(2)[1:-1].decode()) for m in _ATTR.finditer(raw)}
-
-
-def set_attrs(raw: bytes, changes: Mapping[str, str | None]) -> bytes:
-    """Rewrite an attribute list: replace in place, append new ones, drop those mapped to None.
-
-    Untouched attributes keep their exact bytes, including the whitespace before them.
-    """
-    out: list[bytes] = []
-    pending = dict(changes)
-    pos = 0
-    for m in _ATTR.finditer(raw):
-        gap, pos = raw[pos : m.start()], m.end()
-        name = m.group(1).decode()
-        if name not in pending:
-            out += [gap, m.group(0)]
-        elif (new := pending.pop(name)) is not None:
-            out += [gap, m.group(1) + b'="' + escape_attr(new) + b'"']
-    out += [b" " + k.encode() + b'="' + escape_attr(v) + b'"' for k, v in pending.items() if v is not None]
-    return b"".join(out) + raw[pos:]
-
-
-def retag(m: re.Match[bytes], changes: Mapping[str, str | None]) -> bytes:
-    """A start tag matched by :func:`start_tag` with some attributes changed, all else byte-identical."""
-    tag, begin = m.group(0), m.start(1) - m.start()
-    return tag[:begin] + set_attrs(m.group(1), changes) + tag[m.end(1) - m.start() :]
-
-
-def escape_attr(value: str) -> bytes:
-    return html.escape(value, quote=True).replace("&#x27;", "&apos;").encode()
-
-
-def root_prefix(data: bytes, part: str) -> tuple[bytes, str]:
-    """The prefix (``b''`` or ``b'x:'``) and namespace of the root element, read from its start tag."""
-    try:
-        for _event, el in etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
-                                          no_network=True, load_dtd=False, huge_tree=True):
-            ns = etree.QName(el).namespace or ""
-            return (el.prefix.encode() + b":" if el.prefix else b""), ns
-    except etree.XMLSyntaxError as exc:
-        raise WorkbookError(f"the part {part!r} is not well-formed XML ({exc})") from exc
-    raise WorkbookError(f"the part {part!r} is empty")
-
-
 # --- references and values ------------------------------------------------------------------------
 
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 
 
+@lru_cache(maxsize=4096)
 def col_number(letters: str) -> int:
     n = 0
     for ch in letters.upper():
@@ -104,6 +54,7 @@ def col_number(letters: str) -> int:
     return n
 
 
+@lru_cache(maxsize=4096)
 def col_letters(n: int) -> str:
     out = ""
     while n:
@@ -158,30 +109,15 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
-def check_value(value: object) -> None:
-    """Raise TypeError/ValueError for anything that cannot become a cell value."""
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, str):
-        if len(value) > MAX_TEXT:
-            raise ValueError(f"text longer than Excel's {MAX_TEXT} characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError(f"text is not valid Unicode: {value[:40]!r}") from exc
-    elif isinstance(value, int | float):
-        number_text(value)
-    elif isinstance(value, dt.date):
-        excel_serial(value)
-    else:
-        raise TypeError(f"unsupported cell value type {type(value).__name__}")
-
-
 def encode_text(text: str) -> bytes:
     """Cell text as SpreadsheetML wants it: ``_xHHHH_`` for characters XML cannot carry."""
-    text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
-    text = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return html.escape(text, quote=False).encode("utf-8")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"text longer than Excel's {MAX_TEXT} characters: {text[:40]!r}...")
+    text = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", _LOOKS_ESCAPED.sub(r"_x005F_\1", text))
+    try:
+        return html.escape(text, quote=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode: {text[:40]!r}") from exc
 
 
 def decode_text(text: str) -> str:
@@ -189,7 +125,10 @@ def decode_text(text: str) -> str:
 
 
 def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | None, bytes]:
-    """(``t`` attribute, child elements) for a value; text is always a string, never a formula."""
+    """(``t`` attribute, child elements) for a value; text is always a string, never a formula.
+
+    Raises TypeError or ValueError for anything a cell cannot hold (NaN, aware datetimes, ...).
+    """
     p = prefix
     if value is None:
         return None, b""
@@ -200,8 +139,12 @@ def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | No
         t = b"<" + p + b"t" + space + b">" + encode_text(value) + b"</" + p + b"t>"
         return "inlineStr", b"<" + p + b"is>" + t + b"</" + p + b"is>"
     if isinstance(value, dt.date):
-        value = excel_serial(value, date1904)
-    return None, b"<" + p + b"v>" + number_text(value).encode() + b"</" + p + b"v>"
+        text = number_text(excel_serial(value, date1904))
+    elif isinstance(value, int | float):
+        text = number_text(value)
+    else:
+        raise TypeError(f"unsupported cell value type {type(value).__name__}")
+    return None, b"<" + p + b"v>" + text.encode() + b"</" + p + b"v>"
 
 
 # --- the patch -------------------------------------------------------------------------------------
@@ -219,7 +162,7 @@ class SheetPatch:
 
 
 
-@dataclass
+@dataclass(slots=True)
 class _Elem:
     """One ``<row>`` or ``<c>`` located in the part: [start, end) with its inner content span."""
 
@@ -233,18 +176,27 @@ class _Elem:
 _R_NUM = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
 _R_REF = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?\d+[\"']")
 _S_NUM = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+_T_ATTR = re.compile(rb"\st\s*=\s*[\"'](\w*)[\"']")
+
+
+def _element(prefix: bytes, local: str) -> re.Pattern[bytes]:
+    """A whole non-nesting element: group 1 = attributes, group 2 = content (None when self-closing)."""
+    name = re.escape(prefix + local.encode())
+    body = rb"([^<]*(?:<(?!/" + name + rb">)[^<]*)*)"  # anything up to the closing tag, unrolled for speed
+    return re.compile(rb"<" + name + rb"(" + ATTRS + rb")\s*(?:/>|>" + body + rb"</" + name + rb">)")
 
 
 class _SheetPatcher:
     def __init__(self, data: bytes, part: str, date1904: bool, overwrite_formulas: bool,
-                 style_row: int | None, shared_string: Callable[[int], str | None]) -> None:
-        self.data, self.part, self.date1904 = data, part, date1904
+                 style_row: int | None, shared_string: Callable[[int], str | None],
+                 protected: Mapping[tuple[int, int], str]) -> None:
+        self.data, self.part, self.date1904, self.protected = data, part, date1904, protected
         self.overwrite_formulas, self.style_row, self.shared_string = overwrite_formulas, style_row, shared_string
         self.p, ns = root_prefix(data, part)
         if ns not in MAIN_NAMESPACES:
             raise WorkbookError(f"the part {part!r} is not a SpreadsheetML worksheet")
         p = self.p
-        self.row_re, self.cell_re, self.f_re = start_tag(p, "row"), start_tag(p, "c"), start_tag(p, "f")
+        self.row_re, self.f_re = start_tag(p, "row"), start_tag(p, "f")
         self.v_re = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>(.*?)</" + p + rb"v>", re.S)
         self.t_re = re.compile(rb"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + rb"t>", re.S)
         self.rph_re = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
@@ -259,33 +211,27 @@ class _SheetPatcher:
         if data.find(b"<!", begin, end) >= 0 or data.find(b"<?", begin, end) >= 0:
             raise WorkbookError(f"the part {part!r} has comments or CDATA among its cells (unsupported)")
         self.content = (begin, end)
-        self.rows = self._scan(self.row_re, b"</" + p + b"row>", begin, end, _R_NUM, int)
+        self.rows = self._scan(_element(p, "row"), begin, end, _R_NUM, int)
+        self.cells_re = _element(p, "c")
         self.columns: dict[int, tuple[list[int], list[str | None]]] = {}
+        self.encoded: dict[str, tuple[str | None, bytes]] = {}
         self.col_styles = [
             (int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
             for m in start_tag(p, "col").finditer(data, 0, self.sheet_data.start())
             if "style" in (a := get_attrs(m.group(1)))
         ]
 
-    def _scan(self, tag: re.Pattern[bytes], close: bytes, begin: int, end: int,
+    def _scan(self, pattern: re.Pattern[bytes], begin: int, end: int,
               key_re: re.Pattern[bytes], key: Callable[[bytes], int]) -> list[_Elem]:
         """Locate consecutive elements in [begin, end); keys must ascend (implicit keys count up)."""
         found: list[_Elem] = []
-        pos, prev = begin, 0
-        while (m := tag.search(self.data, pos, end)) is not None:
+        prev = 0
+        for m in pattern.finditer(self.data, begin, end):
             k = key_re.search(m.group(1))
             number = key(k.group(1)) if k else prev + 1
             if number <= prev:
                 raise WorkbookError(f"the part {self.part!r} lists rows or cells out of order")
-            if m.group(2):
-                found.append(_Elem(number, m.start(), m.end(), m.group(1), None))
-                pos = m.end()
-            else:
-                stop = self.data.find(close, m.end(), end)
-                if stop < 0:
-                    raise WorkbookError(f"the part {self.part!r} has an unterminated element")
-                pos = stop + len(close)
-                found.append(_Elem(number, m.start(), pos, m.group(1), (m.end(), stop)))
+            found.append(_Elem(number, m.start(), m.end(), m.group(1), m.span(2) if m.start(2) >= 0 else None))
             prev = number
         return found
 
@@ -322,10 +268,10 @@ class _SheetPatcher:
         return next((s for lo, hi, s in self.col_styles if lo <= col <= hi), None)
 
     # cells
-    def _cell(self, ref: str, style: str | None, value: CellValue) -> bytes:
-        t, body = value_xml(self.p, value, self.date1904)
-        attrs = set_attrs(b"", {"r": ref, "s": style, "t": t})
-        p = self.p
+    def _cell(self, ref: str, style: str | None, encoded: tuple[str | None, bytes]) -> bytes:
+        (t, body), p = encoded, self.p
+        attrs = b' r="' + ref.encode() + (b'" s="' + style.encode() if style else b"") + (
+            b'" t="' + t.encode() if t else b"") + b'"'
         return b"<" + p + b"c" + attrs + (b">" + body + b"</" + p + b"c>" if body else b"/>")
 
     def _same(self, cell_type: str, content: bytes, value: CellValue) -> bool:
@@ -351,8 +297,9 @@ class _SheetPatcher:
         return old == (excel_serial(value, self.date1904) if isinstance(value, dt.date) else float(value))
 
     def _rewrite(self, cell: _Elem, ref: str, value: CellValue, result: SheetPatch) -> bytes | None:
+        """The new ``<c>`` element, or None when skipped (formula) or already holding the value."""
         content = self.data[cell.inner[0] : cell.inner[1]] if cell.inner else b""
-        attrs = get_attrs(cell.attrs)
+        t_attr = _T_ATTR.search(cell.attrs)
         formula = self.f_re.search(content)
         if formula:
             f = get_attrs(formula.group(1))
@@ -366,10 +313,10 @@ class _SheetPatcher:
                 result.skipped.append((ref, "the cell is part of an array formula or data table"))
                 return None
             result.removed_formulas = True
-        elif self._same(attrs.get("t", "n"), content, value):
+        elif self._same(t_attr.group(1).decode() if t_attr else "n", content, value):
             result.unchanged.append(ref)
             return None
-        t, body = value_xml(self.p, value, self.date1904)
+        t, body = self.encoded[ref]
         ext = self.ext_re.search(content)
         body += ext.group(0) if ext else b""
         p = self.p
@@ -379,12 +326,14 @@ class _SheetPatcher:
 
     def _patch_row(self, row: _Elem, cells: list[tuple[int, CellValue]], result: SheetPatch) -> bytes | None:
         p, data = self.p, self.data
-        existing = (self._scan(self.cell_re, b"</" + p + b"c>", *row.inner, _R_REF,
+        existing = (self._scan(self.cells_re, *row.inner, _R_REF,
                                lambda b: col_number(b.decode())) if row.inner else [])
         keys = [c.key for c in existing]
         splices: list[tuple[int, int, bytes]] = []
         added: list[int] = []
         close = row.inner[1] if row.inner else row.end
+        if row.inner is not None and (ext := data.find(b"<" + p + b"extLst", *row.inner)) >= 0:
+            close = min(close, ext)  # new cells go before the row's own extension list
         for col, value in cells:
             ref = f"{col_letters(col)}{row.key}"
             i = bisect_left(keys, col)
@@ -394,14 +343,14 @@ class _SheetPatcher:
                     splices.append((existing[i].start, existing[i].end, new))
             else:
                 at = existing[i].start if i < len(existing) else close
-                splices.append((at, at, self._cell(ref, self._style_for(row.key, col, row), value)))
+                splices.append((at, at, self._cell(ref, self._style_for(row.key, col, row), self.encoded[ref])))
                 added.append(col)
                 result.written.append(ref)
         if not splices:
             return None
         changes: dict[str, str | None] = {}
-        spans = get_attrs(row.attrs).get("spans")
-        if added and spans:
+        spans = get_attrs(row.attrs).get("spans") if added else None
+        if spans:
             bounds = [tuple(int(x) for x in s.split(":")) for s in spans.split() if ":" in s]
             if bounds and not all(any(lo <= c <= hi for lo, hi in bounds) for c in added):
                 lo = min([b[0] for b in bounds] + added)
@@ -419,9 +368,13 @@ class _SheetPatcher:
         result = SheetPatch(self.data)
         by_row: dict[int, dict[int, CellValue]] = {}
         for ref, value in cells.items():
-            check_value(value)
             r, c = split_ref(ref)
-            by_row.setdefault(r, {})[c] = value
+            name = f"{col_letters(c)}{r}"
+            self.encoded[name] = value_xml(self.p, value, self.date1904)  # validates before any change
+            if (r, c) in self.protected:
+                result.skipped.append((name, self.protected[(r, c)]))
+            else:
+                by_row.setdefault(r, {})[c] = value
         keys = [r.key for r in self.rows]
         splices: list[tuple[int, int, bytes]] = []
         p = self.p
@@ -434,8 +387,8 @@ class _SheetPatcher:
                     splices.append((self.rows[i].start, self.rows[i].end, new))
                 continue
             at = self.rows[i].start if i < len(keys) else self.content[1]
-            body = b"".join(self._cell(f"{col_letters(c)}{r}", self._style_for(r, c, None), v)
-                            for c, v in row_cells)
+            body = b"".join(self._cell(f"{col_letters(c)}{r}", self._style_for(r, c, None),
+                                       self.encoded[f"{col_letters(c)}{r}"]) for c, _v in row_cells)
             result.written += [f"{col_letters(c)}{r}" for c, _v in row_cells]
             splices.append((at, at, b"<" + p + b'row r="' + str(r).encode() + b'">' + body + b"</" + p + b"row>"))
         if not splices:
@@ -445,20 +398,21 @@ class _SheetPatcher:
             rows = b"".join(s[2] for s in splices)
             opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
             splices = [(tag.start(), tag.end(), opened + rows + b"</" + p + b"sheetData>")]
-        splices += self._dimension(result.written)
+        cols = [c for row_cells in by_row.values() for c in row_cells]
+        splices += self._dimension(((min(by_row), min(cols)), (max(by_row), max(cols))))
         result.data = _apply(self.data, splices, 0, len(self.data))
         return result
 
-    def _dimension(self, written: list[str]) -> list[tuple[int, int, bytes]]:
-        """Widen ``<dimension ref>`` to cover new cells; nothing else outside sheetData changes."""
+    def _dimension(self, box: tuple[tuple[int, int], ...]) -> list[tuple[int, int, bytes]]:
+        """Widen ``<dimension ref>`` to cover the edited cells; nothing else outside sheetData changes."""
         m = start_tag(self.p, "dimension").search(self.data, 0, self.sheet_data.start())
-        if m is None or not written:
+        if m is None:
             return []
         try:
             corners = [split_ref(x) for x in get_attrs(m.group(1)).get("ref", "").split(":")]
-            points = corners + [split_ref(x) for x in written]
         except ValueError:
             return []
+        points = corners + list(box)
         r1, c1 = min(r for r, _ in points), min(c for _, c in points)
         r2, c2 = max(r for r, _ in points), max(c for _, c in points)
         if (r1, c1) == min(corners) and (r2, c2) == max(corners):
@@ -487,11 +441,14 @@ def patch_sheet(
     overwrite_formulas: bool = False,
     style_row: int | None = None,
     shared_string: Callable[[int], str | None] = lambda i: None,
+    protected: Mapping[tuple[int, int], str] | None = None,
 ) -> SheetPatch:
     """Set ``cells`` (``"H12" -> value``) in one worksheet part; see the module docstring.
 
     Formula cells are skipped unless ``overwrite_formulas``; cells already holding the value are left
     byte-identical. New cells take the style of ``style_row``'s cell in their column when given,
-    otherwise of the nearest cell above (then the row's, then the column's style).
+    otherwise of the nearest cell above (then the row's, then the column's style). ``protected``
+    cells ((row, col) -> reason) are reported as skipped, e.g. table headers.
     """
-    return _SheetPatcher(data, part, date1904, overwrite_formulas, style_row, shared_string).run(cells)
+    return _SheetPatcher(data, part, date1904, overwrite_formulas, style_row, shared_string,
+                         protected or {}).run(cells)
