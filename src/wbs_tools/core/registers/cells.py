@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.dates import parse_date
-from wbs_tools.core.findings import Finding, Severity
+from wbs_tools.core.findings import FINDING_CODES, Finding, Severity
 from wbs_tools.core.schedule import Schedule, TaskSchedule
 
 #: ``locate(sheet, row, key)`` -> "Action Items!G14": the workbook reader knows the real columns.
@@ -28,34 +28,10 @@ Row = Mapping[str, object]
 
 E = TypeVar("E", bound=Enum)
 
-#: Codes raised by the registers: code -> (severity, meaning), ready to merge into FINDING_CODES.
+#: The registers' share of the one registry of finding codes (``core.findings.FINDING_CODES``).
 REGISTER_FINDING_CODES: dict[str, tuple[Severity, str]] = {
-    "action.duplicate-id": (Severity.ERROR, "Two actions share one ID; 'Waits on' uses the first."),
-    "action.unknown-wait": (Severity.ERROR, "An action waits on an action ID that does not exist."),
-    "action.wait-cycle": (Severity.ERROR, "Actions wait on each other in a loop; none of them can start."),
-    "action.unknown-task": (Severity.WARNING, "'Needed by' names a task ID that is not in the plan."),
-    "action.bad-status": (Severity.WARNING, "An action status was not recognised; Open was assumed."),
-    "action.bad-date": (Severity.ERROR, "A date in the action items could not be read; it was ignored."),
-    "action.done-date-not-done": (Severity.WARNING, "A done date is typed but the status is not Done."),
-    "action.done-without-date": (Severity.WARNING, "An action is Done without a done date."),
-    "issue.duplicate-id": (Severity.ERROR, "Two issues share one ID; reopen tracking uses the first."),
-    "issue.unknown-task": (Severity.WARNING, "An issue's 'Where' names a task ID that is not in the plan."),
-    "issue.bad-status": (Severity.WARNING, "An issue status was not recognised; Open was assumed."),
-    "issue.bad-severity": (Severity.WARNING, "An issue severity was not recognised; no SLA applies."),
-    "issue.bad-date": (Severity.ERROR, "A date in the issue log could not be read; it was ignored."),
-    "issue.no-reported-on": (Severity.WARNING, "An open issue has no 'Reported on'; its age and SLA are unknown."),
-    "issue.future-report": (Severity.WARNING, "'Reported on' is after the status date."),
-    "issue.resolved-date-open": (Severity.WARNING, "'Resolved on' is typed but the status is not Resolved/Closed."),
-    "issue.resolved-without-date": (Severity.WARNING, "An issue is Resolved/Closed without 'Resolved on'."),
-    "issue.resolved-before-reported": (Severity.ERROR, "'Resolved on' is before 'Reported on'."),
-    "requirement.duplicate-id": (Severity.ERROR, "Two requirements share one ID; changes track the first."),
-    "requirement.no-id": (Severity.WARNING, "A requirement has no ID, so its changes cannot be logged."),
-    "requirement.unknown-task": (Severity.WARNING, "'Linked tasks' names a task ID that is not in the plan."),
-    "signoff.unknown-item": (Severity.ERROR, "A sign-off names neither a requirement nor a task."),
-    "signoff.bad-result": (Severity.WARNING, "A sign-off result was not recognised; not accepted."),
-    "signoff.bad-date": (Severity.ERROR, "A sign-off date could not be read; it was ignored."),
-    "signoff.no-date": (Severity.WARNING, "A sign-off has no date, so later changes cannot be told apart."),
-    "signoff.future-date": (Severity.WARNING, "A sign-off is dated after the status date."),
+    code: entry for code, entry in FINDING_CODES.items()
+    if code.split(".")[0] in ("action", "issue", "requirement", "signoff")
 }
 
 
