@@ -247,6 +247,37 @@ def test_owned_sheet_added_then_replaced_and_user_sheets_protected(tmp_path: Pat
     assert wb["Check"]["B2"].value is None
 
 
+FRAME = (f'<worksheet xmlns="{MAIN}"><dimension ref="A1:C4"/><sheetViews><sheetView workbookViewId="0"><pane '
+         'ySplit="3" topLeftCell="A4" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><cols>'
+         '<col min="1" max="1" width="20" style="2" customWidth="1"/><col min="2" max="2" width="12" style="1" '
+         'customWidth="1"/></cols><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Title</t></is></c></row>'
+         '<row r="3"><c r="A3" s="2" t="inlineStr"><is><t>Code</t></is></c></row><row r="4"><c r="A4"><v>9</v>'
+         '</c></row></sheetData><autoFilter ref="A3:C4"/><pageMargins left="1" right="1" top="1" bottom="1" '
+         'header="0" footer="0"/></worksheet>')
+
+
+def test_owned_sheet_refill_keeps_the_frame(tmp_path: Path) -> None:
+    path = make_workbook(tmp_path / "f.xlsx", BASIC, second_sheet="Check",
+                         more={"xl/worksheets/sheet2.xml": FRAME})
+    sheet = OwnedSheet([["late", dt.date(2025, 1, 2), dt.datetime(2025, 1, 3, 8)], ["ok", None, 3]], start_row=4)
+    write_workbook(path, owned_sheets={"Check": sheet}, replace_unmarked_sheets=True)
+    xml = members(path)["xl/worksheets/sheet2.xml"][0].decode()
+    assert outside_sheet_data(xml.encode()).replace(b"A3:C5", b"A3:C4") == outside_sheet_data(FRAME.encode())
+    assert '<dimension ref="A1:C5"/>' in xml and '<autoFilter ref="A3:C5"/>' in xml
+    assert '<row r="1"><c r="A1" t="inlineStr"><is><t>Title</t></is></c></row><row r="3">' in xml  # kept
+    assert '<c r="A4" s="2" t="inlineStr">' in xml and '<c r="B4" s="1"><v>45659</v></c>' in xml
+    assert '<c r="C4" s="1"><v>45660.333333333336</v></c>' in xml  # plainest date style for a date
+    again = write_workbook(path, owned_sheets={"Check": sheet})
+    assert not again.changed  # same rows: nothing written
+
+
+def test_column_style_wins_for_new_cells() -> None:
+    xml = (f'<worksheet xmlns="{MAIN}"><cols><col min="2" max="2" style="7"/></cols><sheetData><row r="1">'
+           '<c r="A1" s="3"/><c r="B1" s="3"/></row><row r="2" s="9" customFormat="1"/></sheetData></worksheet>')
+    out = patch_sheet(xml.encode(), {"A3": 1, "B3": 2, "C2": 3, "A4": 4}, style_row=None).data
+    assert b'<c r="A3" s="3">' in out and b'<c r="B3" s="7">' in out and b'<c r="C2" s="9">' in out
+
+
 def test_full_calc_on_load_is_opt_in(basic: Path) -> None:
     write_workbook(basic, edits={"Tasks": {"A2": "x"}})
     assert b"fullCalcOnLoad" not in members(basic)["xl/workbook.xml"][0]

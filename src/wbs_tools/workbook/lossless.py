@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_style, read_workbook, render_sheet
+from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_styles, read_workbook
 from wbs_tools.workbook.package import (
     Limits,
     Package,
@@ -160,10 +160,9 @@ def render_workbook(
         removed_formulas |= patch.removed_formulas
     editor = WorkbookEditor(pkg, info)
     if owned_sheets:
-        style = date_style(pkg, info)
+        styles = date_styles(pkg, info)
         for name, sheet in owned_sheets.items():
-            xml = render_sheet(sheet, namespace=info.namespace, date_style_id=style, date1904=info.date1904)
-            editor.put_sheet(name, xml, sheet.state, replace_unmarked=replace_unmarked_sheets)
+            editor.put_sheet(name, sheet, styles, replace_unmarked=replace_unmarked_sheets)
     if full_calc_on_load:
         editor.full_calc_on_load()
     if removed_formulas:

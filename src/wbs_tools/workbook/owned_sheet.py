@@ -36,7 +36,15 @@ from wbs_tools.workbook.package import (
     set_attrs,
     start_tag,
 )
-from wbs_tools.workbook.sheet_xml import CellValue, col_letters, value_xml
+from wbs_tools.workbook.sheet_xml import (
+    ROW_NUMBER,
+    CellValue,
+    col_letters,
+    column_styles,
+    element_pattern,
+    split_ref,
+    value_xml,
+)
 
 SheetState = Literal["visible", "hidden", "veryHidden"]
 MARKER = "_wbs_owned"
@@ -56,13 +64,17 @@ _DATE_FORMATS = {14: 0, 15: 1, 16: 1, 17: 1, 22: 2}  # builtin date formats, pre
 
 @dataclass(frozen=True)
 class OwnedSheet:
-    """A whole sheet written by wbs_tools: rows of values from A1, replaced wholesale on each write.
+    """A sheet whose rows wbs_tools rewrites on every write, from ``start_row`` (column A) down.
 
-    Dates use the workbook's first plain date style when ``styles.xml`` has one (the template's), else
-    they are written as ISO text, because adding a style would mean rewriting the shared styles part.
+    Replacing keeps the existing sheet's frame - rows above ``start_row`` (a template's title and
+    headers), column widths and styles, panes, page setup - and gives each cell its column's style.
+    ``column_widths`` and ``freeze_rows`` only shape a sheet that is being created. Dates need a date
+    style: the column's if it is one, else the workbook's plainest date style, else they become ISO
+    text - adding a style would mean rewriting the shared styles part.
     """
 
     rows: Sequence[Sequence[CellValue]]
+    start_row: int = 1
     state: SheetState = "visible"
     column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width (chars)
     freeze_rows: int = 0
@@ -139,15 +151,22 @@ def check_sheet_name(name: str) -> None:
         raise ValueError("Excel reserves the sheet name 'History'")
 
 
-def date_style(pkg: Package, info: WorkbookInfo) -> str | None:
-    """Index of the best plain date cell format already in ``styles.xml`` (never added)."""
+@dataclass(frozen=True)
+class DateStyles:
+    """Which cell formats (``s`` indexes) show dates, and the plainest of them; read, never added."""
+
+    dates: frozenset[str] = frozenset()
+    best: str | None = None
+
+
+def date_styles(pkg: Package, info: WorkbookInfo) -> DateStyles:
     part = info.related.get("styles")
-    if not part or part not in pkg:
-        return None
+    if not part:
+        return DateStyles()
     root = parse_xml(pkg.read(part), part)
     q = f"{{{etree.QName(root).namespace}}}"
     custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{q}numFmt")}
-    best: tuple[int, int] | None = None
+    ranked: list[tuple[int, int]] = []
     for i, xf in enumerate(root.findall(f"{q}cellXfs/{q}xf")):
         fmt = int(xf.get("numFmtId", "0") or 0)
         rank = _DATE_FORMATS.get(fmt)
@@ -156,33 +175,38 @@ def date_style(pkg: Package, info: WorkbookInfo) -> str | None:
             rank = 1 if "h" in code else 0
         if rank is not None:
             plain = all(xf.get(k, "0") == "0" for k in ("fontId", "fillId", "borderId"))
-            key = (rank + (0 if plain else 3), i)
-            best = key if best is None or key < best else best
-    return None if best is None else str(best[1])
+            ranked.append((rank + (0 if plain else 3), i))
+    return DateStyles(frozenset(str(i) for _r, i in ranked), str(min(ranked)[1]) if ranked else None)
 
 
-def render_sheet(sheet: OwnedSheet, *, namespace: str, date_style_id: str | None, date1904: bool) -> bytes:
-    """The complete worksheet part for an owned sheet (inline strings, no shared parts touched)."""
-    rows: list[bytes] = []
+def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]], styles: DateStyles,
+              date1904: bool) -> tuple[bytes, int]:
+    """The ``<row>`` elements for ``sheet.rows`` and the last column used."""
+    out: list[bytes] = []
     last_col = 1
-    for r, values in enumerate(sheet.rows, start=1):
+    for r, values in enumerate(sheet.rows, start=sheet.start_row):
         cells: list[bytes] = []
         for c, value in enumerate(values, start=1):
             if value is None:
                 continue
-            style = None
-            if isinstance(value, dt.date):
-                if date_style_id is None:
+            style = next((s for lo, hi, s in col_styles if lo <= c <= hi), None)
+            if isinstance(value, dt.date) and style not in styles.dates:
+                style = styles.best
+                if style is None:
                     value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-                else:
-                    style = date_style_id
-            t, body = value_xml(b"", value, date1904)
-            ref = f"{col_letters(c)}{r}"
-            cells.append(b"<c" + set_attrs(b"", {"r": ref, "s": style, "t": t}) + b">" + body + b"</c>")
+            t, body = value_xml(p, value, date1904)
+            attrs = set_attrs(b"", {"r": f"{col_letters(c)}{r}", "s": style, "t": t})
+            cells.append(b"<" + p + b"c" + attrs + b">" + body + b"</" + p + b"c>")
             last_col = max(last_col, c)
         if cells:
-            rows.append(f'<row r="{r}">'.encode() + b"".join(cells) + b"</row>")
-    dim = f"A1:{col_letters(last_col)}{max(len(sheet.rows), 1)}"
+            out.append(b"<" + p + f'row r="{r}">'.encode() + b"".join(cells) + b"</" + p + b"row>")
+    return b"".join(out), last_col
+
+
+def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1904: bool) -> bytes:
+    """A new worksheet part for an owned sheet (inline strings, so no shared part is touched)."""
+    rows, last_col = _rows_xml(sheet, b"", [], styles, date1904)
+    dim = f"A1:{col_letters(last_col)}{max(sheet.start_row + len(sheet.rows) - 1, 1)}"
     pane = ""
     if sheet.freeze_rows > 0:
         n = sheet.freeze_rows
@@ -199,7 +223,41 @@ def render_sheet(sheet: OwnedSheet, *, namespace: str, date_style_id: str | None
     )
     tail = ('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
             'footer="0.3"/></worksheet>')
-    return head.encode() + b"".join(rows) + tail.encode()
+    return head.encode() + rows + tail.encode()
+
+
+def refill_sheet(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, date1904: bool) -> bytes:
+    """The existing owned sheet with its rows from ``start_row`` down replaced; its frame is kept."""
+    p, _ns = root_prefix(old, part)
+    tag = start_tag(p, "sheetData").search(old)
+    if tag is None:
+        raise WorkbookError(f"the part {part!r} has no <sheetData>")
+    close = b"</" + p + b"sheetData>"
+    end = tag.end() if tag.group(2) else old.index(close, tag.end()) + len(close)
+    kept, number = [], 0
+    for m in element_pattern(p, "row").finditer(old, tag.end(), end):
+        r = ROW_NUMBER.search(m.group(1))
+        number = int(r.group(1)) if r else number + 1
+        if number < sheet.start_row:
+            kept.append(m.group(0))
+    rows, last_col = _rows_xml(sheet, p, column_styles(old, p, tag.start()), styles, date1904)
+    last_row = max(sheet.start_row + len(sheet.rows) - 1, 1)
+    new = old[: tag.start()] + b"<" + p + b"sheetData" + tag.group(1) + b">" + b"".join(kept) + rows + close
+    out = new + old[end:]
+    changes = []
+    for local in ("dimension", "autoFilter"):  # both end at the old last row; rows above stay
+        m = start_tag(p, local).search(out, 0, tag.start()) or start_tag(p, local).search(out, len(new))
+        ref = get_attrs(m.group(1)).get("ref", "") if m else ""
+        try:
+            (r1, c1), (_r2, c2) = (split_ref(x) for x in (ref.split(":") * 2)[:2])
+        except ValueError:
+            continue
+        c2 = max(c2, last_col) if local == "dimension" else c2
+        grown = f"{col_letters(c1)}{r1}:{col_letters(c2)}{max(last_row, r1)}"
+        changes.append((m.start(), m.end(), retag(m, {"ref": grown})))
+    for start, stop, text in sorted(changes, reverse=True):
+        out = out[:start] + text + out[stop:]
+    return out
 
 
 # --- byte splices on the structural parts ----------------------------------------------------------
@@ -289,11 +347,13 @@ class WorkbookEditor:
             wb.insert_before_first(_AFTER_DEFINED_NAMES, wb.close_tag("sheets"), block, "workbook")
         self.info.owned.add(index)
 
-    def put_sheet(self, name: str, xml: bytes, state: SheetState, *, replace_unmarked: bool) -> str:
-        """Add the sheet, or replace the one of that name if wbs_tools owns it; returns its part name."""
+    def put_sheet(self, name: str, sheet: OwnedSheet, styles: DateStyles, *, replace_unmarked: bool) -> str:
+        """Add the sheet, or refill the one of that name if wbs_tools owns it; returns its part name."""
         check_sheet_name(name)
         entry = self.info.find(name)
+        state = sheet.state
         if entry is None:
+            xml = render_sheet(sheet, namespace=self.info.namespace, styles=styles, date1904=self.info.date1904)
             return self._add_sheet(name, xml, state)
         if entry.kind != "worksheet" or entry.part is None or entry.part not in self.pkg:
             raise WorkbookError(f"the sheet {entry.name!r} exists and is not a worksheet")
@@ -302,7 +362,10 @@ class WorkbookEditor:
                 raise WorkbookError(f"the workbook already has a sheet {entry.name!r} that wbs_tools did not "
                                     "create; rename it or choose another name")
             self._mark(entry.index, entry.name)
-        self.pkg.write(entry.part, xml)
+        old = self.pkg.read(entry.part)
+        xml = refill_sheet(old, entry.part, sheet, styles, self.info.date1904)
+        if xml != old:
+            self.pkg.write(entry.part, xml)
         if entry.state != state:
             m = self.workbook.tags("sheet", within="sheets")[entry.index]
             self.workbook.splice(m.start(), m.end(), retag(m, {"state": None if state == "visible" else state}))

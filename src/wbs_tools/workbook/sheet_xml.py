@@ -173,17 +173,23 @@ class _Elem:
     inner: tuple[int, int] | None  # None for a self-closing element
 
 
-_R_NUM = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
+ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
 _R_REF = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?\d+[\"']")
 _S_NUM = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
 _T_ATTR = re.compile(rb"\st\s*=\s*[\"'](\w*)[\"']")
 
 
-def _element(prefix: bytes, local: str) -> re.Pattern[bytes]:
+def element_pattern(prefix: bytes, local: str) -> re.Pattern[bytes]:
     """A whole non-nesting element: group 1 = attributes, group 2 = content (None when self-closing)."""
     name = re.escape(prefix + local.encode())
     body = rb"([^<]*(?:<(?!/" + name + rb">)[^<]*)*)"  # anything up to the closing tag, unrolled for speed
     return re.compile(rb"<" + name + rb"(" + ATTRS + rb")\s*(?:/>|>" + body + rb"</" + name + rb">)")
+
+
+def column_styles(data: bytes, prefix: bytes, end: int) -> list[tuple[int, int, str]]:
+    """(min, max, style) of the ``<col>`` elements before ``end``: what an empty cell displays with."""
+    return [(int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
+            for m in start_tag(prefix, "col").finditer(data, 0, end) if "style" in (a := get_attrs(m.group(1)))]
 
 
 class _SheetPatcher:
@@ -211,15 +217,11 @@ class _SheetPatcher:
         if data.find(b"<!", begin, end) >= 0 or data.find(b"<?", begin, end) >= 0:
             raise WorkbookError(f"the part {part!r} has comments or CDATA among its cells (unsupported)")
         self.content = (begin, end)
-        self.rows = self._scan(_element(p, "row"), begin, end, _R_NUM, int)
-        self.cells_re = _element(p, "c")
+        self.rows = self._scan(element_pattern(p, "row"), begin, end, ROW_NUMBER, int)
+        self.cells_re = element_pattern(p, "c")
         self.columns: dict[int, tuple[list[int], list[str | None]]] = {}
         self.encoded: dict[str, tuple[str | None, bytes]] = {}
-        self.col_styles = [
-            (int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
-            for m in start_tag(p, "col").finditer(data, 0, self.sheet_data.start())
-            if "style" in (a := get_attrs(m.group(1)))
-        ]
+        self.col_styles = column_styles(data, p, self.sheet_data.start())
 
     def _scan(self, pattern: re.Pattern[bytes], begin: int, end: int,
               key_re: re.Pattern[bytes], key: Callable[[bytes], int]) -> list[_Elem]:
@@ -251,21 +253,22 @@ class _SheetPatcher:
         return self.columns[col]
 
     def _style_for(self, row: int, col: int, row_elem: _Elem | None) -> str | None:
-        """Template row if given, else the nearest cell above, else the row's or the column's style."""
+        """A new cell's style: the template row's, else the row's or column's (what the empty cell shows
+        now, and what Excel gives a typed value), else the nearest cell above (a formatted list)."""
         rows, styles = self._column(col)
         if self.style_row is not None:
             i = bisect_left(rows, self.style_row)
             if i < len(rows) and rows[i] == self.style_row:
                 return styles[i]
-        else:
-            i = bisect_left(rows, row) - 1
-            if i >= 0:
-                return styles[i]
         if row_elem is not None:
             a = get_attrs(row_elem.attrs)
             if a.get("customFormat") in ("1", "true") and "s" in a:
                 return a["s"]
-        return next((s for lo, hi, s in self.col_styles if lo <= col <= hi), None)
+        style = next((s for lo, hi, s in self.col_styles if lo <= col <= hi), None)
+        if style is not None or self.style_row is not None:
+            return style
+        i = bisect_left(rows, row) - 1
+        return styles[i] if i >= 0 else None
 
     # cells
     def _cell(self, ref: str, style: str | None, encoded: tuple[str | None, bytes]) -> bytes:
