@@ -290,10 +290,12 @@ def write_workbook(
       Text is stored as text even when it starts with ``=``; no formula is ever written.
     - Formula cells are the user's: they are skipped (see ``report.skipped``) unless
       ``overwrite_formulas``, which also drops ``calcChain.xml`` so Excel rebuilds it.
-    - New cells take their style from ``style_from_row[sheet]``'s cell in the same column, else from
-      the nearest cell above.
-    - ``owned_sheets``: whole sheets replaced on every write; an existing sheet of that name is only
-      replaced if wbs_tools created it (or ``replace_unmarked_sheets``).
+    - A cell that does not exist yet takes the style of ``style_from_row[sheet]``'s cell in its
+      column; else its row's or column's style (what the empty cell shows now); else the nearest
+      cell above. Header and totals cells of tables are never written (the table part names them).
+    - ``owned_sheets``: sheets whose rows wbs_tools rewrites on every write (see :class:`OwnedSheet`);
+      an existing sheet of that name is only refilled if wbs_tools created it (or
+      ``replace_unmarked_sheets``, which adopts it).
     - ``full_calc_on_load`` asks Excel to recalculate on open; off by default so cached results stay.
 
     Raises :class:`WorkbookLockedError` if the file is open, :class:`WorkbookError` if it is

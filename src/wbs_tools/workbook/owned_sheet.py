@@ -24,6 +24,7 @@ from lxml import etree
 
 from wbs_tools.workbook.package import (
     Package,
+    SplicedPart,
     WorkbookError,
     escape_attr,
     get_attrs,
@@ -204,9 +205,7 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
 
 
 def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1904: bool) -> bytes:
-    """A new worksheet part for an owned sheet (inline strings, so no shared part is touched)."""
-    rows, last_col = _rows_xml(sheet, b"", [], styles, date1904)
-    dim = f"A1:{col_letters(last_col)}{max(sheet.start_row + len(sheet.rows) - 1, 1)}"
+    """A new worksheet part for an owned sheet: a plain frame, then filled like an existing one."""
     pane = ""
     if sheet.freeze_rows > 0:
         n = sheet.freeze_rows
@@ -215,15 +214,14 @@ def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1
     cols = "".join(
         f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>' for c, w in sorted(sheet.column_widths.items())
     )
-    head = (
+    frame = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{namespace}" xmlns:r="{_REL_NS[namespace]}">'
-        f'<dimension ref="{dim}"/><sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
-        '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
+        f'<worksheet xmlns="{namespace}" xmlns:r="{_REL_NS[namespace]}"><dimension ref="A1"/>'
+        f'<sheetViews><sheetView workbookViewId="0">{pane}</sheetView></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData/>"
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
     )
-    tail = ('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>')
-    return head.encode() + rows + tail.encode()
+    return refill_sheet(frame.encode(), "new sheet", sheet, styles, date1904)
 
 
 def refill_sheet(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, date1904: bool) -> bytes:
@@ -263,71 +261,25 @@ def refill_sheet(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, d
 # --- byte splices on the structural parts ----------------------------------------------------------
 
 
-class _Part:
-    """A small XML part edited by splicing; written back only if something changed."""
-
-    def __init__(self, pkg: Package, name: str) -> None:
-        self.pkg, self.name = pkg, name
-        self.data = pkg.read(name)
-        self.original = self.data
-        self.p, _ns = root_prefix(self.data, name)
-
-    def close_tag(self, local: str) -> int:
-        pos = self.data.rfind(b"</" + self.p + local.encode() + b">")
-        if pos < 0:
-            raise WorkbookError(f"the part {self.name!r} has no </{local}>")
-        return pos
-
-    def splice(self, start: int, end: int, new: bytes) -> None:
-        self.data = self.data[:start] + new + self.data[end:]
-
-    def tags(self, local: str, within: str | None = None) -> list[re.Match[bytes]]:
-        """Start tags of ``local`` elements, optionally only inside the first ``within`` element."""
-        begin, end = 0, len(self.data)
-        if within is not None:
-            outer = start_tag(self.p, within).search(self.data)
-            begin, end = (outer.end(), self.close_tag(within)) if outer else (0, 0)
-        return list(start_tag(self.p, local).finditer(self.data, begin, end))
-
-    def insert_before_first(self, locals_: Sequence[str], after: int, fragment: bytes, root: str) -> None:
-        """Insert before the first of ``locals_`` found after ``after`` (schema order), else before </root>."""
-        found = [m.start() for loc in locals_ if (m := start_tag(self.p, loc).search(self.data, after))]
-        at = min(found) if found else self.close_tag(root)
-        self.splice(at, at, fragment)
-
-    def remove_where(self, local: str, attr: str, value: str) -> None:
-        for m in reversed(self.tags(local)):
-            if get_attrs(m.group(1)).get(attr) == value:
-                end = m.end() if m.group(2) else self.data.index(b">", self.data.index(
-                    b"</" + self.p + local.encode(), m.end())) + 1
-                self.splice(m.start(), end, b"")
-
-    def save(self) -> bool:
-        if self.data != self.original:
-            self.pkg.write(self.name, self.data)
-            return True
-        return False
-
-
 class WorkbookEditor:
     """Structural edits to workbook.xml, its relationships and the content types, as byte splices."""
 
     def __init__(self, pkg: Package, info: WorkbookInfo) -> None:
         self.pkg, self.info = pkg, info
-        self.workbook = _Part(pkg, info.part)
+        self.workbook = SplicedPart(pkg, info.part)
         rels = pkg.find(rels_part(info.part))
         if rels is None:
             raise WorkbookError(f"the workbook part {info.part!r} has no relationships part")
-        self.rels = _Part(pkg, rels)
+        self.rels = SplicedPart(pkg, rels)
         types = pkg.find("[Content_Types].xml")
         if types is None:
             raise WorkbookError("the package has no [Content_Types].xml")
-        self.types = _Part(pkg, types)
+        self.types = SplicedPart(pkg, types)
         self.rel_ns = _REL_NS[info.namespace]
         root = parse_xml(self.workbook.data, info.part)
         self.r_prefix = next((k for k, v in root.nsmap.items() if v == self.rel_ns and k), None)
 
-    def _element(self, local: str, attrs: dict[str, str | None], part: _Part) -> bytes:
+    def _element(self, local: str, attrs: dict[str, str | None], part: SplicedPart) -> bytes:
         return b"<" + part.p + local.encode() + set_attrs(b"", attrs) + b"/>"
 
     def _mark(self, index: int, name: str) -> None:

@@ -1,11 +1,11 @@
-"""The zip (OPC) package of an xlsx/xlsm file: bounded reading, raw copying, atomic writing.
+"""The zip (OPC) package of an xlsx/xlsm file: bounded reading, raw copying, part-level XML splicing.
 
 This is the only module that knows the container. Parts nobody edits are copied as their original
 compressed bytes (no inflate/deflate round trip), so VBA projects, pictures, charts and every other
 part stay byte-identical and keep their compression; the central-directory order is kept. Reading
 is bounded (file size, part count, total and per-part inflated size, compression ratio) because a
-workbook is untrusted input. Writing goes to a temporary file in the target's folder, is re-opened
-and checked, and only then replaces the target, so an interrupted write never leaves half a file.
+workbook is untrusted input. The few parts that do change are edited as bytes (helpers at the end),
+never re-serialized through a tree, so their untouched bytes survive too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -361,3 +361,49 @@ def root_prefix(data: bytes, part: str) -> tuple[bytes, str]:
     except etree.XMLSyntaxError as exc:
         raise WorkbookError(f"the part {part!r} is not well-formed XML ({exc})") from exc
     raise WorkbookError(f"the part {part!r} is empty")
+
+
+class SplicedPart:
+    """A small XML part (workbook.xml, .rels, content types) edited by splicing its bytes."""
+
+    def __init__(self, pkg: Package, name: str) -> None:
+        self.pkg, self.name = pkg, name
+        self.data = pkg.read(name)
+        self.original = self.data
+        self.p, _ns = root_prefix(self.data, name)
+
+    def close_tag(self, local: str) -> int:
+        pos = self.data.rfind(b"</" + self.p + local.encode() + b">")
+        if pos < 0:
+            raise WorkbookError(f"the part {self.name!r} has no </{local}>")
+        return pos
+
+    def splice(self, start: int, end: int, new: bytes) -> None:
+        self.data = self.data[:start] + new + self.data[end:]
+
+    def tags(self, local: str, within: str | None = None) -> list[re.Match[bytes]]:
+        """Start tags of ``local`` elements, optionally only inside the first ``within`` element."""
+        begin, end = 0, len(self.data)
+        if within is not None:
+            outer = start_tag(self.p, within).search(self.data)
+            begin, end = (outer.end(), self.close_tag(within)) if outer else (0, 0)
+        return list(start_tag(self.p, local).finditer(self.data, begin, end))
+
+    def insert_before_first(self, locals_: Sequence[str], after: int, fragment: bytes, root: str) -> None:
+        """Insert before the first of ``locals_`` found after ``after`` (schema order), else before </root>."""
+        found = [m.start() for loc in locals_ if (m := start_tag(self.p, loc).search(self.data, after))]
+        at = min(found) if found else self.close_tag(root)
+        self.splice(at, at, fragment)
+
+    def remove_where(self, local: str, attr: str, value: str) -> None:
+        for m in reversed(self.tags(local)):
+            if get_attrs(m.group(1)).get(attr) == value:
+                end = m.end() if m.group(2) else self.data.index(b">", self.data.index(
+                    b"</" + self.p + local.encode(), m.end())) + 1
+                self.splice(m.start(), end, b"")
+
+    def save(self) -> bool:
+        if self.data != self.original:
+            self.pkg.write(self.name, self.data)
+            return True
+        return False
