@@ -395,6 +395,21 @@ def test_interrupted_write_leaves_original(basic: Path, monkeypatch: pytest.Monk
     assert [p.name for p in basic.parent.iterdir()] == [basic.name]
 
 
+def test_signed_workbooks_refused(tmp_path: Path) -> None:
+    path = make_workbook(tmp_path / "signed.xlsx", BASIC, more={"_xmlsignatures/sig1.xml": "<Signature/>"})
+    with pytest.raises(WorkbookError, match="digitally signed"):
+        write_workbook(path, edits={"Tasks": {"A2": "x"}})
+
+
+def test_refilling_away_formulas_drops_the_calc_chain(tmp_path: Path) -> None:
+    frame = (f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>'
+             '</sheetData></worksheet>')
+    path = make_workbook(tmp_path / "c.xlsx", BASIC, calc_chain=True, second_sheet="Check",
+                         more={"xl/worksheets/sheet2.xml": frame})
+    report = write_workbook(path, owned_sheets={"Check": OwnedSheet([["plain"]])}, replace_unmarked_sheets=True)
+    assert report.removed_parts == ("xl/calcChain.xml",)
+
+
 def test_bad_input_refused_before_writing(basic: Path) -> None:
     original = basic.read_bytes()
     for edits, error in [({"Nope": {"A1": 1}}, WorkbookError), ({"Tasks": {"A0": 1}}, ValueError),

@@ -134,6 +134,8 @@ def render_workbook(
     """The edited package as bytes (pure, deterministic); see :func:`write_workbook` for the options."""
     edits, owned_sheets, style_from_row = edits or {}, owned_sheets or {}, style_from_row or {}
     pkg = Package(data, limits)
+    if any(name.startswith("_xmlsignatures/") for name in pkg.names):
+        raise WorkbookError("the workbook is digitally signed; any change would break the signature")
     info = read_workbook(pkg)
     clash = {n.casefold() for n in edits} & {n.casefold() for n in owned_sheets}
     if clash:
@@ -165,7 +167,7 @@ def render_workbook(
             editor.put_sheet(name, sheet, styles, replace_unmarked=replace_unmarked_sheets)
     if full_calc_on_load:
         editor.full_calc_on_load()
-    if removed_formulas:
+    if removed_formulas or editor.formulas_dropped:
         editor.drop_calc_chain()
     editor.save()
     report = WriteReport(
@@ -204,8 +206,7 @@ def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_resu
 def lock_files(path: Path) -> list[Path]:
     """Owner files Excel (``~$NAME``) and LibreOffice (``.~lock.NAME#``) keep while a file is open."""
     name = path.name
-    candidates = [f"~${name}", f"~${name[2:]}" if len(name) > 2 else "", f".~lock.{name}#"]
-    return [path.with_name(c) for c in candidates if c and path.with_name(c).exists()]
+    return [path.with_name(c) for c in (f"~${name}", f".~lock.{name}#") if path.with_name(c).exists()]
 
 
 def check_not_locked(path: Path) -> None:

@@ -278,6 +278,7 @@ class WorkbookEditor:
         self.rel_ns = _REL_NS[info.namespace]
         root = parse_xml(self.workbook.data, info.part)
         self.r_prefix = next((k for k, v in root.nsmap.items() if v == self.rel_ns and k), None)
+        self.formulas_dropped = False  # a refilled sheet lost formulas: the calc chain must go
 
     def _element(self, local: str, attrs: dict[str, str | None], part: SplicedPart) -> bytes:
         return b"<" + part.p + local.encode() + set_attrs(b"", attrs) + b"/>"
@@ -318,6 +319,8 @@ class WorkbookEditor:
         xml = refill_sheet(old, entry.part, sheet, styles, self.info.date1904)
         if xml != old:
             self.pkg.write(entry.part, xml)
+            formula = start_tag(root_prefix(old, entry.part)[0], "f")
+            self.formulas_dropped |= len(formula.findall(xml)) < len(formula.findall(old))
         if entry.state != state:
             m = self.workbook.tags("sheet", within="sheets")[entry.index]
             self.workbook.splice(m.start(), m.end(), retag(m, {"state": None if state == "visible" else state}))
