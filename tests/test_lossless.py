@@ -508,12 +508,20 @@ def test_libreoffice_opens_edited_workbooks(tmp_path: Path) -> None:
         first = next(s for s in info.sheets if s.kind == "worksheet")
         write_workbook(path, edits={first.name: {"A200": "wbs-lo-check", "B200": 12.25}},
                        owned_sheets={"Check": OwnedSheet([["lo-owned", 3]])})
+    framed = make_workbook(tmp_path / "framed.xlsx", BASIC, second_sheet="Check",
+                           more={"xl/worksheets/sheet2.xml": FRAME})
+    write_workbook(framed, edits={"Tasks": {"A200": "wbs-lo-check", "C200": 12.25}},
+                   owned_sheets={"Check": OwnedSheet([["lo-owned", dt.date(2025, 1, 2), 3]], start_row=4)},
+                   replace_unmarked_sheets=True)
     out = tmp_path / "csv"
     subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
                     "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                    "--outdir", str(out), *[str(tmp_path / n) for n in sample]],
+                    "--outdir", str(out), *[str(tmp_path / n) for n in [*sample, framed.name]]],
                    check=True, capture_output=True, timeout=240)
     for name in sample:
         csvs = {p.name: p.read_text(errors="replace") for p in out.glob(Path(name).stem + "-*.csv")}
         assert any("wbs-lo-check,12.25" in text for text in csvs.values()), (name, list(csvs))
         assert "lo-owned,3" in csvs[Path(name).stem + "-Check.csv"]
+    assert "wbs-lo-check,,12.25" in (out / "framed-Tasks.csv").read_text()
+    check = (out / "framed-Check.csv").read_text().splitlines()  # frame rows kept, column styles applied
+    assert check[:3] == ["Title,,", ",,", "Code,,"] and re.fullmatch(r"lo-owned,\S*2025\S*,3", check[3])
