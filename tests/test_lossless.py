@@ -300,6 +300,20 @@ def test_namespace_prefixed_sheets_are_patched_with_their_prefix() -> None:
                    '<x:c r="B2"><x:v>2</x:v></x:c></x:row></x:sheetData></x:worksheet>').encode()
 
 
+def test_prefixed_workbook_part_gets_prefixed_entries(tmp_path: Path) -> None:
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    workbook = (f'<x:workbook xmlns:x="{MAIN}"><x:sheets><x:sheet name="Tasks" sheetId="1" xmlns:rr="{rel}" '
+                'rr:id="rId1"/></x:sheets><x:calcPr calcId="1"/></x:workbook>')
+    path = make_workbook(tmp_path / "p.xlsx", BASIC, more={"xl/workbook.xml": workbook})
+    write_workbook(path, owned_sheets={"Check": OwnedSheet([["a"]], state="veryHidden")}, full_calc_on_load=True)
+    xml = members(path)["xl/workbook.xml"][0].decode()
+    assert xml == workbook.replace("</x:sheets>", f'<x:sheet name="Check" sheetId="2" state="veryHidden" r:id="rId4" '
+                                   f'xmlns:r="{rel}"/></x:sheets><x:definedNames><x:definedName name="_wbs_owned" '
+                                   """localSheetId="1" hidden="1">'Check'!$A$1</x:definedName></x:definedNames>""")\
+        .replace('calcId="1"', 'calcId="1" fullCalcOnLoad="1"')
+    assert openpyxl.load_workbook(path)["Check"].sheet_state == "veryHidden"
+
+
 def test_deterministic_output(basic: Path, tmp_path: Path) -> None:
     data = basic.read_bytes()
     kwargs = {"edits": {"Tasks": {"A9": "x", "B2": dt.datetime(2025, 5, 5, 8)}},

@@ -14,6 +14,7 @@ reordered, so a user's own sheet that happens to be called "Status" is never ove
 from __future__ import annotations
 
 import datetime as dt
+import html
 import posixpath
 import re
 from collections.abc import Sequence
@@ -26,7 +27,6 @@ from wbs_tools.workbook.package import (
     Package,
     SplicedPart,
     WorkbookError,
-    escape_attr,
     get_attrs,
     parse_xml,
     read_relationships,
@@ -287,7 +287,7 @@ class WorkbookEditor:
         quoted = "'" + name.replace("'", "''") + "'!$A$1"
         wb = self.workbook
         el = (b"<" + wb.p + b"definedName" + set_attrs(b"", {"name": MARKER, "localSheetId": str(index),
-              "hidden": "1"}) + b">" + escape_attr(quoted) + b"</" + wb.p + b"definedName>")
+              "hidden": "1"}) + b">" + html.escape(quoted, quote=False).encode() + b"</" + wb.p + b"definedName>")
         names = wb.tags("definedNames")
         if names and not names[0].group(2):
             at = wb.close_tag("definedNames")

@@ -9,7 +9,9 @@ the whole part; a splice is also linear in the part size, so large sheets stay f
 
 Text is written as inline strings (``t="inlineStr"``) rather than appended to ``sharedStrings.xml``:
 that part is shared by every sheet, indexed by position, and rewriting it would widen each edit to
-a second part. Excel moves inline strings into the shared table on its next save.
+a second part. Excel moves inline strings into the shared table on its next save. A cell that
+already holds the value (shared string, number, date serial) is left alone, so a refresh that
+changes nothing changes no byte.
 """
 
 from __future__ import annotations
@@ -159,7 +161,6 @@ class SheetPatch:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed_formulas: bool = False
-
 
 
 @dataclass(slots=True)
