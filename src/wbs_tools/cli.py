@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from wbs_tools.api import ScheduleRun, UnsupportedFileError, schedule_file
-from wbs_tools.core.findings import Severity
+from wbs_tools.core.findings import Finding, Severity
+from wbs_tools.core.parsing import InputError, parse_date
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Critical-path scheduling and status for Excel plan workbooks and MS Project XML.")
@@ -19,7 +21,41 @@ console = Console()
 
 @app.callback()
 def _main() -> None:
-    """wbs_tools: recompute plan workbooks and Microsoft Project XML."""
+    """wbs_tools: recompute plan workbooks and Microsoft Project XML.
+
+    Exit codes: 0 done; 1 done, but the plan has findings of error severity; 2 a file could not be
+    processed (unreadable, locked by Excel, not a plan).
+    """
+
+
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+
+
+def _date_option(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text, day_first=None, default_minute=17 * 60)
+    except InputError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _print_findings(findings: list[Finding], shown: int) -> None:
+    """Findings grouped by sheet (or by task for XML plans), errors first."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        where = (f.location or "").split("!")[0] if f.location and "!" in f.location else "plan"
+        groups.setdefault(where, []).append(f)
+    printed = 0
+    for where, items in groups.items():
+        console.print(f"  [bold]{where}[/bold] ({len(items)})")
+        for f in sorted(items, key=lambda f: f.severity is not Severity.ERROR):
+            if printed >= shown:
+                console.print(f"  ... and {len(findings) - printed} more (see the Check sheet)")
+                return
+            colour = "red" if f.severity is Severity.ERROR else "yellow"
+            console.print(f"    [{colour}]{f.severity.value}[/{colour}] {f}", highlight=False)
+            printed += 1
 
 
 def _summary(run: ScheduleRun, shown: int = 15) -> None:
@@ -60,6 +96,84 @@ def schedule_command(
         source = plan if plan.suffix.lower() == ".xml" else None
         write_mspdi(run.schedule, output, source=source)
         console.print(f"Wrote {output}")
+
+
+@app.command("new")
+def new_command(
+    plan: Annotated[Path, typer.Argument(help="the workbook to create (.xlsx)")],
+    sample: Annotated[bool, typer.Option("--sample", help="fill it with the sample data-migration plan")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Create a plan workbook from the template (or the sample plan), already computed."""
+    from wbs_tools.refresh import refresh_workbook
+    from wbs_tools.workbook.sample import sample_plan, sample_registers
+    from wbs_tools.workbook.template import build_workbook
+
+    if plan.exists() and not force:
+        console.print(f"[red]{plan} exists[/red]; use --force to overwrite it")
+        raise typer.Exit(EXIT_FAILED)
+    plan.parent.mkdir(parents=True, exist_ok=True)
+    if sample:
+        build_workbook(plan, plan=sample_plan(), registers=sample_registers())
+        refresh_workbook(plan, backup=False)
+    else:
+        build_workbook(plan)
+    console.print(f"Created {plan}")
+
+
+@app.command("refresh")
+def refresh_command(
+    plans: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="plan workbooks")],
+    status_date: Annotated[str | None, typer.Option("--status-date", help="e.g. 2026-02-27")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write here instead (one plan)")] = None,
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="do not keep the previous version")] = False,
+    shown: Annotated[int, typer.Option("--show", help="findings to print per file")] = 20,
+) -> None:
+    """Recompute plan workbooks in place: computed columns, Check sheet; nothing you typed changes."""
+    from wbs_tools.refresh import Outcome, refresh_workbook
+
+    if output is not None and len(plans) != 1:
+        raise typer.BadParameter("--output takes exactly one plan")
+    when = _date_option(status_date)
+    code = EXIT_OK
+    for path in plans:
+        result = refresh_workbook(path, output=output, status_date=when, backup=not no_backup)
+        if result.outcome in (Outcome.LOCKED, Outcome.FAILED):
+            console.print(f"[red]{path}: {result.outcome.value}[/red] - {result.message}", highlight=False)
+            code = EXIT_FAILED
+            continue
+        finish = result.schedule.project_finish if result.schedule else None
+        written = result.write.cells_written if result.write else 0
+        console.print(f"{path}: {result.outcome.value}, {written} cells, finish "
+                      f"{finish:%Y-%m-%d %H:%M}, {len(result.findings)} findings ({result.errors} errors)"
+                      if finish else f"{path}: {result.outcome.value}", highlight=False)
+        _print_findings(result.findings, shown)
+        if result.errors and code == EXIT_OK:
+            code = EXIT_FINDINGS
+    raise typer.Exit(code)
+
+
+@app.command("check")
+def check_command(
+    plan: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="plan workbook or MSPDI file")],
+    as_json: Annotated[bool, typer.Option("--json", help="findings as JSON on stdout")] = False,
+) -> None:
+    """List the plan's findings; writes nothing."""
+    import json
+
+    try:
+        run = schedule_file(plan)
+    except (UnsupportedFileError, ValueError, OSError) as exc:
+        console.print(f"[red]cannot read {plan}:[/red] {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    if as_json:
+        rows = [{"severity": f.severity.value, "code": f.code, "location": f.location, "task_id": f.task_id,
+                 "field": f.field, "message": f.message, "hint": f.hint} for f in run.findings]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        console.print(f"{plan}: {len(run.findings)} findings")
+        _print_findings(run.findings, 10_000)
+    raise typer.Exit(EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in run.findings) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,96 @@
+"""The refresh use case: read a plan workbook, compute, write back only what wbs_tools owns.
+
+Every front end (the ``wbs refresh`` command, the batch runner, the Excel buttons) calls
+``refresh_workbook``; only the way the workbook is reached differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from wbs_tools.core.cpm import schedule
+from wbs_tools.core.findings import Finding, Severity
+from wbs_tools.core.schedule import Schedule
+from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
+from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS
+from wbs_tools.workbook.lossless import CellValue, OwnedSheet, WriteReport, write_workbook
+from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
+from wbs_tools.workbook.reader import WorkbookData, read_workbook
+
+
+class Outcome(str, Enum):
+    REFRESHED = "refreshed"
+    UNCHANGED = "unchanged"
+    LOCKED = "locked"
+    FAILED = "failed"
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    outcome: Outcome
+    message: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    schedule: Schedule | None = None
+    write: WriteReport | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """Everything a refresh would write, before it is written."""
+
+    data: WorkbookData
+    schedule: Schedule
+    findings: list[Finding]
+    edits: dict[str, dict[str, CellValue]]
+    owned: dict[str, OwnedSheet]
+
+
+def compute(data: WorkbookData, *, status_date: dt.datetime | None = None) -> Computed:
+    """Schedule the plan read from a workbook and lay the results out as cell edits and owned sheets."""
+    plan = data.plan
+    if status_date is not None:
+        plan.settings.status_date = status_date
+    result = schedule(plan)
+    findings = [*data.findings, *result.findings]
+    edits: dict[str, dict[str, CellValue]] = {}
+    tasks_at = data.cells.get(TASKS.name)
+    if tasks_at is not None:
+        edits[tasks_at.sheet] = tasks_edits(result, tasks_at)
+    deps_at = data.cells.get(DEPENDENCIES.name)
+    if deps_at is not None:
+        edits.setdefault(deps_at.sheet, {}).update(dependencies_edits(result, deps_at))
+    owned = {CHECK.name: check_sheet(findings)}
+    return Computed(data, result, findings, edits, owned)
+
+
+def refresh_workbook(
+    path: str | os.PathLike[str],
+    *,
+    output: str | os.PathLike[str] | None = None,
+    status_date: dt.datetime | None = None,
+    backup: bool = True,
+) -> RefreshResult:
+    """Refresh one workbook in place (or into ``output``). Never raises for the workbook's content.
+
+    A locked file (open in Excel) or an unreadable one is reported in the result and left untouched.
+    """
+    source = Path(path)
+    try:
+        computed = compute(read_workbook(source), status_date=status_date)
+        report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned,
+                                target=output, backup=backup)
+    except WorkbookLockedError as exc:
+        return RefreshResult(source, Outcome.LOCKED, str(exc))
+    except (WorkbookError, OSError) as exc:
+        return RefreshResult(source, Outcome.FAILED, str(exc))
+    outcome = Outcome.REFRESHED if report.changed or output is not None else Outcome.UNCHANGED
+    return RefreshResult(source, outcome, "", computed.findings, computed.schedule, report)

@@ -1,0 +1,154 @@
+"""The computed columns of a plan workbook, as cell edits.
+
+Only columns the layout marks COMPUTED are ever produced here, at the rows where the reader found
+each task or link, so an input cell can never be overwritten. Owned sheets (Check, ...) are built as
+whole rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from wbs_tools.core.earned_value import baseline_variances
+from wbs_tools.core.findings import Finding, Severity
+from wbs_tools.core.schedule import Schedule, TaskSchedule
+from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS, SheetLayout
+from wbs_tools.workbook.lossless import CellValue, OwnedSheet
+from wbs_tools.workbook.reader_tables import TableLocation
+
+_ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)$")
+Edits = dict[str, dict[str, CellValue]]
+
+
+def column_letter(number: int) -> str:
+    """1 -> A, 27 -> AA.
+
+    >>> column_letter(1), column_letter(28), column_letter(16384)
+    ('A', 'AB', 'XFD')
+    """
+    letters = ""
+    while number:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def row_of(addresses: Iterable[str | None]) -> int | None:
+    """The sheet row of the first "Sheet!B12" style address."""
+    for address in addresses:
+        m = _ROW.search(address or "")
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _days(minutes: float, per_day: float) -> float:
+    return round(minutes / per_day, 2)
+
+
+def _flags(ts: TaskSchedule, deadline_missed: bool, finish_slip: float | None) -> str:
+    flags = []
+    if ts.in_cycle:
+        flags.append("in a loop")
+    if deadline_missed:
+        flags.append("deadline missed")
+    if finish_slip is not None and finish_slip > 0:
+        flags.append(f"{finish_slip:g}d behind baseline")
+    if ts.total_slack_minutes < 0:
+        flags.append("negative slack")
+    return "; ".join(flags)
+
+
+def task_values(schedule: Schedule) -> dict[int, dict[str, CellValue]]:
+    """Per task ID, the value of every computed Tasks column (keyed by layout key)."""
+    per_day = schedule.plan.settings.minutes_per_day
+    variances = baseline_variances(schedule)
+    missed = {f.task_id for f in schedule.findings if f.code == "schedule.deadline-missed"}
+    out: dict[int, dict[str, CellValue]] = {}
+    for ts in schedule.tasks:
+        var = variances.get(ts.id)
+        finish_var = None if var is None or var.finish_days is None else round(var.finish_days, 2)
+        out[ts.id] = {
+            "outline_number": ts.outline_number,
+            "start": ts.start, "finish": ts.finish,
+            "early_start": ts.early_start, "early_finish": ts.early_finish,
+            "late_start": ts.late_start, "late_finish": ts.late_finish,
+            "critical": ts.critical,
+            "total_slack_days": _days(ts.total_slack_minutes, per_day),
+            "free_slack_days": _days(ts.free_slack_minutes, per_day),
+            "start_variance_days": None if var is None or var.start_days is None else round(var.start_days, 2),
+            "finish_variance_days": finish_var,
+            "driver": ts.driver.describe() if ts.driver else None,
+            "flags": _flags(ts, ts.id in missed, finish_var),
+        }
+    return out
+
+
+def _cell_edits(location: TableLocation, layout: SheetLayout, row: int,
+                values: Mapping[str, CellValue]) -> dict[str, CellValue]:
+    edits: dict[str, CellValue] = {}
+    for column in layout.columns:
+        number = location.columns.get(column.key)
+        if column.computed and number is not None and column.key in values:
+            edits[f"{column_letter(number)}{row}"] = values[column.key]
+    return edits
+
+
+def tasks_edits(schedule: Schedule, location: TableLocation) -> dict[str, CellValue]:
+    values = task_values(schedule)
+    edits: dict[str, CellValue] = {}
+    seen: set[int] = set()
+    for task in schedule.plan.tasks:
+        row = row_of(task.cells.values())
+        if row is None or row in seen or task.id not in values:
+            continue
+        seen.add(row)
+        edits.update(_cell_edits(location, TASKS, row, values[task.id]))
+    return edits
+
+
+def dependencies_edits(schedule: Schedule, location: TableLocation) -> dict[str, CellValue]:
+    """Computed columns of links typed on the Dependencies sheet (one row each)."""
+    by_id = schedule.by_id()
+    per_day = schedule.plan.settings.minutes_per_day
+    used = {(ls.link.predecessor, ls.link.successor, ls.link.origin): ls for ls in schedule.links}
+    edits: dict[str, CellValue] = {}
+    prefix = f"{location.sheet}!"
+    for link in schedule.plan.links:
+        if not (link.origin or "").startswith(prefix):
+            continue
+        row = row_of([link.origin])
+        if row is None:
+            continue
+        pred, succ = by_id.get(link.predecessor), by_id.get(link.successor)
+        ls = used.get((link.predecessor, link.successor, link.origin))
+        values: dict[str, CellValue] = {
+            "predecessor_name": pred.name if pred else None,
+            "successor_name": succ.name if succ else None,
+            "predecessor_finish": pred.finish if pred else None,
+            "successor_start": succ.start if succ else None,
+            "driving": ls.driving if ls else None,
+            "link_slack_days": _days(ls.slack_minutes, per_day) if ls else None,
+            "source": DEPENDENCIES.name if ls else "ignored: see Check",
+        }
+        edits.update(_cell_edits(location, DEPENDENCIES, row, values))
+    return edits
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def check_sheet(findings: Iterable[Finding], *, title: str = "Check") -> OwnedSheet:
+    """The Check sheet: every finding, errors first, where it is and what to do."""
+    ordered = sorted(findings, key=lambda f: (_SEVERITY_ORDER[f.severity], f.location or "", f.code))
+    rows: list[list[CellValue]] = [
+        [title],
+        [f"{len(ordered)} findings. Fix the cell named in Where; wbs_tools never changes what you typed."],
+        [c.title for c in CHECK.columns],
+    ]
+    for f in ordered:
+        where = f.location or (f"task {f.task_id}" if f.task_id is not None else "")
+        rows.append([f.severity.value, f.code, where, f.message, f.hint or ""])
+    widths = {i + 1: c.width for i, c in enumerate(CHECK.columns)}
+    return OwnedSheet(rows=rows, column_widths=widths, freeze_rows=3)
