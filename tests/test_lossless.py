@@ -342,6 +342,16 @@ def test_table_headers_are_protected(tmp_path: Path) -> None:
     assert report.written == {"Tasks": ("A2",)}
 
 
+def test_implicit_and_reordered_references() -> None:
+    xml = (f'<worksheet xmlns="{MAIN}"><sheetData><row><c><v>1</v></c><c s="2" r="C1"><v>3</v></c></row>'
+           '<row><c><v>4</v></c></row><row r="5"><c r="B5"><v>5</v></c></row></sheetData></worksheet>')
+    out = patch_sheet(xml.encode(), {"A1": 9, "C1": 8, "B1": 7, "A2": 6, "A4": 0, "C5": 1}).data
+    assert out.decode() == (
+        f'<worksheet xmlns="{MAIN}"><sheetData><row><c><v>9</v></c><c r="B1"><v>7</v></c><c s="2" r="C1"><v>8</v>'
+        '</c></row><row><c><v>6</v></c></row><row r="4"><c r="A4"><v>0</v></c></row><row r="5"><c r="B5"><v>5</v>'
+        '</c><c r="C5" s="2"><v>1</v></c></row></sheetData></worksheet>')
+
+
 def test_empty_rows_and_sheets_grow_cells() -> None:
     empty = f'<worksheet xmlns="{MAIN}"><dimension ref="A1"/><sheetData/><pageMargins/></worksheet>'.encode()
     out = patch_sheet(empty, {"B2": 1}).data

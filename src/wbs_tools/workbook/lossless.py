@@ -27,6 +27,7 @@ from wbs_tools.workbook.package import (
     Package,
     WorkbookError,
     WorkbookLockedError,
+    check_well_formed,
     parse_xml,
     read_relationships,
     resolve_target,
@@ -182,7 +183,7 @@ def render_workbook(
         return data, report
     for name in pkg.touched:
         if name in pkg and name.endswith((".xml", ".rels")):
-            parse_xml(pkg.read(name), name)
+            check_well_formed(pkg.read(name), name)
     out = pkg.to_bytes()
     verify_package(out, pkg.names)
     return out, report

@@ -38,7 +38,6 @@ from wbs_tools.workbook.package import (
     start_tag,
 )
 from wbs_tools.workbook.sheet_xml import (
-    ROW_NUMBER,
     CellValue,
     col_letters,
     column_styles,
@@ -234,8 +233,7 @@ def refill_sheet(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, d
     end = tag.end() if tag.group(2) else old.index(close, tag.end()) + len(close)
     kept, number = [], 0
     for m in element_pattern(p, "row").finditer(old, tag.end(), end):
-        r = ROW_NUMBER.search(m.group(1))
-        number = int(r.group(1)) if r else number + 1
+        number = int(m.group(1)) if m.group(1) else number + 1
         if number < sheet.start_row:
             kept.append(m.group(0))
     rows, last_col = _rows_xml(sheet, p, column_styles(old, p, tag.start()), styles, date1904)

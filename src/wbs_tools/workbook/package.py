@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
+from xml.parsers import expat
 
 from lxml import etree
 
@@ -205,12 +206,13 @@ class Package:
             else:
                 assert member.data is not None
                 method, size, crc = info.compress_type, len(member.data), zlib.crc32(member.data)
-                if method == zipfile.ZIP_DEFLATED:
-                    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+                flags &= ~0x6
+                if method == zipfile.ZIP_DEFLATED:  # Excel's own choice: fastest deflate, flagged so
+                    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
                     raw = packer.compress(member.data) + packer.flush()
+                    flags |= 0x6
                 else:
                     raw = member.data
-                flags &= ~0x6  # deflate speed hint bits describe the old stream
             if size >= 0xFFFFFFFF or len(raw) >= 0xFFFFFFFF or out.tell() >= 0xFFFFFFFF:
                 raise WorkbookError("the result would need zip64, which is not supported")
             try:
@@ -291,6 +293,20 @@ def read_relationships(pkg: Package, source_part: str) -> list[Relationship]:
         for el in root
         if isinstance(el.tag, str) and etree.QName(el).localname == "Relationship"
     ]
+
+
+def check_well_formed(data: bytes, part: str) -> None:
+    """Prove a part we wrote parses (expat: no tree is built, so a large sheet costs little)."""
+    parser = expat.ParserCreate()
+
+    def refuse_dtd(*_args: object) -> None:
+        raise WorkbookError(f"the part {part!r} declares a DTD")
+
+    parser.StartDoctypeDeclHandler = refuse_dtd
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise WorkbookError(f"the part {part!r} would not be well-formed XML ({exc})") from exc
 
 
 def verify_package(data: bytes, expected_names: Iterable[str]) -> None:

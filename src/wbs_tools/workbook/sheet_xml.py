@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 from wbs_tools.workbook.package import (
     ATTRS,
@@ -165,9 +166,9 @@ class SheetPatch:
 
 @dataclass(slots=True)
 class _Elem:
-    """One ``<row>`` or ``<c>`` located in the part: [start, end) with its inner content span."""
+    """One ``<row>`` located in the part: [start, end) with its inner content span."""
 
-    key: int  # row number or column number
+    key: int  # row number
     start: int
     end: int
     attrs: bytes
@@ -175,16 +176,20 @@ class _Elem:
 
 
 ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
-_R_REF = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?\d+[\"']")
 _S_NUM = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
 _T_ATTR = re.compile(rb"\st\s*=\s*[\"'](\w*)[\"']")
+_R_LETTERS = re.compile(rb"(?<![\w:])r\s*=\s*[\"']\$?([A-Za-z]{1,3})")
+_SPANS = re.compile(rb"\sspans\s*=\s*[\"']([^\"']*)[\"']")
 
 
-def element_pattern(prefix: bytes, local: str) -> re.Pattern[bytes]:
-    """A whole non-nesting element: group 1 = attributes, group 2 = content (None when self-closing)."""
+def element_pattern(prefix: bytes, local: str, key: bytes = rb"(\d+)") -> re.Pattern[bytes]:
+    """A whole non-nesting element: group 1 = the ``key`` part of a leading ``r`` attribute, group 2 =
+    the attributes after it, group 3 = content (None when self-closing)."""
     name = re.escape(prefix + local.encode())
+    r_attr = rb"(?:\s+r\s*=\s*[\"']" + key + rb"[^\"']*[\"'])?"  # ``r`` first, as Excel writes it
     body = rb"([^<]*(?:<(?!/" + name + rb">)[^<]*)*)"  # anything up to the closing tag, unrolled for speed
-    return re.compile(rb"<" + name + rb"(" + ATTRS + rb")\s*(?:/>|>" + body + rb"</" + name + rb">)")
+    return re.compile(rb"<" + name + rb"(?=[\s/>])" + r_attr + rb"(" + ATTRS + rb")\s*(?:/>|>" + body
+                      + rb"</" + name + rb">)")
 
 
 def column_styles(data: bytes, prefix: bytes, end: int) -> list[tuple[int, int, str]]:
@@ -218,25 +223,57 @@ class _SheetPatcher:
         if data.find(b"<!", begin, end) >= 0 or data.find(b"<?", begin, end) >= 0:
             raise WorkbookError(f"the part {part!r} has comments or CDATA among its cells (unsupported)")
         self.content = (begin, end)
-        self.rows = self._scan(element_pattern(p, "row"), begin, end, ROW_NUMBER, int)
-        self.cells_re = element_pattern(p, "c")
+        self.row_keys, self.row_starts = self._index_rows(begin, end)
+        self.cells_re = element_pattern(p, "c", key=rb"\$?([A-Za-z]{1,3})")
         self.columns: dict[int, tuple[list[int], list[str | None]]] = {}
         self.encoded: dict[str, tuple[str | None, bytes]] = {}
         self.col_styles = column_styles(data, p, self.sheet_data.start())
 
-    def _scan(self, pattern: re.Pattern[bytes], begin: int, end: int,
-              key_re: re.Pattern[bytes], key: Callable[[bytes], int]) -> list[_Elem]:
-        """Locate consecutive elements in [begin, end); keys must ascend (implicit keys count up)."""
-        found: list[_Elem] = []
+    def _index_rows(self, begin: int, end: int) -> tuple[list[int], list[int]]:
+        """Row numbers and start offsets. Two C-level passes when every row states its ``r`` (Excel
+        always does); a row's end is only looked for when the row is edited."""
+        data, p = self.data, self.p
+        starts = [m.start() for m in re.compile(rb"<" + re.escape(p) + rb"row(?=[\s/>])").finditer(data, begin, end)]
+        numbers = re.compile(rb"<" + re.escape(p) + rb"row\s[^>]*?(?<![\w:])r\s*=\s*[\"'](\d+)")
+        found = numbers.findall(data, begin, end)
+        if len(found) == len(starts):
+            keys = list(map(int, found))
+        else:  # some rows leave ``r`` implicit: one more than the previous row
+            keys, prev = [], 0
+            for start in starts:
+                m = self.row_re.match(data, start)
+                k = ROW_NUMBER.search(m.group(1)) if m else None
+                prev = int(k.group(1)) if k else prev + 1
+                keys.append(prev)
+        if any(a >= b for a, b in pairwise(keys)):
+            raise WorkbookError(f"the part {self.part!r} lists rows out of order")
+        return keys, starts
+
+    def _row(self, i: int) -> _Elem:
+        m = self.row_re.match(self.data, self.row_starts[i])
+        if m is None:
+            raise WorkbookError(f"the part {self.part!r} has a malformed <row>")
+        if m.group(2):
+            return _Elem(self.row_keys[i], m.start(), m.end(), m.group(1), None)
+        close = self.data.find(b"</" + self.p + b"row>", m.end(), self.content[1])
+        if close < 0:
+            raise WorkbookError(f"the part {self.part!r} has an unterminated <row>")
+        return _Elem(self.row_keys[i], m.start(), close + len(self.p) + 6, m.group(1), (m.end(), close))
+
+    def _cells(self, row: _Elem) -> tuple[list[int], list[re.Match[bytes]]]:
+        """Column numbers and matches of the row's cells; a cell without ``r`` follows the previous one."""
+        if row.inner is None:
+            return [], []
+        matches = list(self.cells_re.finditer(self.data, *row.inner))
+        keys: list[int] = []
         prev = 0
-        for m in pattern.finditer(self.data, begin, end):
-            k = key_re.search(m.group(1))
-            number = key(k.group(1)) if k else prev + 1
-            if number <= prev:
-                raise WorkbookError(f"the part {self.part!r} lists rows or cells out of order")
-            found.append(_Elem(number, m.start(), m.end(), m.group(1), m.span(2) if m.start(2) >= 0 else None))
-            prev = number
-        return found
+        for m in matches:
+            letters = m.group(1) or ((r := _R_LETTERS.search(m.group(2))) and r.group(1))
+            prev = col_number(letters.decode()) if letters else prev + 1
+            keys.append(prev)
+        if any(a >= b for a, b in pairwise(keys)):
+            raise WorkbookError(f"the part {self.part!r} lists cells out of order in row {row.key}")
+        return keys, matches
 
     # styles for cells that do not exist yet
     def _column(self, col: int) -> tuple[list[int], list[str | None]]:
@@ -261,7 +298,7 @@ class _SheetPatcher:
             i = bisect_left(rows, self.style_row)
             if i < len(rows) and rows[i] == self.style_row:
                 return styles[i]
-        if row_elem is not None:
+        if row_elem is not None and b"customFormat" in row_elem.attrs:
             a = get_attrs(row_elem.attrs)
             if a.get("customFormat") in ("1", "true") and "s" in a:
                 return a["s"]
@@ -300,10 +337,11 @@ class _SheetPatcher:
             return False
         return old == (excel_serial(value, self.date1904) if isinstance(value, dt.date) else float(value))
 
-    def _rewrite(self, cell: _Elem, ref: str, value: CellValue, result: SheetPatch) -> bytes | None:
+    def _rewrite(self, cell: re.Match[bytes], ref: str, value: CellValue, result: SheetPatch) -> bytes | None:
         """The new ``<c>`` element, or None when skipped (formula) or already holding the value."""
-        content = self.data[cell.inner[0] : cell.inner[1]] if cell.inner else b""
-        t_attr = _T_ATTR.search(cell.attrs)
+        content = cell.group(3) or b""
+        attrs = self.data[cell.start() + len(self.p) + 2 : cell.end(2)]  # all of them, ``r`` included
+        t_attr = _T_ATTR.search(attrs)
         formula = self.f_re.search(content)
         if formula:
             f = get_attrs(formula.group(1))
@@ -324,15 +362,13 @@ class _SheetPatcher:
         ext = self.ext_re.search(content)
         body += ext.group(0) if ext else b""
         p = self.p
-        head = b"<" + p + b"c" + set_attrs(cell.attrs, {"t": t, "cm": None, "vm": None})
+        head = b"<" + p + b"c" + set_attrs(attrs, {"t": t, "cm": None, "vm": None})
         result.written.append(ref)
         return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
 
     def _patch_row(self, row: _Elem, cells: list[tuple[int, CellValue]], result: SheetPatch) -> bytes | None:
         p, data = self.p, self.data
-        existing = (self._scan(self.cells_re, *row.inner, _R_REF,
-                               lambda b: col_number(b.decode())) if row.inner else [])
-        keys = [c.key for c in existing]
+        keys, existing = self._cells(row)
         splices: list[tuple[int, int, bytes]] = []
         added: list[int] = []
         close = row.inner[1] if row.inner else row.end
@@ -344,28 +380,24 @@ class _SheetPatcher:
             if i < len(keys) and keys[i] == col:
                 new = self._rewrite(existing[i], ref, value, result)
                 if new is not None:
-                    splices.append((existing[i].start, existing[i].end, new))
+                    splices.append((existing[i].start(), existing[i].end(), new))
             else:
-                at = existing[i].start if i < len(existing) else close
+                at = existing[i].start() if i < len(existing) else close
                 splices.append((at, at, self._cell(ref, self._style_for(row.key, col, row), self.encoded[ref])))
                 added.append(col)
                 result.written.append(ref)
         if not splices:
             return None
-        changes: dict[str, str | None] = {}
-        spans = get_attrs(row.attrs).get("spans") if added else None
-        if spans:
-            bounds = [tuple(int(x) for x in s.split(":")) for s in spans.split() if ":" in s]
+        head = data[row.start : row.inner[0]] if row.inner else b"<" + p + b"row" + row.attrs + b">"
+        spans = _SPANS.search(head) if added else None
+        if spans:  # the row's hint of its first:last column must still cover its cells
+            bounds = [tuple(int(x) for x in s.split(b":")) for s in spans.group(1).split() if b":" in s]
             if bounds and not all(any(lo <= c <= hi for lo, hi in bounds) for c in added):
                 lo = min([b[0] for b in bounds] + added)
                 hi = max([b[-1] for b in bounds] + added)
-                changes["spans"] = f"{lo}:{hi}"
+                head = head[: spans.start(1)] + f"{lo}:{hi}".encode() + head[spans.end(1) :]
         if row.inner is None:  # <row .../> grows children
-            head = b"<" + p + b"row" + set_attrs(row.attrs, changes) + b">"
             return head + b"".join(s[2] for s in splices) + b"</" + p + b"row>"
-        tag = self.row_re.match(data, row.start)
-        assert tag is not None
-        head = retag(tag, changes) if changes else tag.group(0)
         return head + _apply(data, splices, *row.inner) + data[row.inner[1] : row.end]
 
     def run(self, cells: Mapping[str, CellValue]) -> SheetPatch:
@@ -379,18 +411,19 @@ class _SheetPatcher:
                 result.skipped.append((name, self.protected[(r, c)]))
             else:
                 by_row.setdefault(r, {})[c] = value
-        keys = [r.key for r in self.rows]
+        keys = self.row_keys
         splices: list[tuple[int, int, bytes]] = []
         p = self.p
         for r in sorted(by_row):
             row_cells = sorted(by_row[r].items())
             i = bisect_left(keys, r)
             if i < len(keys) and keys[i] == r:
-                new = self._patch_row(self.rows[i], row_cells, result)
+                row = self._row(i)
+                new = self._patch_row(row, row_cells, result)
                 if new is not None:
-                    splices.append((self.rows[i].start, self.rows[i].end, new))
+                    splices.append((row.start, row.end, new))
                 continue
-            at = self.rows[i].start if i < len(keys) else self.content[1]
+            at = self.row_starts[i] if i < len(keys) else self.content[1]
             body = b"".join(self._cell(f"{col_letters(c)}{r}", self._style_for(r, c, None),
                                        self.encoded[f"{col_letters(c)}{r}"]) for c, _v in row_cells)
             result.written += [f"{col_letters(c)}{r}" for c, _v in row_cells]
