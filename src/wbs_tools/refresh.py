@@ -12,14 +12,24 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.cpm import schedule
-from wbs_tools.core.findings import Finding, Severity
+from wbs_tools.core.findings import Finding, Severity, make_finding
+from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule
+from wbs_tools.core.status import StatusReport
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet, WriteReport, write_workbook
 from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
+from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
+from wbs_tools.workbook.register_sheets import register_output
+
+
+def project_calendar(plan: Plan) -> WorkCalendar:
+    spec = plan.calendars.get(plan.settings.calendar)
+    return WorkCalendar(spec) if spec is not None else WorkCalendar()
 
 
 class Outcome(str, Enum):
@@ -52,15 +62,26 @@ class Computed:
     findings: list[Finding]
     edits: dict[str, dict[str, CellValue]]
     owned: dict[str, OwnedSheet]
+    status: StatusReport | None = None
 
 
-def compute(data: WorkbookData, *, status_date: dt.datetime | None = None) -> Computed:
-    """Schedule the plan read from a workbook and lay the results out as cell edits and owned sheets."""
+def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decider: str | None = None,
+            today: dt.date | None = None) -> Computed:
+    """Schedule the plan read from a workbook and lay the results out as cell edits and owned sheets.
+
+    The status date is the one given, else the Settings sheet's, else ``today`` (the caller's clock)
+    with a finding saying so. ``decider`` is who is credited with requirement changes that name nobody.
+    """
     plan = data.plan
+    extra: list[Finding] = []
     if status_date is not None:
         plan.settings.status_date = status_date
+    elif plan.settings.status_date is None and today is not None:
+        plan.settings.status_date = dt.datetime.combine(today, dt.time(17))
+        extra.append(make_finding("settings.no-status-date",
+                                  f"no status date in Settings; today ({today:%Y-%m-%d}) was used",
+                                  location=data.setting_cells.get("status_date")))
     result = schedule(plan)
-    findings = [*data.findings, *result.findings]
     edits: dict[str, dict[str, CellValue]] = {}
     tasks_at = data.cells.get(TASKS.name)
     if tasks_at is not None:
@@ -68,8 +89,19 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None) -> Co
     deps_at = data.cells.get(DEPENDENCIES.name)
     if deps_at is not None:
         edits.setdefault(deps_at.sheet, {}).update(dependencies_edits(result, deps_at))
-    owned = {CHECK.name: check_sheet(findings)}
-    return Computed(data, result, findings, edits, owned)
+    owned: dict[str, OwnedSheet] = {}
+    status: StatusReport | None = None
+    findings = [*data.findings, *extra, *result.findings]
+    if plan.settings.status_date is not None:
+        calendar = project_calendar(plan)
+        registers = register_output(data, result, calendar, plan.settings.status_date, decider)
+        for sheet, cells in registers.edits.items():
+            edits.setdefault(sheet, {}).update(cells)
+        owned.update(registers.owned)
+        findings += registers.findings
+        status = registers.status
+    owned[CHECK.name] = check_sheet(findings)
+    return Computed(data, result, findings, edits, owned, status)
 
 
 def refresh_workbook(
@@ -85,7 +117,8 @@ def refresh_workbook(
     """
     source = Path(path)
     try:
-        computed = compute(read_workbook(source), status_date=status_date)
+        computed = compute(read_workbook(source), status_date=status_date, decider=last_modified_by(source),
+                           today=dt.date.today())
         report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned,
                                 target=output, backup=backup)
     except WorkbookLockedError as exc:

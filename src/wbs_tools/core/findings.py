@@ -62,6 +62,7 @@ FINDING_CODES: dict[str, tuple[Severity, str]] = {
     "schedule.date-out-of-range": (Severity.ERROR, "A date is outside the years wbs_tools schedules."),
     "settings.bad-value": (Severity.ERROR, "A setting could not be read; its default was used."),
     "settings.no-start": (Severity.WARNING, "The plan has no start date; the earliest date found was used."),
+    "settings.no-status-date": (Severity.INFO, "No status date in Settings; the day of the refresh was used."),
     "action.duplicate-id": (Severity.ERROR, "Two actions share one ID; 'Waits on' uses the first."),
     "action.unknown-wait": (Severity.ERROR, "An action waits on an action ID that does not exist."),
     "action.wait-cycle": (Severity.ERROR, "Actions wait on each other in a loop; none of them can start."),

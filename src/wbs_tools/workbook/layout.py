@@ -377,9 +377,21 @@ STATUS_HISTORY = SheetLayout("_wbs_status_history", "tblStatusHistory", (
     _out("issue_states", "Issue states", 40, "ID=status pairs, to count reopened issues."),
 ), owned=True, header_row=1, hidden=True)
 
+STATUS_SNAPSHOT = SheetLayout("_wbs_status_snapshot", "tblStatusSnapshot", (
+    _out("status_date", "Status date", 17, "Week the snapshot belongs to.", fmt=DATETIME),
+    _out("kind", "Kind", 8, "project, task or issue."),
+    _out("key", "Key", 8, "Task or issue ID."),
+    _out("name", "Name", 30, ""),
+    _out("start", "Start", 17, "", fmt=DATETIME),
+    _out("finish", "Finish", 17, "", fmt=DATETIME),
+    _out("baseline_finish", "Baseline finish", 17, "", fmt=DATETIME),
+    _out("critical", "Critical", 8, ""),
+    _out("value", "Value", 10, "% complete (project) or severity (issue)."),
+), owned=True, header_row=1, hidden=True)
+
 LAYOUTS: tuple[SheetLayout, ...] = (
     TASKS, DEPENDENCIES, CALENDAR_WEEK, HOLIDAYS, ACTIONS, ISSUES, REQUIREMENTS, CHANGE_LOG, SIGN_OFF,
-    STATUS, CHECK, SETTINGS, LISTS, REQUIREMENTS_SNAPSHOT, STATUS_HISTORY,
+    STATUS, CHECK, SETTINGS, LISTS, REQUIREMENTS_SNAPSHOT, STATUS_HISTORY, STATUS_SNAPSHOT,
 )
 SHEET_NAMES: tuple[str, ...] = tuple(dict.fromkeys(layout.name for layout in LAYOUTS))
 

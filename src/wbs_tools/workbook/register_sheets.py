@@ -1,0 +1,175 @@
+"""The registers and the weekly status, as a refresh writes them into the workbook.
+
+Computed register columns go into the rows where the reader found them; the Change Log, the Status
+sheet and the hidden history and snapshot sheets are owned and rewritten whole from what the
+workbook held plus what this refresh learned. Everything is a function of the workbook's content
+and the status date, so refreshing twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from wbs_tools.core.calendar import WorkCalendar
+from wbs_tools.core.findings import Finding
+from wbs_tools.core.registers import (
+    capture_changes,
+    evaluate_actions,
+    evaluate_issues,
+    evaluate_signoffs,
+    last_changed,
+    parse_change_log,
+    sla_table,
+)
+from wbs_tools.core.registers.cells import id_key
+from wbs_tools.core.schedule import Schedule
+from wbs_tools.core.status import RagRules, StatusReport, StatusSnapshot, build_status, status_sheet_rows
+from wbs_tools.workbook.computed import column_letter
+from wbs_tools.workbook.layout import (
+    ACTIONS,
+    CHANGE_LOG,
+    ISSUES,
+    REQUIREMENTS,
+    REQUIREMENTS_SNAPSHOT,
+    SIGN_OFF,
+    STATUS,
+    STATUS_HISTORY,
+    STATUS_SNAPSHOT,
+    SheetLayout,
+)
+from wbs_tools.workbook.lossless import CellValue, OwnedSheet
+from wbs_tools.workbook.reader import WorkbookData
+
+Rows = list[dict[str, object]]
+
+
+@dataclass
+class RegisterOutput:
+    edits: dict[str, dict[str, CellValue]] = field(default_factory=dict)  # sheet -> {"H12": value}
+    owned: dict[str, OwnedSheet] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    status: StatusReport | None = None
+
+
+def owned_table(layout: SheetLayout, rows: Iterable[Mapping[str, object]], *, title: str | None = None,
+                guidance: str = "") -> OwnedSheet:
+    """An owned sheet in its layout's shape: title and guidance rows above visible tables."""
+    out: list[list[CellValue]] = []
+    if layout.header_row >= 3:
+        out += [[title or layout.name], [guidance or layout.guidance]]
+        out += [[] for _ in range(layout.header_row - 3)]
+    out.append([c.title for c in layout.columns])
+    for row in rows:
+        out.append([_cell(row.get(c.key)) for c in layout.columns])
+    return OwnedSheet(rows=out, state="hidden" if layout.hidden else "visible",
+                      column_widths={i + 1: c.width for i, c in enumerate(layout.columns)},
+                      freeze_rows=layout.header_row)
+
+
+def _cell(value: object) -> CellValue:
+    """A value as the sheet keeps it; empty text is no value, so it reads back the same."""
+    if isinstance(value, str):
+        return value or None
+    if value is None or isinstance(value, (int, float, bool, dt.date)):
+        return value
+    return str(value)
+
+
+def _computed_edits(data: WorkbookData, layout: SheetLayout, per_row: Iterable[tuple[int | None, Mapping]]
+                    ) -> dict[str, CellValue]:
+    table = data.table(layout)
+    if table is None:
+        return {}
+    edits: dict[str, CellValue] = {}
+    for row, values in per_row:
+        if row is None:
+            continue
+        for key, value in values.items():
+            number = table.columns.get(key)
+            if number is not None and layout.column(key).computed:
+                edits[f"{column_letter(number)}{row}"] = _cell(value)
+    return edits
+
+
+def _add(out: RegisterOutput, data: WorkbookData, layout: SheetLayout, edits: dict[str, CellValue]) -> None:
+    table = data.table(layout)
+    if table is not None and edits:
+        out.edits.setdefault(table.sheet, {}).update(edits)
+
+
+def _latest(rows: Sequence[Mapping[str, object]], status: dt.datetime) -> Mapping[str, object] | None:
+    """The last history row strictly before this status date (refreshing twice on a day is stable)."""
+    before = [r for r in rows if isinstance(r.get("status_date"), dt.datetime | dt.date)
+              and _as_datetime(r["status_date"]) < status]  # type: ignore[arg-type]
+    return max(before, key=lambda r: _as_datetime(r["status_date"]), default=None)  # type: ignore[arg-type]
+
+
+def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time(17))
+
+
+def _other_dates(rows: Iterable[Mapping[str, object]], status: dt.datetime) -> Rows:
+    """Stored rows of other weeks; this week's are replaced by the fresh ones."""
+    keep = []
+    for r in rows:
+        when = r.get("status_date")
+        if isinstance(when, dt.datetime | dt.date) and _as_datetime(when).date() == status.date():
+            continue
+        keep.append({k: v for k, v in r.items() if k != "_row"})
+    return keep
+
+
+def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalendar, status: dt.datetime,
+                    decider: str | None) -> RegisterOutput:
+    """Evaluate the four registers and the status report; lay them out for the workbook."""
+    regs = data.registers
+    out = RegisterOutput()
+    locate = data.locate
+    day = status.date()
+    sla = sla_table(data.settings_extra)
+
+    actions = evaluate_actions(regs.get(ACTIONS.name, []), status_date=day, calendar=calendar,
+                               schedule=schedule, locate=locate)
+    _add(out, data, ACTIONS, _computed_edits(data, ACTIONS, ((a.row, a.computed_cells()) for a in actions.items)))
+
+    history = regs.get(STATUS_HISTORY.name, [])
+    last = _latest(history, status)
+    issues = evaluate_issues(regs.get(ISSUES.name, []), status_date=day, calendar=calendar,
+                             previous_states=last.get("issue_states") if last else None, sla_days=sla,
+                             schedule=schedule, locate=locate)
+    _add(out, data, ISSUES, _computed_edits(data, ISSUES, ((i.row, i.computed_cells()) for i in issues.items)))
+
+    requirements = regs.get(REQUIREMENTS.name, [])
+    snapshot = [r for r in regs.get(REQUIREMENTS_SNAPSHOT.name, []) if r.get("requirement_id") is not None]
+    changes, new_snapshot = capture_changes(requirements, snapshot, day, decider)
+    old_log = [{k: v for k, v in r.items() if k != "_row"} for r in regs.get(CHANGE_LOG.name, [])]
+    change_log = old_log + [c.as_row() for c in changes]
+    signoffs = evaluate_signoffs(regs.get(SIGN_OFF.name, []), requirements=requirements, change_log=change_log,
+                                 schedule=schedule, status_date=day, locate=locate)
+    _add(out, data, SIGN_OFF,
+         _computed_edits(data, SIGN_OFF, ((s.row, s.computed_cells()) for s in signoffs.entries)))
+    changed = last_changed(parse_change_log(change_log))
+    _add(out, data, REQUIREMENTS, _computed_edits(data, REQUIREMENTS, (
+        (r.get("_row"), {"last_changed": changed.get(id_key(r.get("id"))),  # type: ignore[misc]
+                         "signed_off": signoffs.is_signed_off(str(r.get("id") or ""))})
+        for r in requirements if r.get("id") is not None)))
+
+    out.owned[CHANGE_LOG.name] = owned_table(CHANGE_LOG, change_log)
+    out.owned[REQUIREMENTS_SNAPSHOT.name] = owned_table(REQUIREMENTS_SNAPSHOT, new_snapshot)
+
+    registers = {**regs, CHANGE_LOG.name: change_log}
+    snapshots = regs.get(STATUS_SNAPSHOT.name, [])
+    previous = StatusSnapshot.from_rows(snapshots, before=status) if snapshots else None
+    report = build_status(schedule, registers, status_date=status, previous=previous,
+                          rules=RagRules(sla_days=tuple((s.value, d) for s, d in sla.items())))
+    out.status = report
+    out.owned[STATUS.name] = owned_table(STATUS, status_sheet_rows(report),
+                                         title=f"Status at {status:%a %d %b %Y}: {report.overall.rag.value}")
+    out.owned[STATUS_HISTORY.name] = owned_table(
+        STATUS_HISTORY, [*_other_dates(history, status), {**report.history_row(), "issue_states": issues.states}])
+    out.owned[STATUS_SNAPSHOT.name] = owned_table(
+        STATUS_SNAPSHOT, [*_other_dates(snapshots, status), *report.snapshot.to_rows()])
+    out.findings = [*actions.findings, *issues.findings, *signoffs.findings]
+    return out
