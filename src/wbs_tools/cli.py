@@ -176,5 +176,75 @@ def check_command(
     raise typer.Exit(EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in run.findings) else EXIT_OK)
 
 
+@app.command("actions")
+def actions_command(
+    plan: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="plan workbook")],
+    overdue: Annotated[bool, typer.Option("--overdue", help="only actions past their due date")] = False,
+    owner: Annotated[str | None, typer.Option("--owner", help="only this owner's actions")] = None,
+    status_date: Annotated[str | None, typer.Option("--status-date", help="e.g. 2026-02-27")] = None,
+) -> None:
+    """The follow-up list for the weekly call: open actions by owner, most overdue first."""
+    from wbs_tools.core.registers import evaluate_actions, follow_up
+    from wbs_tools.refresh import compute, project_calendar
+    from wbs_tools.workbook.layout import ACTIONS
+    from wbs_tools.workbook.reader import read_workbook
+
+    try:
+        data = read_workbook(plan)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]cannot read {plan}:[/red] {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    computed = compute(data, status_date=_date_option(status_date), today=dt.date.today())
+    when = data.plan.settings.status_date or dt.datetime.now()
+    report = evaluate_actions(data.registers.get(ACTIONS.name, []), status_date=when.date(),
+                              calendar=project_calendar(data.plan), schedule=computed.schedule, locate=data.locate)
+    items = follow_up(report.items, owner=owner, overdue_only=overdue)
+    table = Table("owner", "ID", "action", "due", "overdue (wd)", "blocked by", "blocks critical", title=(
+        f"Open actions at {when:%a %d %b %Y}" + (f" for {owner}" if owner else "")))
+    for a in items:
+        table.add_row(a.owner, a.id, a.action, f"{a.due_date:%d %b}" if a.due_date else "",
+                      str(a.days_overdue or ""), ", ".join(a.blocked_by), "yes" if a.blocks_critical else "")
+    console.print(table)
+    console.print(f"{len(items)} actions; {sum(1 for a in items if a.days_overdue)} overdue")
+
+
+@app.command("status")
+def status_command(
+    plan: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="plan workbook")],
+    html: Annotated[Path | None, typer.Option("--html", help="write the e-mail-ready HTML report")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="write the report as PDF (needs Chromium)")] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="write the Gantt chart picture")] = None,
+    status_date: Annotated[str | None, typer.Option("--status-date", help="e.g. 2026-02-27")] = None,
+) -> None:
+    """Refresh the plan (Status tab and history included) and write the weekly status report."""
+    from wbs_tools.refresh import Outcome, refresh_workbook
+
+    result = refresh_workbook(plan, status_date=_date_option(status_date))
+    if result.outcome in (Outcome.LOCKED, Outcome.FAILED) or result.status is None or result.schedule is None:
+        console.print(f"[red]{plan}: {result.outcome.value}[/red] {result.message or 'no status date'}")
+        raise typer.Exit(EXIT_FAILED)
+    report = result.status
+    console.print(f"{plan}: overall [bold]{report.overall.rag.value}[/bold] at {report.status_date:%a %d %b %Y}")
+    for area in report.areas:
+        console.print(f"  {area.area}: {area.rag.value}" + (f" - {'; '.join(area.reasons)}" if area.reasons else ""))
+    for line in report.narrative:
+        console.print(f"  {line}", highlight=False)
+    if html is not None:
+        from wbs_tools.reports.html import render_html
+
+        html.write_text(render_html(report), encoding="utf-8")
+        console.print(f"Wrote {html}")
+    if pdf is not None:
+        from wbs_tools.reports.pdf import render_pdf
+
+        render_pdf(report, pdf)
+        console.print(f"Wrote {pdf}")
+    if png is not None:
+        from wbs_tools.reports.gantt import render_gantt_png
+
+        render_gantt_png(result.schedule, png, status_date=report.status_date)
+        console.print(f"Wrote {png}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -47,6 +47,7 @@ class RefreshResult:
     findings: list[Finding] = field(default_factory=list)
     schedule: Schedule | None = None
     write: WriteReport | None = None
+    status: StatusReport | None = None
 
     @property
     def errors(self) -> int:
@@ -126,4 +127,4 @@ def refresh_workbook(
     except (WorkbookError, OSError) as exc:
         return RefreshResult(source, Outcome.FAILED, str(exc))
     outcome = Outcome.REFRESHED if report.changed or output is not None else Outcome.UNCHANGED
-    return RefreshResult(source, outcome, "", computed.findings, computed.schedule, report)
+    return RefreshResult(source, outcome, "", computed.findings, computed.schedule, report, computed.status)

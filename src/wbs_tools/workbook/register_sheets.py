@@ -144,6 +144,8 @@ def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalend
     requirements = regs.get(REQUIREMENTS.name, [])
     snapshot = [r for r in regs.get(REQUIREMENTS_SNAPSHOT.name, []) if r.get("requirement_id") is not None]
     changes, new_snapshot = capture_changes(requirements, snapshot, day, decider)
+    if not snapshot:  # the first refresh takes the baseline: nothing has changed yet
+        changes = []
     old_log = [{k: v for k, v in r.items() if k != "_row"} for r in regs.get(CHANGE_LOG.name, [])]
     change_log = old_log + [c.as_row() for c in changes]
     signoffs = evaluate_signoffs(regs.get(SIGN_OFF.name, []), requirements=requirements, change_log=change_log,
