@@ -135,6 +135,8 @@ def refresh_command(
     if output is not None and len(plans) != 1:
         raise typer.BadParameter("--output takes exactly one plan")
     when = _date_option(status_date)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
     code = EXIT_OK
     for path in plans:
         result = refresh_workbook(path, output=output, status_date=when, backup=not no_backup)
