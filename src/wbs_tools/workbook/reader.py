@@ -1,0 +1,352 @@
+"""Read a plan workbook into a ``Plan``, the registers and the exact place of every table.
+
+Bad input is normal input: a cell that does not read becomes a finding located at that cell
+("Tasks!F12") and the rest of the workbook is still read; only a file that is not a workbook at all
+(encrypted, an old .xls, a damaged zip, beyond the size limits) raises ``WorkbookError``.
+
+Sheets are found by name (ignoring case and spaces) or, failing that, by a header row that matches
+the table, so a Tasks sheet renamed "WBS" still reads. Values are read with python-calamine: the
+cached results of formulas, never the formulas. Every field read is located: ``Task.cells`` maps the
+field to its cell and ``Link.origin`` is the Predecessors cell or the Dependencies row, so the
+scheduler's findings (a missing predecessor, a loop) point at cells too.
+
+Text dates follow Settings "Date order": DMY and MDY read day-first and month-first; YMD (the
+default) takes ISO and any text that reads one way only, and reports "02/03/2026" as ambiguous
+rather than guessing. Dependencies rows whose Source says "Tasks" mirror a Predecessors cell and are
+not read again. Register sheets are handed over as raw rows for the register logic to interpret.
+
+>>> data = read_workbook("plan.xlsx")  # doctest: +SKIP
+>>> data.plan.tasks[0].cells["duration"], data.cells["Tasks"].header_row  # doctest: +SKIP
+('Tasks!F4', 3)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+from wbs_tools.core.durations import excel_error
+from wbs_tools.core.findings import Finding
+from wbs_tools.core.model import CalendarSpec, Link, LinkType, Plan
+from wbs_tools.core.parsing import InputError, parse_lag
+from wbs_tools.workbook.layout import (
+    CALENDAR_WEEK,
+    CHECK,
+    DEPENDENCIES,
+    HOLIDAYS,
+    LAYOUTS,
+    LISTS,
+    SETTINGS,
+    STATUS,
+    TASKS,
+    SheetLayout,
+)
+from wbs_tools.workbook.package import Limits, Package, WorkbookError
+from wbs_tools.workbook.reader_settings import check_country, read_holidays, read_settings, read_week
+from wbs_tools.workbook.reader_tables import (
+    Sheet,
+    TableLocation,
+    col_letters,
+    data_rows,
+    find_header,
+    load_sheet,
+    name_indents,
+    sheet_key,
+    sheet_parts,
+    table_end,
+)
+from wbs_tools.workbook.reader_tasks import TaskReader
+from wbs_tools.workbook.reader_values import PROPOSED_CODES, Cell, finding, is_empty, text_of, whole_number
+
+__all__ = ["PROPOSED_CODES", "TableLocation", "WorkbookData", "WorkbookError", "read_workbook", "table_key"]
+
+#: Sheets read as rows of raw values for the register logic, keyed by sheet name in ``registers``: every
+#: layout but the plan's own tables and the report sheets rewritten whole (the hidden history sheets too).
+REGISTER_LAYOUTS = tuple(x for x in LAYOUTS if x not in (TASKS, DEPENDENCIES, CALENDAR_WEEK, HOLIDAYS, SETTINGS,
+                                                         LISTS, STATUS, CHECK))
+#: Columns a table cannot do without: a finding names them when the header lacks them.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    TASKS.table_name: ("id", "name", "duration"), DEPENDENCIES.table_name: ("predecessor_id", "successor_id"),
+    CALENDAR_WEEK.table_name: ("day",), HOLIDAYS.table_name: ("date",),
+}
+_MISSING_OUTCOME = {"id": ("task.no-id", "IDs were assigned in row order"),
+                    "duration": ("task.bad-duration", "every task was given 1 day")}
+MIN_RENAMED_MATCHES = 3  # header columns a differently named sheet needs to be taken for a table
+
+
+@dataclass
+class WorkbookData:
+    """Everything read from a workbook.
+
+    ``cells`` tells where each table was found, keyed by sheet name ("Tasks", "Action Items"...; see
+    ``table_key`` for the Calendar sheet's second table); a table that was not found has no entry.
+    ``registers`` maps register sheet names ("Action Items"...) to rows keyed by column key with the
+    raw cell values (None when empty) and ``"_row"``, the sheet row. ``link_sources`` tells for each
+    (predecessor, successor) the sheets it was typed on, "Tasks" and/or "Dependencies".
+    """
+
+    plan: Plan
+    findings: list[Finding] = field(default_factory=list)
+    registers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    cells: dict[str, TableLocation] = field(default_factory=dict)
+    link_sources: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
+    settings_extra: dict[str, object] = field(default_factory=dict)  # SLA days per severity
+    setting_cells: dict[str, str] = field(default_factory=dict)  # setting key -> "Settings!B7"
+
+    def table(self, layout: SheetLayout) -> TableLocation | None:
+        return self.cells.get(table_key(layout))
+
+    def locate(self, sheet: str, row: int, key: str) -> str | None:
+        """The cell of column ``key`` in ``row`` of the layout sheet named ``sheet`` (registers use it)."""
+        for layout in LAYOUTS:
+            found = self.table(layout) if layout.name == sheet else None
+            if found is not None and found.address(row, key) is not None:
+                return found.address(row, key)
+        return None
+
+
+def table_key(layout: SheetLayout) -> str:
+    """A table's key in ``WorkbookData.cells``: the layout's sheet name ("Tasks"), or its table name for
+    the second table of a sheet (the Calendar sheet's holidays are "tblHolidays")."""
+    first = next(x for x in LAYOUTS if x.name == layout.name)
+    return layout.name if first is layout else layout.table_name
+
+
+def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) -> WorkbookData:
+    """Read a plan workbook; raises ``WorkbookError`` only when the file itself cannot be read."""
+    path = Path(path)
+    limit = (limits or Limits()).max_file_bytes
+    try:
+        if path.stat().st_size > limit:
+            raise WorkbookError(f"{path.name}: larger than {limit} bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    pkg = Package(data, limits)
+    parts, styles = sheet_parts(pkg)
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine's own error types: a password, damaged XML, a bad zip
+        raise WorkbookError(f"{path.name}: the workbook cannot be read ({exc})") from exc
+    with book:
+        return _Reader(book, pkg, parts, styles).read()
+
+
+class _Reader:
+    def __init__(self, book: CalamineWorkbook, pkg: Package, parts: dict[str, str],
+                 styles: str | None) -> None:
+        self.book, self.pkg, self.parts, self.styles = book, pkg, parts, styles
+        self.names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        self.findings: list[Finding] = []
+        self.loaded: dict[str, Sheet] = {}
+        self.named: dict[str, Sheet] = {}  # table name -> the sheet carrying the layout's name
+        self.tables: dict[str, tuple[Sheet, TableLocation]] = {}
+
+    def sheet(self, name: str, *, header_only: bool = False) -> Sheet:
+        if name in self.loaded:
+            return self.loaded[name]
+        sheet = load_sheet(self.book, self.pkg, name, self.parts.get(name), header_only=header_only)
+        if not header_only:
+            self.loaded[name] = sheet
+        return sheet
+
+    def read(self) -> WorkbookData:
+        self._locate()
+        settings_table = self.tables.get(SETTINGS.table_name)
+        settings_sheet = self.named.get(SETTINGS.table_name) or (settings_table[0] if settings_table else None)
+        read = read_settings(settings_sheet, settings_table[1] if settings_table else None, self.findings)
+        check_country(read, self.findings)
+        plan = Plan(read.settings, calendars=self._calendars(read.day_first))
+        for spec in plan.calendars.values():
+            spec.country, spec.subdivision = read.country, read.subdivision
+        spelled = {name.casefold(): name for name in plan.calendars}
+        read.settings.calendar = spelled.get(read.settings.calendar.casefold(), read.settings.calendar)
+        if read.settings.calendar not in plan.calendars:
+            self.findings.append(finding("settings.bad-value", f"Default calendar '{read.settings.calendar}' is "
+                                         "not on the Calendar sheet; Standard was used",
+                                         location=read.cells.get("calendar"), field="calendar"))
+            read.settings.calendar = "Standard"
+        if TASKS.table_name in self.tables:
+            sheet, table = self.tables[TASKS.table_name]
+            reader = TaskReader(sheet, table, read.settings, read.day_first, self.findings,
+                                lambda: name_indents(self.pkg, self.styles, sheet.xml, table.columns["name"])
+                                if "name" in table.columns else {}, list(plan.calendars))
+            plan.tasks, plan.links = reader.read(), reader.links
+        if DEPENDENCIES.table_name in self.tables:
+            plan.links += self._dependencies(plan)
+        sources: dict[tuple[int, int], tuple[str, ...]] = {}
+        for link in plan.links:
+            sheet_of = DEPENDENCIES.name if (link.origin or "").startswith(self._origin_prefix()) else TASKS.name
+            known = sources.get((link.predecessor, link.successor), ())
+            sources[link.predecessor, link.successor] = known if sheet_of in known else (*known, sheet_of)
+        cells = {table_key(x): self.tables[x.table_name][1] for x in LAYOUTS if x.table_name in self.tables}
+        return WorkbookData(plan, self.findings, self._registers(), cells, sources, read.extra, read.cells)
+
+    def _locate(self) -> None:
+        """Find every layout's table: by sheet name first, then by header on the other sheets."""
+        by_key = {sheet_key(name): name for name in self.names}
+        headers: dict[str, tuple[str, int, dict[str, int]]] = {}
+        missing: list[SheetLayout] = []
+        for layout in LAYOUTS:
+            name = by_key.get(sheet_key(layout.name))
+            if name is None:
+                missing.append(layout)
+                continue
+            self.named[layout.table_name] = self.sheet(name)
+            header = find_header(self.sheet(name), layout)
+            if header is not None:
+                headers[layout.table_name] = (name, *header)
+        for layout in LAYOUTS:  # two tables of one sheet cannot share header cells: the fuller one keeps them
+            mine = headers.get(layout.table_name)
+            rivals = [headers[o.table_name] for o in LAYOUTS if o is not layout and o.table_name in headers]
+            if mine and any(r[:2] == mine[:2] and set(r[2].values()) & set(mine[2].values())
+                            and len(r[2]) > len(mine[2]) for r in rivals):
+                del headers[layout.table_name]
+        claimed = {sheet.name for sheet in self.named.values()}
+        candidates = []
+        for layout in missing:
+            if layout.owned or layout.hidden or layout is LISTS:
+                continue
+            for name in self.names:
+                header = None if name in claimed else find_header(self.sheet(name, header_only=True), layout)
+                if header is not None and len(header[1]) >= MIN_RENAMED_MATCHES:
+                    candidates.append((len(header[1]), layout, name, header))
+        taken: dict[str, str] = {}
+        for _, layout, name, (row, columns) in sorted(candidates, key=lambda c: -c[0]):
+            if layout.table_name not in headers and taken.setdefault(name, layout.name) == layout.name:
+                headers[layout.table_name] = (name, row, columns)
+        for table_name, (name, row, columns) in headers.items():
+            stops = [r for other, (n, r, c) in headers.items() if other != table_name and n == name
+                     and min(c.values()) <= max(columns.values()) and min(columns.values()) <= max(c.values())]
+            sheet = self.sheet(name)
+            self.tables[table_name] = (sheet, TableLocation(name, row, columns, row + 1,
+                                                            table_end(sheet, row, columns, stops)))
+        self._report_structure()
+
+    def _report_structure(self) -> None:
+        """Findings for a missing Tasks sheet, a header that cannot be found, a missing required column."""
+        if TASKS.table_name not in self.named and TASKS.table_name not in self.tables:
+            self.findings.append(finding("sheet.not-found", "the workbook has no Tasks sheet: add a sheet named "
+                                         "Tasks with a header row such as ID, Task name, Duration, Predecessors"))
+        for layout in LAYOUTS:
+            sheet = self.named.get(layout.table_name)
+            sibling_found = any(o.name == layout.name and o.table_name in self.tables for o in LAYOUTS if o != layout)
+            if (sheet is not None and layout.table_name not in self.tables and not sibling_found
+                    and not layout.owned and layout not in (SETTINGS, LISTS)):
+                titles = ", ".join(c.title for c in layout.columns[:4])
+                self.findings.append(finding("sheet.no-header", f"no header row found in the first rows of "
+                                             f"{sheet.name}: the {layout.name} table was not read; restore its "
+                                             f"header ({titles}...)", location=f"{sheet.name}!A1"))
+        for sheet in {sheet.name: sheet for sheet, _ in self.tables.values() if sheet.cut_from}.values():
+            self.findings.append(finding("sheet.truncated", f"{sheet.name} has values as far as {sheet.cut_from}, too "
+                                         f"large a range to read whole; only rows up to {sheet.max_row} were read: "
+                                         "delete the stray cells", location=f"{sheet.name}!{sheet.cut_from}"))
+        for table_name, keys in REQUIRED.items():
+            if table_name not in self.tables:
+                continue
+            sheet, table = self.tables[table_name]
+            layout = next(x for x in LAYOUTS if x.table_name == table_name)
+            for key in keys:
+                if key not in table.columns:
+                    code, outcome = _MISSING_OUTCOME.get(key, ("settings.bad-value", "the rest was read"))
+                    where = f"{sheet.name}!{col_letters(min(table.columns.values()))}{table.header_row}"
+                    self.findings.append(finding(
+                        "sheet.missing-column", f"the {layout.name} table (header row {table.header_row}) has no "
+                        f"'{layout.column(key).title}' column: add one; {outcome}", fallback=code, location=where,
+                        field=key))
+
+    def _calendars(self, day_first: bool | None) -> dict[str, CalendarSpec]:
+        calendars = {"Standard": CalendarSpec()}
+        if CALENDAR_WEEK.table_name in self.tables:
+            sheet, table = self.tables[CALENDAR_WEEK.table_name]
+            read_week(sheet, table, data_rows(sheet, table, list(table.columns)), calendars, self.findings)
+        if HOLIDAYS.table_name in self.tables:
+            sheet, table = self.tables[HOLIDAYS.table_name]
+            read_holidays(sheet, table, data_rows(sheet, table, list(table.columns)), calendars, day_first,
+                          self.findings)
+        return calendars
+
+    def _origin_prefix(self) -> str:
+        found = self.tables.get(DEPENDENCIES.table_name)
+        return f"{found[0].name}!" if found else "\0"
+
+    def _dependencies(self, plan: Plan) -> list[Link]:
+        """Links typed on the Dependencies sheet; rows mirrored from Predecessors cells are skipped."""
+        sheet, table = self.tables[DEPENDENCIES.table_name]
+        s = plan.settings
+        units = {"minutes_per_day": s.minutes_per_day, "minutes_per_week": s.minutes_per_week,
+                 "days_per_month": s.days_per_month}
+        keys = [k for k in table.columns if not DEPENDENCIES.column(k).computed]
+        links = []
+        for row in data_rows(sheet, table, keys):
+            cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
+            if re.match(r"\s*tasks?\b", text_of(cell.get("source")) or "", re.IGNORECASE):
+                continue
+            if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
+                continue  # a note or a heading, not a link
+            origin = table.address(row, "predecessor_id") or sheet.address(row, min(table.columns.values()))
+            key = "predecessor_id"
+            try:
+                pred = _task_id(cell.get("predecessor_id"), "predecessor")
+                key = "successor_id"
+                succ = _task_id(cell.get("successor_id"), "successor")
+                key = "type"
+                kind = _link_type(cell.get("type"))
+                key = "lag"
+                lag = parse_lag(cell.get("lag"), **units)
+            except InputError as error:
+                shown = text_of(cell.get(key)) or "(empty)"
+                message = f"{DEPENDENCIES.column(key).title} {shown}: {error}; the link was ignored"
+                self.findings.append(finding("link.bad-syntax", message, field=key,
+                                             location=table.address(row, key) or origin))
+                continue
+            links.append(Link(pred, succ, kind, lag, origin))
+        return links
+
+    def _registers(self) -> dict[str, list[dict[str, object]]]:
+        registers: dict[str, list[dict[str, object]]] = {}
+        for layout in REGISTER_LAYOUTS:
+            rows: list[dict[str, object]] = []
+            if layout.table_name in self.tables:
+                sheet, table = self.tables[layout.table_name]
+                keys = [k for k in table.columns if layout.owned or not layout.column(k).computed]
+                for number in data_rows(sheet, table, keys):
+                    row: dict[str, object] = {"_row": number}
+                    for key, column in table.columns.items():
+                        value = sheet.value(number, column)
+                        if (code := excel_error(value)) is not None:
+                            self.findings.append(finding("cell.excel-error", f"{layout.name} row {number}: the cell "
+                                                         f"shows {code}; it was treated as empty",
+                                                         location=sheet.address(number, column), field=key))
+                            value = None
+                        row[key] = None if isinstance(value, str) and not value.strip() else value
+                    rows.append(row)
+            registers[layout.name] = rows
+        return registers
+
+
+def _task_id(value: object, role: str) -> int:
+    if is_empty(value):
+        raise InputError(f"the {role} ID is missing: type the task's ID")
+    return whole_number(value, f"a {role} ID (a whole number)")
+
+
+_LINK_TYPES = {"fs": LinkType.FS, "ss": LinkType.SS, "ff": LinkType.FF, "sf": LinkType.SF,
+               "finishstart": LinkType.FS, "startstart": LinkType.SS, "finishfinish": LinkType.FF,
+               "startfinish": LinkType.SF}
+
+
+def _link_type(value: object) -> LinkType:
+    """FS/SS/FF/SF in any case, or spelled out ("Finish-to-Start"); empty means FS."""
+    text = text_of(value)
+    if text is None:
+        return LinkType.FS
+    found = _LINK_TYPES.get(re.sub(r"[^a-z]", "", text.lower()).replace("to", ""))
+    if found is None:
+        raise InputError(f"'{text}' is not a link type: use FS, SS, FF or SF")
+    return found

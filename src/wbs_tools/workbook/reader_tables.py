@@ -1,0 +1,248 @@
+"""Finding the layout's tables in a workbook as people leave it, and reading their cells exactly.
+
+Values come from python-calamine (cached results of formulas, dates as date/datetime). Two things
+calamine does not expose are read from the sheet XML with a byte scan: cells holding an Excel error
+(calamine returns them as empty) and the indentation of the Task name cells (used as the outline
+level when no level is typed). A merged range has its value in its top-left cell only, which is how
+Excel stores it, so the other cells of the range read as empty.
+
+Tables are located by their header text, never by position: the header row is the row among the
+first ``HEADER_SCAN_ROWS`` that matches most of the layout's column titles or aliases, in any order,
+with the user's own columns ignored. Two tables may share a sheet (the Calendar sheet holds the
+working week and the holidays side by side), so a header row is split where a column title repeats
+and each table takes its best-matching part.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+from python_calamine import CalamineWorkbook
+
+from wbs_tools.core.durations import excel_error
+from wbs_tools.workbook.layout import Column, SheetLayout, find_column, normalize_header
+from wbs_tools.workbook.package import Package, WorkbookError, parse_xml, read_relationships, resolve_target
+
+HEADER_SCAN_ROWS = 20
+MIN_HEADER_MATCHES = 2
+MAX_CELLS = 25_000_000  # a used range beyond this (a stray value in column XFD...) is read only in part
+
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
+_REF_ATTR = re.compile(rb'\br\s*=\s*["\']\$?([A-Za-z]{1,3})\$?(\d{1,7})["\']')
+_STYLE_ATTR = re.compile(rb'\bs\s*=\s*["\'](\d+)["\']')
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)<")
+_CELL_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?c>")
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    """Where a layout table sits in the file: the writer puts computed values by these numbers.
+
+    Rows and columns are 1-based sheet numbers; ``columns`` maps the layout's column keys found in
+    the header to their sheet column. ``last_row`` is the last row holding data, and is
+    ``first_row - 1`` when the table has no data rows.
+    """
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int] = field(default_factory=dict)
+    first_row: int = 0
+    last_row: int = 0
+
+    def address(self, row: int, key: str) -> str | None:
+        """``"Tasks!F12"`` for the column ``key`` in ``row``; None when the column is not there."""
+        column = self.columns.get(key)
+        return None if column is None else f"{self.sheet}!{col_letters(column)}{row}"
+
+
+class Sheet:
+    """One worksheet's values addressed by 1-based row and column, with its error cells."""
+
+    def __init__(self, name: str, rows: Sequence[Sequence[object]], origin: tuple[int, int],
+                 errors: dict[tuple[int, int], str], xml: bytes | None = None, cut_from: str | None = None) -> None:
+        self.name = name
+        self.cut_from = cut_from  # the far corner of the used range when only its top rows were read
+        self.rows = rows
+        self.row0, self.col0 = origin  # 0-based sheet position of rows[0][0]
+        self.errors = errors
+        self.xml = xml
+        self.max_row = self.row0 + len(rows)
+
+    def row(self, number: int) -> Sequence[object]:
+        index = number - 1 - self.row0
+        return self.rows[index] if 0 <= index < len(self.rows) else ()
+
+    def value(self, row: int, column: int) -> object:
+        """The cell's value; None when empty. An error cell reads as its code, e.g. "#REF!"."""
+        cells = self.row(row)
+        index = column - 1 - self.col0
+        value = cells[index] if 0 <= index < len(cells) else None
+        if value == "" or value is None:
+            return self.errors.get((row, column)) if self.errors else None
+        return value
+
+    def address(self, row: int, column: int) -> str:
+        return f"{self.name}!{col_letters(column)}{row}"
+
+
+def col_letters(number: int) -> str:
+    """1 -> "A", 28 -> "AB"."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def col_number(letters: str) -> int:
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def sheet_parts(pkg: Package) -> tuple[dict[str, str], str | None]:
+    """Worksheet name -> its XML part, and the styles part: where error cells and indents are read."""
+    office = [r for r in read_relationships(pkg, "") if r.type.endswith("/officeDocument") and not r.external]
+    part = resolve_target("", office[0].target) if office else ""
+    if part.endswith(".bin"):
+        raise WorkbookError("binary workbooks (.xlsb) are not supported; save the file as .xlsx or .xlsm")
+    if part not in pkg:
+        raise WorkbookError("not an Excel workbook (the package has no workbook part)")
+    rels = {r.id: r for r in read_relationships(pkg, part) if not r.external}
+    parts: dict[str, str] = {}
+    for element in parse_xml(pkg.read(part), part).iter():
+        if isinstance(element.tag, str) and etree.QName(element).localname == "sheet":
+            rel_id = next((v for k, v in element.attrib.items() if str(k).endswith("}id")), "")
+            if rel_id in rels:
+                parts[element.get("name", "")] = resolve_target(part, rels[rel_id].target)
+    styles = next((resolve_target(part, r.target) for r in rels.values() if r.type.endswith("/styles")), None)
+    return parts, styles
+
+
+def load_sheet(book: CalamineWorkbook, pkg: Package, name: str, part: str | None, *,
+               header_only: bool = False) -> Sheet:
+    """Read one sheet through calamine (``book``), plus its error cells from the XML part."""
+    try:
+        calamine_sheet = book.get_sheet_by_name(name)
+        height, width = calamine_sheet.height, calamine_sheet.width
+        limit = HEADER_SCAN_ROWS if header_only else max(1, MAX_CELLS // max(width, 1))
+        rows = calamine_sheet.to_python(skip_empty_area=True, nrows=min(height, limit))
+        start, end = calamine_sheet.start or (0, 0), calamine_sheet.end or (0, 0)
+    except Exception as exc:  # calamine raises its own error types for damaged sheet XML
+        raise WorkbookError(f"the sheet {name!r} cannot be read ({exc})") from exc
+    xml = pkg.read(part) if part and part in pkg and not header_only else None
+    cut = f"{col_letters(end[1] + 1)}{end[0] + 1}" if height > limit and not header_only else None
+    return Sheet(name, rows, (start[0], start[1]), error_cells(xml) if xml else {}, xml, cut)
+
+
+def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """Cells whose cached value is an Excel error (``t="e"``): (row, column) -> "#REF!"."""
+    found: dict[tuple[int, int], str] = {}
+    for marker in (b't="e"', b"t='e'"):
+        at = xml.find(marker)
+        while at >= 0:
+            begin, end = xml.rfind(b"<", 0, at), xml.find(b">", at)
+            ref = _REF_ATTR.search(xml, begin, end) if begin >= 0 and _CELL_TAG.match(xml, begin) else None
+            if ref is not None and end > 0:
+                close = _CELL_END.search(xml, end) if xml[end - 1:end] != b"/" else None
+                value = _VALUE.search(xml, end, close.start()) if close else None
+                code = excel_error(value[1].decode("utf-8", "replace")) if value else None
+                found[int(ref[2]), col_number(ref[1].decode())] = code or "#N/A"
+            at = xml.find(marker, at + 1)
+    return found
+
+
+def name_indents(pkg: Package, styles_part: str | None, xml: bytes | None, column: int) -> dict[int, int]:
+    """Row -> indent of the cells in ``column`` that carry an indented style (rows without: absent)."""
+    if not styles_part or styles_part not in pkg or not xml:
+        return {}
+    indented = _indented_styles(parse_xml(pkg.read(styles_part), styles_part))
+    if not indented:
+        return {}
+    letters = col_letters(column).encode()
+    found: dict[int, int] = {}
+    for match in re.finditer(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*["\']' + letters + rb'(\d+)["\'][^>]*>', xml):
+        style = _STYLE_ATTR.search(match[0])
+        if style is not None and int(style[1]) in indented:
+            found[int(match[1])] = indented[int(style[1])]
+    return found
+
+
+def _indented_styles(styles: etree._Element) -> dict[int, int]:
+    """Cell format index -> alignment indent, for the formats that indent."""
+    out: dict[int, int] = {}
+    for holder in styles:
+        if isinstance(holder.tag, str) and etree.QName(holder).localname == "cellXfs":
+            for index, xf in enumerate(x for x in holder if isinstance(x.tag, str)):
+                for child in xf:
+                    if isinstance(child.tag, str) and etree.QName(child).localname == "alignment":
+                        indent = child.get("indent", "0")
+                        if indent.isdigit() and int(indent) > 0:
+                            out[index] = int(indent)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _column_for(layout: SheetLayout, text: str) -> Column | None:
+    return find_column(layout, text)
+
+
+def match_header(sheet: Sheet, layout: SheetLayout, row: int) -> dict[str, int]:
+    """The best-matching part of one row as a header: column key -> sheet column."""
+    parts: list[dict[str, int]] = [{}]
+    for index, value in enumerate(sheet.row(row)):
+        if not isinstance(value, str) or not value.strip():
+            continue
+        column = _column_for(layout, value)
+        if column is None:
+            continue
+        if column.key in parts[-1]:
+            parts.append({})
+        parts[-1].setdefault(column.key, sheet.col0 + index + 1)
+    return max(parts, key=len)
+
+
+def find_header(sheet: Sheet, layout: SheetLayout) -> tuple[int, dict[str, int]] | None:
+    """The header row (1-based) and its columns, or None when no row looks like the header."""
+    best: tuple[int, dict[str, int]] | None = None
+    for row in range(sheet.row0 + 1, min(sheet.max_row, HEADER_SCAN_ROWS) + 1):
+        columns = match_header(sheet, layout, row)
+        if len(columns) >= MIN_HEADER_MATCHES and (best is None or len(columns) > len(best[1])):
+            best = (row, columns)
+    return best
+
+
+def sheet_key(name: str) -> str:
+    """Sheet names compared ignoring case, spaces and punctuation ("Issue log" is "Issue Log")."""
+    return normalize_header(name)
+
+
+def data_rows(sheet: Sheet, location: TableLocation, keys: Sequence[str]) -> list[int]:
+    """Rows below the header with a value in any of ``keys``' columns (blank rows are skipped)."""
+    columns = [location.columns[k] - 1 - sheet.col0 for k in keys if k in location.columns]
+    errors = {row for row, column in sheet.errors if column - 1 - sheet.col0 in columns}
+    found = []
+    first, last = location.first_row, location.last_row
+    for number in range(first, last + 1):
+        cells = sheet.row(number)
+        if number in errors or any(0 <= c < len(cells) and cells[c] not in ("", None) for c in columns):
+            found.append(number)
+    return found
+
+
+def table_end(sheet: Sheet, header_row: int, columns: dict[str, int], stops: Sequence[int]) -> int:
+    """Last row with data in the table's columns, before the next table header below it."""
+    limit = min([r - 1 for r in stops if r > header_row], default=sheet.max_row)
+    indices = [c - 1 - sheet.col0 for c in columns.values()]
+    for number in range(limit, header_row, -1):
+        cells = sheet.row(number)
+        if any(0 <= c < len(cells) and cells[c] not in ("", None) for c in indices):
+            return number
+        if sheet.errors and any((number, c) in sheet.errors for c in columns.values()):
+            return number
+    return header_row

@@ -1,0 +1,302 @@
+"""The Tasks table: one task per row with an ID or a name, its links, and every cell it was read from.
+
+Rules for rows people leave behind: rows whose input cells are all empty are skipped (blank lines,
+banners, rows holding only stale computed values); a row with a name but no ID gets the next free ID
+(one above the largest typed) with a ``task.no-id`` warning; a row with values but neither ID nor
+name is skipped with a warning. The outline level comes from the Outline level cell, else from the
+depth of a typed WBS code ("1.2.3" is level 3), else from the indentation of the Task name cell.
+% Complete: a column of numbers from 0 to 1 holds Excel percentages (0.5 shows as 50%); a single
+number above 1 means the column holds whole percentages (50 is 50%, 1 is 1%); text such as "50%" is
+always read as written. A date typed without a time gets the default start time, or the default
+finish time for finish-like dates (deadline, actual/baseline finish, finish constraints).
+
+Repeated texts are parsed once: durations ("5d") per distinct cell, predecessor entries per distinct
+text after the ID ("FS+2d"), since a 100,000-row plan repeats a few hundred of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar, cast
+
+from wbs_tools.core.durations import excel_error, format_number
+from wbs_tools.core.findings import Finding
+from wbs_tools.core.model import Baseline, ConstraintType, Duration, Lag, Link, LinkType, Settings, Task
+from wbs_tools.core.parsing import (
+    InputError,
+    parse_constraint_type,
+    parse_date,
+    parse_duration,
+    parse_percent,
+    parse_predecessors,
+)
+from wbs_tools.workbook.layout import TASKS
+from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters, data_rows
+from wbs_tools.workbook.reader_values import Cell, finding, is_empty, number_of, text_of, whole_number
+
+T = TypeVar("T")
+_START_CONSTRAINTS = (ConstraintType.SNET, ConstraintType.SNLT, ConstraintType.MSO)
+_DATES = ("constraint_date", "deadline", "actual_start", "actual_finish", "baseline_start", "baseline_finish")
+_FINISH_DATES = ("deadline", "actual_finish", "baseline_finish")
+_TEXTS = ("name", "wbs", "owner", "notes", "calendar")
+#: field -> (code for a value that does not read, what was done instead)
+_CODES = {
+    "id": ("task.bad-id", "an ID was assigned"), "duration": ("task.bad-duration", "1 day was assumed"),
+    "baseline_duration": ("task.bad-duration", "it was ignored"), "predecessors": ("link.bad-syntax", ""),
+    "percent_complete": ("task.bad-percent", "0 was used"), "constraint": ("task.bad-constraint",
+                                                                           "As Soon As Possible was used"),
+    "outline_level": ("task.bad-outline", "the level was taken from the WBS code or indentation"),
+    "cost": ("cell.bad-value", "it was ignored"), "actual_cost": ("cell.bad-value", "it was ignored"),
+    **dict.fromkeys(_DATES, ("task.bad-date", "it was ignored")),
+    **dict.fromkeys(_TEXTS, ("cell.bad-value", "it was treated as empty")),
+}
+
+
+@dataclass(frozen=True)
+class Units:
+    minutes_per_day: float
+    minutes_per_week: float
+    days_per_month: float
+
+
+@functools.lru_cache(maxsize=65536, typed=True)  # typed: TRUE must not hit the entry of 1.0
+def _duration(value: Cell, units: Units) -> Duration:
+    return parse_duration(value, minutes_per_day=units.minutes_per_day,
+                          minutes_per_week=units.minutes_per_week, days_per_month=units.days_per_month)
+
+
+_ENTRY = re.compile(r"\s*(\d+)(.*)", re.DOTALL | re.ASCII)
+
+
+@functools.lru_cache(maxsize=65536)
+def _entry_tail(tail: str, units: Units) -> tuple[LinkType, Lag] | None:
+    """Type and lag of an entry's text after its ID ("FS+2d"), or None when it is not one plain link."""
+    links, errors = parse_predecessors("1" + tail, 0, minutes_per_day=units.minutes_per_day,
+                                       minutes_per_week=units.minutes_per_week, days_per_month=units.days_per_month)
+    return (links[0].type, links[0].lag) if len(links) == 1 and not errors and links[0].predecessor == 1 else None
+
+
+def _links(value: Cell, units: Units) -> tuple[list[tuple[int, LinkType, Lag]], list[str]]:
+    """Entries of a predecessor cell. IDs make most cells unique, so each entry's tail is parsed once
+    per distinct tail; a cell with commas or anything unusual goes to the full parser as a whole."""
+    if isinstance(value, str) and "," not in value and value.isascii():
+        entries = []
+        for chunk in re.split(r"[;\r\n]+", value):
+            match = _ENTRY.fullmatch(chunk) if chunk.strip() else None
+            tail = _entry_tail(match[2], units) if match else None
+            if chunk.strip() and tail is None:
+                break
+            if match and tail:
+                entries.append((int(match[1]), *tail))
+        else:
+            return entries, []
+    links, errors = parse_predecessors(value, 0, minutes_per_day=units.minutes_per_day,
+                                       minutes_per_week=units.minutes_per_week, days_per_month=units.days_per_month)
+    return [(link.predecessor, link.type, link.lag) for link in links], errors
+
+
+def _amount(value: object) -> float:
+    return number_of(value, "an amount")
+
+
+class TaskReader:
+    """Reads the rows of one Tasks table into tasks and links, appending findings."""
+
+    def __init__(self, sheet: Sheet, table: TableLocation, settings: Settings, day_first: bool | None,
+                 findings: list[Finding], indents: Callable[[], dict[int, int]], calendars: list[str]) -> None:
+        self.calendar_names = {name.casefold(): name for name in calendars}
+        self.sheet, self.table, self.settings, self.day_first = sheet, table, settings, day_first
+        self.findings = findings
+        self.indents = indents
+        self.units = Units(settings.minutes_per_day, settings.minutes_per_week, settings.days_per_month)
+        self.today = settings.status_date.date() if settings.status_date else None
+        self.keys = [k for k in table.columns if not TASKS.column(k).computed]
+        self.prefix = {k: f"{sheet.name}!{col_letters(table.columns[k])}" for k in self.keys}
+        self.places = [(k, table.columns[k], table.columns[k] - 1 - sheet.col0) for k in self.keys]
+        self.links: list[Link] = []
+
+    def read(self) -> list[Task]:
+        """Every task row in sheet order; links go to ``self.links``."""
+        rows = [(number, self._raw(number)) for number in data_rows(self.sheet, self.table, self.keys)]
+        rows = [(number, raw) for number, raw in rows if self._is_task(number, raw)]
+        ids = self._ids(rows)
+        fractions = not any(isinstance(v, float) and 1 < v <= 100 for _, raw in rows
+                            if (v := raw.get("percent_complete")) is not None)
+        levels = [self._level(number, raw, ids[i]) for i, (number, raw) in enumerate(rows)]
+        if any(level is None for level, _ in levels):
+            indents = self.indents()
+            levels = [(level, cell) if level is not None else (indents.get(number, 0) + 1, self._at("name", number))
+                      for (level, cell), (number, _) in zip(levels, rows, strict=True)]
+        return [self._task(number, raw, ids[i], levels[i], fractions) for i, (number, raw) in enumerate(rows)]
+
+    def _at(self, key: str, number: int) -> str | None:
+        prefix = self.prefix.get(key)
+        return None if prefix is None else prefix + str(number)
+
+    def _raw(self, number: int) -> dict[str, object]:
+        """The row's non-empty input cells by key; an error cell holds its code ("#REF!")."""
+        cells, errors = self.sheet.row(number), self.sheet.errors
+        raw: dict[str, object] = {}
+        for key, column, index in self.places:
+            value = cells[index] if index < len(cells) else None
+            if value == "" or value is None:
+                value = errors.get((number, column)) if errors else None
+                if value is None:
+                    continue
+            raw[key] = value
+        return raw
+
+    def _is_task(self, number: int, raw: dict[str, object]) -> bool:
+        if not is_empty(raw.get("id")) or not is_empty(raw.get("name")):
+            return True
+        if any(not is_empty(v) for v in raw.values()):
+            self.findings.append(finding("row.ignored", f"row {number} has values but neither an ID nor a task "
+                                         "name; it was skipped", location=self.sheet.address(number, min(
+                                             self.table.columns[k] for k in raw))))
+        return False
+
+    def _bad(self, key: str, task_id: int | None, number: int, error: object, *, code: str | None = None) -> None:
+        """A finding at the field's cell: the field's own code, or ``code`` with the field's as stand-in."""
+        code_for, outcome = _CODES[key]
+        who = f"task {task_id}" if task_id is not None else f"row {number}"
+        message = f"{who}: {TASKS.column(key).title}: {error}"
+        if outcome and code != "cell.excel-error":
+            message += f"; {outcome}"
+        self.findings.append(finding(code or code_for, message, fallback=code_for if code else None,
+                                     location=self._at(key, number), task_id=task_id, field=key))
+
+    def _value(self, raw: dict[str, object], key: str, task_id: int | None, number: int) -> object:
+        """The cell's value, or None for an empty cell or an Excel error (reported)."""
+        value = raw.get(key)
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if value.lstrip()[0] == "#" and (code := excel_error(value)) is not None:
+                self._bad(key, task_id, number, f"the cell shows {code} (a broken formula); it was treated "
+                          "as empty", code="cell.excel-error")
+                return None
+        return value
+
+    def _ids(self, rows: list[tuple[int, dict[str, object]]]) -> list[int]:
+        typed: list[int | None] = []
+        for number, raw in rows:
+            value = self._value(raw, "id", None, number)
+            try:
+                task_id = None if value is None else whole_number(value, "a task ID (a whole number)")
+                if task_id is not None and task_id < 0:
+                    raise InputError(f"{task_id} is not a task ID: IDs are 0 or more")
+            except InputError as error:
+                task_id = None
+                self._bad("id", None, number, error)
+            typed.append(task_id)
+        next_id = max((i for i in typed if i is not None), default=0) + 1
+        ids = []
+        for (number, raw), task_id in zip(rows, typed, strict=True):
+            if task_id is None:
+                task_id, next_id = next_id, next_id + 1
+                if "id" in self.table.columns and is_empty(raw.get("id")):
+                    self.findings.append(finding("task.no-id", f"'{text_of(raw.get('name'))}' has no ID; ID "
+                                                 f"{task_id} was assigned", location=self._at("id", number),
+                                                 task_id=task_id, field="id"))
+            ids.append(task_id)
+        return ids
+
+    def _level(self, number: int, raw: dict[str, object], task_id: int) -> tuple[int | None, str | None]:
+        value = self._value(raw, "outline_level", task_id, number)
+        if value is not None:
+            try:
+                level = whole_number(value, "an outline level (1, 2, 3...)")
+                if level >= 1:
+                    return level, self._at("outline_level", number)
+                self._bad("outline_level", task_id, number, f"{level} is not an outline level (1, 2, 3...)")
+            except InputError as error:
+                self._bad("outline_level", task_id, number, error)
+        wbs = None if excel_error(raw.get("wbs")) else text_of(raw.get("wbs"))  # reported with the task
+        if wbs and wbs.strip(".").strip():
+            return wbs.strip().strip(".").count(".") + 1, self._at("wbs", number)
+        return None, None
+
+    def _parse(self, values: dict[str, Cell], key: str, convert: Callable[[Cell], T], task_id: int,
+               number: int) -> T | None:
+        """``convert`` the field's value; a value that does not read is reported and gives None."""
+        value = values.get(key)
+        if value is None:
+            return None
+        try:
+            return convert(value)
+        except InputError as error:
+            text = str(error)
+            code = ("task.ambiguous-date" if text.startswith("ambiguous") else
+                    "task.negative-duration" if key == "duration" and "negative" in text else None)
+            self._bad(key, task_id, number, error, code=code)
+            return cast(T, Duration(0.0)) if code == "task.negative-duration" else None
+
+    def _task(self, number: int, raw: dict[str, object], task_id: int, level: tuple[int | None, str | None],
+              fractions: bool) -> Task:
+        row = str(number)
+        task = Task(task_id, outline_level=level[0] or 1)
+        task.cells = {key: prefix + row for key, prefix in self.prefix.items()}
+        if level[1] is not None:
+            task.cells["outline_level"] = level[1]
+        values: dict[str, Cell] = {}
+        for key in raw:
+            if key != "id" and key != "outline_level" and (value := self._value(raw, key, task_id, number)) is not None:
+                values[key] = value
+        get = values.get
+        task.name = text_of(get("name")) or ""
+        task.wbs, task.owner, task.notes = text_of(get("wbs")), text_of(get("owner")), text_of(get("notes"))
+        if "calendar" in values:
+            typed = text_of(values["calendar"]) or ""
+            task.calendar = self.calendar_names.get(typed.casefold(), typed)
+        if "duration" in values:
+            task.duration = self._parse(values, "duration", self._duration, task_id, number)
+            task.milestone = task.duration is not None and task.duration.minutes == 0
+        if "percent_complete" in values:
+            if isinstance(values["percent_complete"], float) and not fractions:
+                values["percent_complete"] = text_of(values["percent_complete"])  # the column holds 50, not 0.5
+            task.percent_complete = self._parse(values, "percent_complete", parse_percent, task_id, number) or 0.0
+        if "constraint" in values:
+            task.constraint = self._parse(values, "constraint", lambda v: parse_constraint_type(text_of(v)),
+                                          task_id, number) or task.constraint
+        for key in ("cost", "actual_cost"):
+            if key in values:
+                setattr(task, key, self._parse(values, key, _amount, task_id, number))
+        if values.keys() & _DATES:
+            dates = {key: self._date(values, key, task, number) for key in _DATES if key in values}
+            task.constraint_date, task.deadline = dates.get("constraint_date"), dates.get("deadline")
+            task.actual_start, task.actual_finish = dates.get("actual_start"), dates.get("actual_finish")
+            baseline_start, baseline_finish = dates.get("baseline_start"), dates.get("baseline_finish")
+        else:
+            baseline_start = baseline_finish = None
+        baseline_duration = self._parse(values, "baseline_duration", self._duration, task_id, number)
+        if baseline_start is not None or baseline_finish is not None or baseline_duration is not None:
+            minutes = baseline_duration.minutes if isinstance(baseline_duration, Duration) else None
+            task.baselines[0] = Baseline(baseline_start, baseline_finish, minutes, task.cost)
+        if "predecessors" in values:
+            self._predecessors(values["predecessors"], task_id, number)
+        return task
+
+    def _duration(self, value: object) -> Duration:
+        if isinstance(value, (dt.time, dt.timedelta)):  # "8:00" typed in a duration cell: Excel made it a time
+            seconds = value.total_seconds() if isinstance(value, dt.timedelta) else (
+                value.hour * 3600 + value.minute * 60 + value.second)
+            value = f"{format_number(seconds / 3600)}h"
+        return _duration(value, self.units)
+
+    def _date(self, values: dict[str, object], key: str, task: Task, number: int) -> dt.datetime | None:
+        """A date field; one typed without a time gets the default start or finish time, by its meaning."""
+        finish = key in _FINISH_DATES or (key == "constraint_date" and task.constraint not in _START_CONSTRAINTS)
+        minute = self.settings.default_finish_minute if finish else self.settings.default_start_minute
+        return self._parse(values, key, lambda v: parse_date(v, day_first=self.day_first, today=self.today,
+                                                             default_minute=minute), task.id, number)
+
+    def _predecessors(self, value: object, task_id: int, number: int) -> None:
+        origin = self._at("predecessors", number)
+        entries, errors = _links(value, self.units)
+        self.links.extend(Link(pred, task_id, kind, lag, origin) for pred, kind, lag in entries)
+        for error in errors:
+            self._bad("predecessors", task_id, number, error)
