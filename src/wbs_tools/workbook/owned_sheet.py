@@ -38,6 +38,8 @@ from wbs_tools.workbook.package import (
     start_tag,
 )
 from wbs_tools.workbook.sheet_xml import (
+    MAX_COL,
+    MAX_ROW,
     CellValue,
     col_letters,
     column_styles,
@@ -78,6 +80,11 @@ class OwnedSheet:
     state: SheetState = "visible"
     column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width (chars)
     freeze_rows: int = 0
+
+    def __post_init__(self) -> None:
+        if self.start_row < 1 or self.freeze_rows < 0 or self.state not in ("visible", "hidden", "veryHidden"):
+            raise ValueError(f"invalid owned sheet layout: start_row={self.start_row}, "
+                             f"freeze_rows={self.freeze_rows}, state={self.state!r}")
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,8 @@ def date_styles(pkg: Package, info: WorkbookInfo) -> DateStyles:
 def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]], styles: DateStyles,
               date1904: bool) -> tuple[bytes, int]:
     """The ``<row>`` elements for ``sheet.rows`` and the last column used."""
+    if sheet.start_row + len(sheet.rows) - 1 > MAX_ROW or any(len(values) > MAX_COL for values in sheet.rows):
+        raise ValueError("an owned sheet's rows do not fit on an Excel sheet")
     out: list[bytes] = []
     last_col = 1
     for r, values in enumerate(sheet.rows, start=sheet.start_row):

@@ -207,12 +207,12 @@ class _SheetPatcher:
         self.p, ns = root_prefix(data, part)
         if ns not in MAIN_NAMESPACES:
             raise WorkbookError(f"the part {part!r} is not a SpreadsheetML worksheet")
-        p = self.p
+        p, pe = self.p, re.escape(self.p)
         self.row_re, self.f_re = start_tag(p, "row"), start_tag(p, "f")
-        self.v_re = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>(.*?)</" + p + rb"v>", re.S)
-        self.t_re = re.compile(rb"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + rb"t>", re.S)
-        self.rph_re = re.compile(rb"<" + p + rb"rPh\b.*?</" + p + rb"rPh>", re.S)
-        self.ext_re = re.compile(rb"<" + p + rb"extLst>.*?</" + p + rb"extLst>", re.S)
+        self.v_re = re.compile(rb"<" + pe + rb"v(?:\s[^>]*)?>(.*?)</" + pe + rb"v>", re.S)
+        self.t_re = re.compile(rb"<" + pe + rb"t(?:\s[^>]*)?>(.*?)</" + pe + rb"t>", re.S)
+        self.rph_re = re.compile(rb"<" + pe + rb"rPh\b.*?</" + pe + rb"rPh>", re.S)
+        self.ext_re = re.compile(rb"<" + pe + rb"extLst>.*?</" + pe + rb"extLst>", re.S)
         self.sheet_data = start_tag(p, "sheetData").search(data)
         if self.sheet_data is None:
             raise WorkbookError(f"the part {part!r} has no <sheetData>")
@@ -279,7 +279,7 @@ class _SheetPatcher:
     def _column(self, col: int) -> tuple[list[int], list[str | None]]:
         if col not in self.columns:
             letters = re.escape(col_letters(col).encode())
-            pattern = re.compile(rb"<" + self.p + rb"c\s[^>]*?\br\s*=\s*[\"']\$?" + letters
+            pattern = re.compile(rb"<" + re.escape(self.p) + rb"c\s[^>]*?\br\s*=\s*[\"']\$?" + letters
                                  + rb"\$?(\d+)[\"'][^>]*>", re.I)
             rows: list[int] = []
             styles: list[str | None] = []
