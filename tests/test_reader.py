@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.findings import FINDING_CODES, Finding, Severity
 from wbs_tools.core.model import Duration, Lag, Link, LinkType, WorkingTime
-from wbs_tools.workbook.reader import PROPOSED_CODES, TableLocation, WorkbookData, WorkbookError, read_workbook
+from wbs_tools.workbook.reader import TableLocation, WorkbookData, WorkbookError, read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "workbook_templates" / "sample_plan.xlsx"
@@ -180,8 +180,9 @@ def test_blank_decorative_and_section_rows(tmp_path: Path) -> None:
 
 
 def code_of(code: str) -> str:
-    """The code a finding carries: the proposed one once registered, its stand-in until then."""
-    return code if code in FINDING_CODES else PROPOSED_CODES[code][2]
+    """The code a finding carries (every code the reader uses is registered)."""
+    assert code in FINDING_CODES
+    return code
 
 
 def test_durations_predecessors_and_bad_entries(tmp_path: Path) -> None:

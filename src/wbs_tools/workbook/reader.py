@@ -61,9 +61,9 @@ from wbs_tools.workbook.reader_tables import (
     table_end,
 )
 from wbs_tools.workbook.reader_tasks import TaskReader
-from wbs_tools.workbook.reader_values import PROPOSED_CODES, Cell, finding, is_empty, text_of, whole_number
+from wbs_tools.workbook.reader_values import Cell, finding, is_empty, text_of, whole_number
 
-__all__ = ["PROPOSED_CODES", "TableLocation", "WorkbookData", "WorkbookError", "read_workbook", "table_key"]
+__all__ = ["TableLocation", "WorkbookData", "WorkbookError", "read_workbook", "table_key"]
 
 #: Sheets read as rows of raw values for the register logic, keyed by sheet name in ``registers``: every
 #: layout but the plan's own tables and the report sheets rewritten whole (the hidden history sheets too).

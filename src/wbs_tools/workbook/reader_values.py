@@ -2,8 +2,7 @@
 
 Every converter raises only ``InputError`` with a message a project manager can act on; the table
 readers turn that into a finding at the cell and carry on with a default. Codes this reader needs
-that ``FINDING_CODES`` does not list yet are in ``PROPOSED_CODES``: until they are registered, the
-registered code named there is used, with the proposed severity.
+are registered in ``FINDING_CODES``.
 """
 
 from __future__ import annotations
@@ -14,42 +13,18 @@ import re
 from typing import Any
 
 from wbs_tools.core.durations import InputError, excel_error, excel_error_message, format_number, real_number
-from wbs_tools.core.findings import FINDING_CODES, Finding, Severity, make_finding
+from wbs_tools.core.findings import Finding, make_finding
 
 #: A cell as calamine gives it (str, float, int, bool, date, datetime, time, timedelta) or None; the
 #: parsers check the type at run time and refuse what they cannot read.
 Cell = Any
 
 #: code -> (severity, meaning, registered code used until this one is registered)
-PROPOSED_CODES: dict[str, tuple[Severity, str, str]] = {
-    "sheet.not-found": (Severity.ERROR, "The workbook has no Tasks sheet (by name or by header); no task was "
-                        "read.", "settings.bad-value"),
-    "sheet.no-header": (Severity.ERROR, "A table's header row was not found in its sheet's first rows; the "
-                        "table was not read.", "settings.bad-value"),
-    "sheet.missing-column": (Severity.ERROR, "A required column is missing from a table; the rest was read.",
-                             "settings.bad-value"),
-    "sheet.truncated": (Severity.ERROR, "A sheet's used range is too large to read (a stray value far right or "
-                        "down); only its top rows were read.", "settings.bad-value"),
-    "cell.excel-error": (Severity.ERROR, "A cell shows an Excel error such as #REF!; it was treated as empty.",
-                         "settings.bad-value"),
-    "cell.bad-value": (Severity.ERROR, "A cell could not be read (a cost, a level, a working time...); it "
-                       "was ignored.", "settings.bad-value"),
-    "row.ignored": (Severity.WARNING, "A row has values but neither an ID nor a task name; it was skipped.",
-                    "task.no-id"),
-}
-
-
 def finding(code: str, message: str, *, fallback: str | None = None, location: str | None = None,
             task_id: int | None = None, field: str | None = None, hint: str | None = None) -> Finding:
-    """A finding for a registered or proposed code (``fallback`` overrides the stand-in code)."""
-    severity: Severity | None = None
-    if code not in FINDING_CODES:
-        severity, _, stand_in = PROPOSED_CODES[code]
-        if fallback is not None and fallback not in FINDING_CODES:
-            fallback = PROPOSED_CODES[fallback][2]
-        code = fallback or stand_in
-    return make_finding(code, message, task_id=task_id, field=field, location=location, hint=hint,
-                        severity=severity)
+    """A finding for a registered code (``fallback`` is kept for callers that name an alternative)."""
+    del fallback
+    return make_finding(code, message, task_id=task_id, field=field, location=location, hint=hint)
 
 
 def is_empty(value: object) -> bool:
