@@ -1,0 +1,107 @@
+"""The registers through a real refresh of the sample workbook: computed flags, change capture, sign-off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from wbs_tools.refresh import Outcome, refresh_workbook
+from wbs_tools.workbook.computed import column_letter
+from wbs_tools.workbook.layout import ACTIONS, CHANGE_LOG, REQUIREMENTS, SIGN_OFF
+from wbs_tools.workbook.lossless import write_workbook
+from wbs_tools.workbook.reader import read_workbook
+
+SAMPLE = Path(__file__).resolve().parents[1] / "workbook_templates" / "sample_plan.xlsx"
+FRIDAY = dt.datetime(2026, 2, 27, 17)
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> Path:
+    path = tmp_path / "plan.xlsx"
+    shutil.copy(SAMPLE, path)
+    assert refresh_workbook(path, status_date=FRIDAY, backup=False).outcome is Outcome.REFRESHED
+    return path
+
+
+def _rows(path: Path, layout) -> list[dict[str, object]]:
+    return read_workbook(path).registers[layout.name]
+
+
+def _type(path: Path, layout, row: int, key: str, value: object) -> None:
+    """What a person does in Excel: change one input cell."""
+    table = read_workbook(path).table(layout)
+    assert table is not None and not layout.column(key).computed
+    write_workbook(path, edits={table.sheet: {f"{column_letter(table.columns[key])}{row}": value}}, backup=False)
+
+
+def _computed(path: Path, layout, row: int) -> dict[str, object]:
+    table = read_workbook(path).table(layout)
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(table.sheet).to_python(skip_empty_area=False)
+    return {c.key: sheet[row - 1][table.columns[c.key] - 1] for c in layout.columns if c.computed}
+
+
+def test_action_flags_are_written_in_working_days(plan: Path) -> None:
+    rows = {r["id"]: r for r in _rows(plan, ACTIONS)}
+    overdue = {k: _computed(plan, ACTIONS, r["_row"])["days_overdue"] for k, r in rows.items()}
+    assert overdue["A-001"] in (0, 0.0)  # done
+    late = {k for k, v in overdue.items() if v and float(v) > 0}
+    assert late, "the sample has overdue actions"
+    # due Fri 13 Feb, status Fri 27 Feb: 10 working days (no holiday in between)
+    assert float(overdue["A-005"]) == 10
+
+
+def test_a_requirement_edit_is_logged_once_with_old_and_new(plan: Path) -> None:
+    before = _rows(plan, CHANGE_LOG)
+    req = next(r for r in _rows(plan, REQUIREMENTS) if r["id"] == "R-002")
+    _type(plan, REQUIREMENTS, req["_row"], "priority", "Could")
+    week2 = dt.datetime(2026, 3, 6, 17)
+    assert refresh_workbook(plan, status_date=week2, backup=False).outcome is Outcome.REFRESHED
+    after = _rows(plan, CHANGE_LOG)
+    new = after[len(before):]
+    assert [(e["requirement_id"], e["field"], e["old_value"], e["new_value"]) for e in new] == [
+        ("R-002", "Priority", req["priority"], "Could")]
+    assert _computed(plan, REQUIREMENTS, req["_row"])["last_changed"] is not None
+    again = refresh_workbook(plan, status_date=week2, backup=False)
+    assert again.outcome is Outcome.UNCHANGED
+    assert len(_rows(plan, CHANGE_LOG)) == len(after)
+
+
+def test_a_deleted_requirement_is_logged_not_lost(plan: Path) -> None:
+    req = next(r for r in _rows(plan, REQUIREMENTS) if r["id"] == "R-010")
+    table = read_workbook(plan).table(REQUIREMENTS)
+    blank = {f"{column_letter(n)}{req['_row']}": None for k, n in table.columns.items()
+             if not REQUIREMENTS.column(k).computed}
+    write_workbook(plan, edits={table.sheet: blank}, backup=False)
+    refresh_workbook(plan, status_date=dt.datetime(2026, 3, 6, 17), backup=False)
+    deleted = [e for e in _rows(plan, CHANGE_LOG) if e["requirement_id"] == "R-010"]
+    assert [e["field"] for e in deleted] == ["(deleted)"]
+    assert req["title"] in str(deleted[0]["old_value"])
+
+
+def test_a_change_after_sign_off_voids_it(plan: Path) -> None:
+    signoffs = _rows(plan, SIGN_OFF)
+    signed = next(s for s in signoffs if str(s["item_id"]).startswith("R-") and
+                  _computed(plan, SIGN_OFF, s["_row"])["still_valid"] is True)
+    req = next(r for r in _rows(plan, REQUIREMENTS) if r["id"] == signed["item_id"])
+    _type(plan, REQUIREMENTS, req["_row"], "rule", "A stricter rule, agreed after the sign-off.")
+    refresh_workbook(plan, status_date=dt.datetime(2026, 3, 6, 17), backup=False)
+    assert _computed(plan, SIGN_OFF, signed["_row"])["still_valid"] is False
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_shows_the_computed_flags(plan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "csv"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,4",
+                    "--outdir", str(out), str(plan)], check=True, capture_output=True, timeout=180)
+    actions = next(out.glob("*Action*"), None)
+    assert actions is not None, sorted(p.name for p in out.iterdir())
+    text = actions.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("A-005,"))
+    assert ",10," in row  # days overdue, as LibreOffice reads the refreshed cell
