@@ -83,6 +83,7 @@ class WorkCalendar:
         self._day_periods: list[tuple[tuple[int, int], ...]] = []
         self._cum: list[int] = [0]  # working minutes before each day of the span (len = days + 1)
         self._n_days = 0
+        self._memo: dict[int, int] = {}
         self._day_open: list[int] = []
         self._day_close: list[int] = []
         self._has_weekly_work = any(self._week)
@@ -176,7 +177,17 @@ class WorkCalendar:
 
     # -- conversions ------------------------------------------------------------------------------
     def work_at(self, t: int) -> int:
-        """Working minutes from the origin up to instant ``t``."""
+        """Working minutes from the origin up to instant ``t``.
+
+        Memoised: schedules reuse few distinct instants (mostly period starts and ends), and the
+        coordinate of an instant never changes once given out.
+        """
+        w = self._memo.get(t)
+        if w is None:
+            w = self._memo[t] = self._work_at(t)
+        return w
+
+    def _work_at(self, t: int) -> int:
         day, minute = divmod(t, MINUTES_PER_DAY)
         i = day - self._first_day
         if not 0 <= i < self._n_days:

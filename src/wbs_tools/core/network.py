@@ -71,7 +71,7 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
                 task_id=link.successor, field="predecessors", location=where,
             ))
             continue
-        if p in outline.ancestors(s) or s in outline.ancestors(p):
+        if (outline.children[p] or outline.children[s]) and (p in outline.ancestors(s) or s in outline.ancestors(p)):
             findings.append(make_finding(
                 "link.summary-to-child",
                 f"summary task {tasks[min(p, s)].id} is linked to its own subtask "
@@ -136,8 +136,7 @@ def _order(net: Network, plan: Plan, outline: Outline) -> None:
         node_task = {b: i for i, b in net.begin_of.items()}
         for comp in find_cycles(succs, left):
             members = {node_task.get(v, v) for v in comp}
-            inner = [k for k in range(len(net.links))
-                     if net.pred_index[k] in members and net.succ_index[k] in members]
+            inner = [k for m in members for k in net.out_links[m] if net.succ_index[k] in members]
             dropped.update(inner)
             net.in_cycle.update(members)
             walk = []

@@ -74,7 +74,7 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
         if stack:
             parent[i] = stack[-1]
             children[stack[-1]].append(i)
-        numbers[i] = ".".join(str(c) for c in counters[:level])
+        numbers[i] = f"{numbers[stack[-1]]}.{counters[level - 1]}" if stack else str(counters[0])
         stack.append(i)
     return Outline(levels, parent, children, numbers), findings
 
