@@ -248,5 +248,76 @@ def status_command(
         console.print(f"Wrote {png}")
 
 
+@app.command("import")
+def import_command(
+    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="MSPDI (.xml) or CSV task list")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the workbook to create (.xlsx)")],
+    start: Annotated[str | None, typer.Option("--start", help="project start, e.g. 2026-03-02")] = None,
+    date_order: Annotated[str | None, typer.Option("--date-order", help="CSV text dates: YMD, DMY or MDY")] = None,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing workbook")] = False,
+    shown: Annotated[int, typer.Option("--show", help="findings to print")] = 20,
+) -> None:
+    """Make a plan workbook from MS Project XML or a CSV export (Smartsheet, Jira...), already computed."""
+    from wbs_tools.interchange import InterchangeError, import_plan
+
+    try:
+        result = import_plan(source, output, start=_date_option(start), date_order=date_order, force=force)
+    except InterchangeError as exc:
+        console.print(f"[red]cannot import {source}:[/red] {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    refreshed = result.refresh
+    finish = refreshed.schedule.project_finish if refreshed and refreshed.schedule else None
+    console.print(f"Created {output} from {result.kind.upper()} {source}: {len(result.plan.tasks)} tasks, "
+                  f"{len(result.plan.links)} links" + (f", finish {finish:%Y-%m-%d %H:%M}" if finish else ""),
+                  highlight=False)
+    _print_findings(result.findings + (refreshed.findings if refreshed else []), shown)
+    raise typer.Exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+
+
+@app.command("export")
+def export_command(
+    plan: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="plan workbook or MSPDI file")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="OUT.xml (MSPDI) or OUT.csv")],
+    kind: Annotated[str | None, typer.Option("--format", help="mspdi or csv (default: by extension)")] = None,
+) -> None:
+    """Schedule a plan and write it for other tools: MSPDI with computed fields, or CSV with every column."""
+    from wbs_tools.interchange import InterchangeError, export_plan
+
+    try:
+        result = export_plan(plan, output, kind=kind)
+    except InterchangeError as exc:
+        console.print(f"[red]cannot export {plan}:[/red] {exc}", highlight=False)
+        raise typer.Exit(EXIT_FAILED) from None
+    console.print(f"Wrote {output} ({result.kind}): {len(result.run.plan.tasks)} tasks; "
+                  f"{len(result.run.findings)} findings ({result.errors} errors)", highlight=False)
+    raise typer.Exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+
+
+@app.command("adopt")
+def adopt_command(
+    workbook: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="your workbook (.xlsx/.xlsm)")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write here instead")] = None,
+    no_backup: Annotated[bool, typer.Option("--no-backup", help="do not keep the previous version")] = False,
+) -> None:
+    """Add the wbs_tools sheets to an existing workbook; nothing already in it changes."""
+    from wbs_tools.interchange import AdoptOutcome, adopt_workbook
+
+    result = adopt_workbook(workbook, output=output, backup=not no_backup)
+    if result.outcome in (AdoptOutcome.LOCKED, AdoptOutcome.REFUSED):
+        console.print(f"[red]{workbook}: {result.outcome.value}[/red] - {result.message}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+    if result.added:
+        console.print(f"{result.path}: added {', '.join(result.added)}", highlight=False)
+    else:
+        console.print(f"{result.path}: already has every wbs_tools sheet", highlight=False)
+    if result.kept and result.added:
+        console.print(f"  kept your sheets: {', '.join(result.kept)}", highlight=False)
+    for text in (*result.conflicts, *result.notes):
+        console.print(f"  [yellow]note[/yellow] {text}", highlight=False)
+    if result.added:
+        console.print(f"Type your tasks on the Tasks sheet, then run: wbs refresh {result.path}", highlight=False)
+    raise typer.Exit(EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
