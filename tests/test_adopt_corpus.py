@@ -258,7 +258,7 @@ def test_pivot_workbook_adopted_typed_and_refreshed(name: str, tmp_path: Path) -
     assert_original_kept(before, once, info)
     assert any(n.startswith("xl/pivotTables/") for n in before)
     assert read_workbook(path).plan.settings.start == START
-    if date_styles(Package(path.read_bytes()), info_of(path)).best is None:
+    if twice != once and date_styles(Package(path.read_bytes()), info_of(path)).best is None:
         assert {n for n in once if once[n] != twice[n]} <= sheet_parts(path, HISTORY)
         pytest.xfail(NO_DATE_STYLE)
     assert twice == once  # determinism: the second refresh has nothing to write
