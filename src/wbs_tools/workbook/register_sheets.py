@@ -99,23 +99,32 @@ def _add(out: RegisterOutput, data: WorkbookData, layout: SheetLayout, edits: di
         out.edits.setdefault(table.sheet, {}).update(edits)
 
 
+def _when(value: object) -> dt.datetime | None:
+    """A stored status date: a date cell, or ISO text where the workbook has no date style."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(17))
+    if isinstance(value, str):
+        try:
+            return _when(dt.datetime.fromisoformat(value.strip()))
+        except ValueError:
+            return None
+    return None
+
+
 def _latest(rows: Sequence[Mapping[str, object]], status: dt.datetime) -> Mapping[str, object] | None:
     """The last history row strictly before this status date (refreshing twice on a day is stable)."""
-    before = [r for r in rows if isinstance(r.get("status_date"), dt.datetime | dt.date)
-              and _as_datetime(r["status_date"]) < status]  # type: ignore[arg-type]
-    return max(before, key=lambda r: _as_datetime(r["status_date"]), default=None)  # type: ignore[arg-type]
-
-
-def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
-    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time(17))
+    dated = [(when, r) for r in rows if (when := _when(r.get("status_date"))) is not None and when < status]
+    return max(dated, key=lambda pair: pair[0])[1] if dated else None
 
 
 def _other_dates(rows: Iterable[Mapping[str, object]], status: dt.datetime) -> Rows:
     """Stored rows of other weeks; this week's are replaced by the fresh ones."""
     keep = []
     for r in rows:
-        when = r.get("status_date")
-        if isinstance(when, dt.datetime | dt.date) and _as_datetime(when).date() == status.date():
+        when = _when(r.get("status_date"))
+        if when is not None and when.date() == status.date():
             continue
         keep.append({k: v for k, v in r.items() if k != "_row"})
     return keep
