@@ -100,24 +100,38 @@ def schedule_command(
 
 @app.command("new")
 def new_command(
-    plan: Annotated[Path, typer.Argument(help="the workbook to create (.xlsx)")],
+    plan: Annotated[Path, typer.Argument(help="the workbook to create: .xlsx, or .xlsm with the Excel buttons")],
     sample: Annotated[bool, typer.Option("--sample", help="fill it with the sample data-migration plan")] = False,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
 ) -> None:
-    """Create a plan workbook from the template (or the sample plan), already computed."""
+    """Create a plan workbook from the template (or the sample plan), already computed.
+
+    An .xlsm workbook carries buttons that recompute the plan, flag overdue actions and export the status
+    from inside Excel (docs/excel.md); it needs the excel extra: pip install 'wbs_tools[excel]'.
+    """
     from wbs_tools.refresh import refresh_workbook
     from wbs_tools.workbook.sample import sample_plan, sample_registers
-    from wbs_tools.workbook.template import build_workbook
+    from wbs_tools.workbook.template import build_workbook, macro_codenames
 
     if plan.exists() and not force:
         console.print(f"[red]{plan} exists[/red]; use --force to overwrite it")
         raise typer.Exit(EXIT_FAILED)
+    vba: bytes | None = None
+    if plan.suffix.lower() == ".xlsm":
+        from wbs_tools.excel.vba_project import build_macro_project
+
+        try:
+            vba = build_macro_project(macro_codenames())
+        except (ModuleNotFoundError, RuntimeError) as exc:  # xlwings missing, or its VBA module not its own
+            console.print(f"[red]cannot add the Excel buttons:[/red] {exc}")
+            raise typer.Exit(EXIT_FAILED) from None
     plan.parent.mkdir(parents=True, exist_ok=True)
     if sample:
-        build_workbook(plan, plan=sample_plan(), registers=sample_registers())
+        build_workbook(plan, plan=sample_plan(), registers=sample_registers(), macro_enabled=vba is not None,
+                       vba_project=vba)
         refresh_workbook(plan, backup=False)
     else:
-        build_workbook(plan)
+        build_workbook(plan, macro_enabled=vba is not None, vba_project=vba)
     console.print(f"Created {plan}")
 
 

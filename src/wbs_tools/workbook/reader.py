@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,11 @@ from wbs_tools.workbook.reader_tables import (
 from wbs_tools.workbook.reader_tasks import TaskReader
 from wbs_tools.workbook.reader_values import Cell, finding, is_empty, text_of, whole_number
 
-__all__ = ["TableLocation", "WorkbookData", "WorkbookError", "read_workbook", "table_key"]
+__all__ = ["Indents", "Sheet", "TableLocation", "WorkbookData", "WorkbookError", "read_values", "read_workbook",
+           "table_key"]
+
+#: ``indents(sheet name, column)`` -> {row: indent} for the indented cells of that column.
+Indents = Callable[[str, int], Mapping[int, int]]
 
 #: Sheets read as rows of raw values for the register logic, keyed by sheet name in ``registers``: every
 #: layout but the plan's own tables and the report sheets rewritten whole (the hidden history sheets too).
@@ -137,19 +142,37 @@ def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
         return _Reader(book, pkg, parts, styles).read()
 
 
+def read_values(sheets: Mapping[str, Sheet], indents: Indents | None = None) -> WorkbookData:
+    """The same reading as ``read_workbook``, over worksheets whose values are already in memory.
+
+    ``sheets`` maps each worksheet name, in workbook order, to its values; an error cell holds its
+    text ("#N/A"). The Excel buttons read a live workbook this way (``wbs_tools.excel.live``), so a
+    plan reads the same whether it is open in Excel or saved. ``indents`` tells the indentation of the
+    Task name cells, which a plan without an Outline level column uses for its outline.
+    """
+    return _Reader(None, None, {}, None, sheets=sheets, indents=indents).read()
+
+
 class _Reader:
-    def __init__(self, book: CalamineWorkbook, pkg: Package, parts: dict[str, str],
-                 styles: str | None) -> None:
+    def __init__(self, book: CalamineWorkbook | None, pkg: Package | None, parts: dict[str, str],
+                 styles: str | None, *, sheets: Mapping[str, Sheet] | None = None,
+                 indents: Indents | None = None) -> None:
         self.book, self.pkg, self.parts, self.styles = book, pkg, parts, styles
-        self.names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        if sheets is not None:  # already in memory: nothing is loaded from the package
+            self.names = list(sheets)
+        else:
+            assert book is not None
+            self.names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
         self.findings: list[Finding] = []
-        self.loaded: dict[str, Sheet] = {}
+        self.loaded: dict[str, Sheet] = dict(sheets or {})
+        self.indents = indents
         self.named: dict[str, Sheet] = {}  # table name -> the sheet carrying the layout's name
         self.tables: dict[str, tuple[Sheet, TableLocation]] = {}
 
     def sheet(self, name: str, *, header_only: bool = False) -> Sheet:
         if name in self.loaded:
             return self.loaded[name]
+        assert self.book is not None and self.pkg is not None  # in-memory sheets are all in ``loaded``
         sheet = load_sheet(self.book, self.pkg, name, self.parts.get(name), header_only=header_only)
         if not header_only:
             self.loaded[name] = sheet
@@ -174,7 +197,7 @@ class _Reader:
         if TASKS.table_name in self.tables:
             sheet, table = self.tables[TASKS.table_name]
             reader = TaskReader(sheet, table, read.settings, read.day_first, self.findings,
-                                lambda: name_indents(self.pkg, self.styles, sheet.xml, table.columns["name"])
+                                lambda: self._indents(sheet, table.columns["name"])
                                 if "name" in table.columns else {}, list(plan.calendars))
             plan.tasks, plan.links = reader.read(), reader.links
         if DEPENDENCIES.table_name in self.tables:
@@ -186,6 +209,13 @@ class _Reader:
             sources[link.predecessor, link.successor] = known if sheet_of in known else (*known, sheet_of)
         cells = {table_key(x): self.tables[x.table_name][1] for x in LAYOUTS if x.table_name in self.tables}
         return WorkbookData(plan, self.findings, self._registers(), cells, sources, read.extra, read.cells)
+
+    def _indents(self, sheet: Sheet, column: int) -> dict[int, int]:
+        if self.indents is not None:
+            return dict(self.indents(sheet.name, column))
+        if self.pkg is None:
+            return {}
+        return name_indents(self.pkg, self.styles, sheet.xml, column)
 
     def _locate(self) -> None:
         """Find every layout's table: by sheet name first, then by header on the other sheets."""

@@ -15,6 +15,7 @@ without code. Only inputs are written; the refresh fills the computed columns.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import io
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
@@ -28,6 +29,7 @@ from xlsxwriter.worksheet import Worksheet
 from wbs_tools.core.model import ConstraintType, Duration, Link, Plan, WorkingTime
 from wbs_tools.core.parsing import format_constraint_type, format_duration, format_lag, format_predecessors
 from wbs_tools.workbook.layout import (
+    ACTIONS,
     CALENDAR_WEEK,
     CHOICE_LISTS,
     DEPENDENCIES,
@@ -36,6 +38,8 @@ from wbs_tools.workbook.layout import (
     LISTS,
     SETTINGS,
     SETTINGS_ROWS,
+    SHEET_NAMES,
+    STATUS,
     TASKS,
     Column,
     SheetLayout,
@@ -49,6 +53,21 @@ DATA_ROWS = 1000  # rows below a header that carry drop-downs, guards and Gantt 
 GANTT_WEEKS = 52
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+#: Macro-enabled workbooks: the sheet and column each button of ``wbs_tools.excel.vba_project.BUTTONS``
+#: sits over, in row 1 beside the sheet's title (inside the frozen panes, so it never scrolls away) and
+#: clear of the guidance line below, even on the Status sheet whose rows a refresh rewrites.
+BUTTON_PLACES: dict[str, tuple[SheetLayout, str]] = {
+    "recompute": (TASKS, "name"), "flag_overdue": (ACTIONS, "owner"), "export_status": (STATUS, "where")}
+XLWINGS_CONF_SHEET = "xlwings.conf"
+#: The only RunPython settings the workbook forces (a row there overrides the user's own xlwings.conf even
+#: when empty): wbs_tools is imported from the installed package, never from a .py file that happens to sit
+#: beside the workbook, which also spares xlwings from resolving a OneDrive URL to a folder; and every click
+#: starts a fresh Python, so an upgrade takes effect at once and no UDF-server DLL is needed.
+XLWINGS_SETTINGS = (("ADD_WORKBOOK_TO_PYTHONPATH", "false"), ("USE UDF SERVER", "false"))
+#: Defined name holding the xlwings version whose VBA module the workbook carries; the buttons compare it
+#: with the xlwings that Excel started.
+XLWINGS_VERSION_NAME = "WBS_XLWINGS_VERSION"
 
 
 def build_workbook(path: str | Path, *, plan: Plan | None = None, registers: Registers | None = None,
@@ -64,9 +83,37 @@ def build_workbook(path: str | Path, *, plan: Plan | None = None, registers: Reg
         workbook.add_vba_project(io.BytesIO(vba_project), is_stream=True)  # type: ignore[arg-type]
     elif vba_project is not None:
         workbook.add_vba_project(str(vba_project))
-    populate_workbook(workbook, plan=plan, registers=registers, gantt_weeks=gantt_weeks)
+    sheets = populate_workbook(workbook, plan=plan, registers=registers, gantt_weeks=gantt_weeks)
+    if macro_enabled:
+        _add_macro_parts(workbook, sheets)
     workbook.close()
     return path
+
+
+def macro_codenames() -> list[str]:
+    """VBA code names of a macro-enabled workbook's worksheets (XlsxWriter's ``Sheet1``..), in order:
+    the layout sheets, then xlwings.conf. ``build_macro_project`` needs them for the document modules."""
+    return [f"Sheet{n}" for n in range(1, len(SHEET_NAMES) + 2)]
+
+
+def _add_macro_parts(workbook: xlsxwriter.Workbook, sheets: Mapping[str, Worksheet]) -> None:
+    """Buttons bound to the ``WbsButtons`` macros, the xlwings.conf sheet and the xlwings version name."""
+    from wbs_tools.excel.vba_project import BUTTONS  # the VBA side lives with the Excel integration
+
+    for button in BUTTONS:
+        layout, key = BUTTON_PLACES[button.macro]
+        ws = sheets[layout.name]
+        ws.set_row(0, 30)
+        ws.insert_button(0, layout.column_number(key) - 1, {
+            "macro": button.macro, "caption": button.caption, "width": 170, "height": 34, "x_offset": 8,
+            "y_offset": 3})
+    conf = workbook.add_worksheet(XLWINGS_CONF_SHEET)
+    for row, (key, value) in enumerate(XLWINGS_SETTINGS):
+        conf.write_string(row, 0, key)
+        conf.write_string(row, 1, value)
+    conf.set_column(0, 0, 30)
+    conf.hide()
+    workbook.define_name(XLWINGS_VERSION_NAME, f'="{importlib.metadata.version("xlwings")}"')
 
 
 def populate_workbook(workbook: xlsxwriter.Workbook, *, plan: Plan | None = None,
