@@ -327,7 +327,7 @@ def test_schedule_is_deterministic_and_leaves_the_plan_untouched(plan: Plan) -> 
     assert _fingerprint(schedule(before)) == _fingerprint(first)
 
 
-# -- known issues: minimal cases the properties above found outside CLEAN ---------------------------
+# -- regressions: minimal cases the properties above once found ---------------------------
 def _plan(tasks: list[Task], links: list[Link], start: dt.datetime = MON) -> Plan:
     plan = Plan(Settings(start=start), tasks, links)
     plan.calendars.update(ALT_CALENDARS)
@@ -338,22 +338,12 @@ def _slack(plan: Plan) -> dict[int, float]:
     return {t.id: t.total_slack_minutes for t in schedule(plan).tasks}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _late_finish_via/_shift: the lag is taken off on the successor's calendar with finish_of, "
-    "which lands before a six-day predecessor's Saturday finish. A 6d task on a six-day calendar "
-    "(Mon 05 - Sat 10 17:00) then FS+1d to a 1d Standard task (Tue 13): predecessor LF Fri 09 17:00, "
-    "total slack -480 with no constraint"))
 def test_a_six_day_predecessor_of_a_five_day_successor_has_no_negative_slack() -> None:
     plan = _plan([Task(1, "A", duration=Duration(6 * DAY), calendar="Six"), Task(2, "B", duration=Duration(DAY))],
                  [Link(1, 2, lag=Lag(Duration(DAY)))])
     assert min(_slack(plan).values()) >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _early_start_via (FF): an elapsed lag is added to the successor's back-computed start "
-    "instead of the predecessor's finish, so it can jump a weekend. A 3120-minute task (Mon 05 - "
-    "Tue 13 12:00) FF+1ed to a 2d task: successor finishes Tue 13 17:00, before Wed 14 12:00; "
-    "predecessor slack -240"))
 def test_an_ff_elapsed_lag_counts_from_the_predecessor_finish() -> None:
     plan = _plan([Task(1, "A", duration=Duration(3120)), Task(2, "B", duration=Duration(2 * DAY))],
                  [Link(1, 2, LinkType.FF, Lag(Duration(1440, elapsed=True, unit="ed")))])
@@ -362,30 +352,18 @@ def test_an_ff_elapsed_lag_counts_from_the_predecessor_finish() -> None:
     assert min(_slack(plan).values()) >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _late_finish_via: an elapsed task's late finish is taken to the previous period end "
-    "(12:00) while its early finish stays at 13:00. A 3 elapsed-hour task from Mon 05 10:00 FS+1d to "
-    "a milestone: early finish 13:00, late finish 12:00, total slack -60 with no constraint"))
 def test_an_elapsed_task_has_no_negative_slack() -> None:
     plan = _plan([Task(1, "A", duration=Duration(180, elapsed=True, unit="eh")), Task(2, "B", duration=Duration(0))],
                  [Link(1, 2, lag=Lag(Duration(DAY)))], start=MON.replace(hour=10))
     assert min(_slack(plan).values()) >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _shift: a fractional lag (percent lags give them) is rounded after adding it forward and "
-    "after taking it off backward, so the two passes disagree by a minute. A 151-minute task FS+1.5 "
-    "minutes to a milestone: EF 10:31, LF 10:30, total slack -1"))
 def test_a_fractional_lag_leaves_no_negative_slack() -> None:
     plan = _plan([Task(1, "A", duration=Duration(151)), Task(2, "B", duration=Duration(0))],
                  [Link(1, 2, lag=Lag(Duration(1.5)))])
     assert min(_slack(plan).values()) >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _backward_leaf: a milestone keeps the late finish the lag removal gives (finish_of: the "
-    "previous evening). Milestone at Mon 05 08:00 FS+1d to a milestone: late start Fri 02 17:00, "
-    "before its early start and before the project start"))
 def test_milestone_late_start_is_not_shown_before_its_early_start() -> None:
     plan = _plan([Task(1, "A", duration=Duration(0)), Task(2, "B", duration=Duration(0))],
                  [Link(1, 2, lag=Lag(Duration(DAY)))])
@@ -393,10 +371,6 @@ def test_milestone_late_start_is_not_shown_before_its_early_start() -> None:
     assert a.early_start is not None and a.late_start is not None and a.early_start <= a.late_start
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _forward_leaf (SF): the finish is set to the predecessor's start time without moving it "
-    "onto the successor's calendar. Milestone at Mon 05 08:00 SF to a milestone on a 09:00-15:00 "
-    "calendar: early start 09:00, early finish 08:00"))
 def test_an_sf_milestone_does_not_finish_before_it_starts() -> None:
     plan = _plan([Task(1, "A", duration=Duration(0)), Task(2, "B", duration=Duration(0), calendar="Short")],
                  [Link(1, 2, LinkType.SF)])
@@ -404,11 +378,6 @@ def test_an_sf_milestone_does_not_finish_before_it_starts() -> None:
     assert b.early_start is not None and b.early_finish is not None and b.early_start <= b.early_finish
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpm.py _backward: a summary whose direct subtasks are all inactive keeps late dates of minute 0 "
-    "(1900-01-01); the calendar then goes out of range and the whole schedule is dropped with "
-    "schedule.date-out-of-range. Summaries 1 > 2 > inactive summary 3 > active 1d task 4, no links: no "
-    "task gets dates. Same with task 1 (1d) FS to summary 2 whose only subtask 3 is inactive"))
 def test_a_summary_of_inactive_tasks_does_not_stop_the_schedule() -> None:
     nested = _plan([Task(1, "S1", 1), Task(2, "S2", 2), Task(3, "S3", 3, active=False),
                     Task(4, "A", 4, duration=Duration(DAY))], [])

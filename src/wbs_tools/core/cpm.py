@@ -78,6 +78,9 @@ class _Scheduler:
         self.outline, found = build_outline(tasks)
         self.findings += found + check_wbs_codes(tasks, self.outline)
         self.active = [t.active for t in tasks]
+        for i, parent in enumerate(self.outline.parent):  # an inactive summary takes its subtree with it
+            if parent >= 0 and not self.active[parent]:
+                self.active[i] = False
         self.calendars = self._compile_calendars()
         self.project_cal = self.calendars.get(plan.settings.calendar) or WorkCalendar()
         self.rows = [self._row(i) for i in range(len(tasks))]
@@ -210,7 +213,7 @@ class _Scheduler:
             return found
         lag = self.net.links[k].lag
         p = self.net.pred_index[k]
-        return self._duration_of(p) * lag.percent / 100.0, self.rows[p].elapsed  # type: ignore[operator]
+        return round(self._duration_of(p) * lag.percent / 100.0), self.rows[p].elapsed  # type: ignore[operator]
 
     def _fixed_lags(self) -> list[tuple[float, bool] | None]:
         """Each link's lag in minutes once; a percent lag of a summary waits for its roll-up (None)."""
@@ -219,10 +222,11 @@ class _Scheduler:
         for k, link in enumerate(self.net.links):
             lag = link.lag
             if lag.percent is None:
-                out.append((lag.duration.minutes, lag.duration.elapsed))
+                out.append((round(lag.duration.minutes), lag.duration.elapsed))
             else:
                 p = self.net.pred_index[k]
-                out.append(None if children[p] else (self.rows[p].dur * lag.percent / 100.0, self.rows[p].elapsed))
+                out.append(None if children[p] else (round(self.rows[p].dur * lag.percent / 100.0),
+                                                     self.rows[p].elapsed))
         return out
 
     def _duration_of(self, i: int) -> float:
@@ -239,7 +243,10 @@ class _Scheduler:
         if elapsed:
             return t + sign * round(minutes)
         cal = self.rows[self.net.succ_index[k]].cal
-        return cal.finish_of(cal.work_at(t) + sign * minutes)
+        w = cal.work_at(t) + sign * minutes
+        # forward: the earliest instant of that working time (then snapped to a start); backward: the
+        # latest (then snapped to the predecessor's previous finish), so the passes agree across calendars
+        return cal.finish_of(w) if sign > 0 else cal.start_of(w)
 
     # -- forward pass -----------------------------------------------------------------------------
     def _pred_dates(self, p: int) -> tuple[int, int]:
@@ -260,7 +267,7 @@ class _Scheduler:
         if kind is LinkType.SS:
             return self._shift(k, pes, 1)
         if kind is LinkType.FF:
-            start = self._shift(k, self._before(i, pef, self.rows[i].rem), 1)
+            start = self._before(i, self._shift(k, pef, 1), self.rows[i].rem)
             return max(start, self.project_start)
         return self._shift(k, self._before(i, pes, self.rows[i].dur), 1)  # SF
 
@@ -300,6 +307,8 @@ class _Scheduler:
                     # MS Project keeps the predecessor's start time as the finish (Monday 08:00)
                     finish = self._shift(best_k, self._pred_dates(self.net.pred_index[best_k])[0], 1)
             start = self._next_start(i, start)
+            if finish is not None and finish < start:  # on another calendar that time may come too early
+                finish = None
             link_start = start
             start, finish, driver = self._constrain_early(i, start, finish, driver)
             if start != link_start and driver.kind is DriverKind.CONSTRAINT and r.constraint is not C.MFO:
@@ -448,6 +457,8 @@ class _Scheduler:
                 if live:
                     self.ls_calc[i] = self.ls[i] = min(self.ls[c] for c in live)
                     self.lf[i] = min(self.lf[c] for c in live)
+                else:  # nothing under it is scheduled: it binds nothing
+                    self.ls_calc[i] = self.ls[i] = self.lf[i] = self.project_finish
                 continue
             if not self.active[node] or children[node]:
                 continue

@@ -43,7 +43,8 @@ def roll_up(sch: _Scheduler) -> Schedule:
     for i in sorted((i for i in range(n) if outline.children[i] and sch.active[i]),
                     key=lambda i: -outline.levels[i]):
         kids = [c for c in outline.children[i] if sch.active[c]]
-        if not kids:
+        if not kids:  # nothing under it is scheduled: a zero-length summary at the project start
+            start[i] = finish[i] = es[i] = ef[i] = ls[i] = lf[i] = sch.project_start
             continue
         start[i] = min(start[c] for c in kids)
         finish[i] = max(finish[c] for c in kids)
