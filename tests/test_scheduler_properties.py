@@ -12,7 +12,6 @@ import copy
 import dataclasses
 import datetime as dt
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
