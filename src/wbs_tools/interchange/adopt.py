@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -50,11 +49,10 @@ from wbs_tools.workbook.lossless import (
     render_workbook,
     write_atomically,
 )
-from wbs_tools.workbook.owned_sheet import MARKER, WorkbookInfo, date_styles
+from wbs_tools.workbook.owned_sheet import date_styles
 from wbs_tools.workbook.owned_sheet import read_workbook as read_workbook_info
 from wbs_tools.workbook.package import (
     Package,
-    SplicedPart,
     check_well_formed,
     get_attrs,
     retag,
@@ -151,9 +149,10 @@ def layout_sheet(name: str) -> tuple[OwnedSheet, bool]:
     rows = [[grid.get(r, {}).get(c) for c in range(1, max(grid.get(r, {0: None})) + 1)]
             for r in range(1, max(grid) + 1)]
     hidden = any(layout.hidden for layout in layouts)
+    owned = any(layout.owned for layout in layouts)
     sheet = OwnedSheet(rows, state="hidden" if hidden else "visible", column_widths=widths,
-                       freeze_rows=0 if hidden else header_row)
-    return sheet, any(layout.owned for layout in layouts)
+                       freeze_rows=0 if hidden else header_row, mark=owned)
+    return sheet, owned
 
 
 def _date_columns(name: str) -> list[int]:
@@ -180,15 +179,12 @@ def render_adoption(data: bytes) -> Adoption:
     kept: list[str] = []
     conflicts: list[str] = []
     new: dict[str, OwnedSheet] = {}
-    inputs: list[str] = []
     for name in SHEET_NAMES:
         sheet, owned = layout_sheet(name)
         found = existing.get(sheet_key(name))
         if found is None:
             added.append(name)
             new[name] = sheet
-            if not owned:
-                inputs.append(name)
             continue
         kept.append(found.name)
         if owned and found.index not in info.owned:
@@ -197,18 +193,16 @@ def render_adoption(data: bytes) -> Adoption:
     if not new:
         return Adoption(data, (), tuple(kept), tuple(conflicts))
     out, _report = render_workbook(data, owned_sheets=new)
-    return Adoption(_finish(out, inputs, added, had_names=b"definedNames" in pkg.read(info.part)),
-                    tuple(added), tuple(kept), tuple(conflicts))
+    return Adoption(_finish(out, added), tuple(added), tuple(kept), tuple(conflicts))
 
 
-def _finish(data: bytes, inputs: Sequence[str], added: Sequence[str], *, had_names: bool) -> bytes:
-    """Unmark the input sheets and give the new sheets' date columns the workbook's date style.
+def _finish(data: bytes, added: Sequence[str]) -> bytes:
+    """Give the new sheets' date columns the workbook's date style (only the new sheet parts change).
 
-    Both edits touch only what was just added: the markers and the new sheet parts.
+    The input sheets were added unmarked (``OwnedSheet.mark``): they are the person's from the start.
     """
     pkg = Package(data)
     info = read_workbook_info(pkg)
-    _unmark(pkg, info, inputs, had_names=had_names)
     best = date_styles(pkg, info).best
     for name in added if best is not None else ():
         entry = info.find(name)
@@ -227,24 +221,6 @@ def _finish(data: bytes, inputs: Sequence[str], added: Sequence[str], *, had_nam
     out = pkg.to_bytes()
     verify_package(out, pkg.names)
     return out
-
-
-def _unmark(pkg: Package, info: WorkbookInfo, names: Sequence[str], *, had_names: bool) -> None:
-    """Drop the ownership marker the lossless writer gives every sheet it adds, for the input sheets."""
-    indices = {str(entry.index) for n in names if (entry := info.find(n)) is not None}
-    book = SplicedPart(pkg, info.part)
-    close = b"</" + book.p + b"definedName>"
-    for m in reversed(book.tags("definedName")):
-        attrs = get_attrs(m.group(1))
-        if attrs.get("name") == MARKER and attrs.get("localSheetId") in indices:
-            end = m.end() if m.group(2) else book.data.index(close, m.end()) + len(close)
-            book.splice(m.start(), end, b"")
-    empty = re.search(rb"<" + re.escape(book.p) + rb"definedNames\s*>\s*</" + re.escape(book.p)
-                      + rb"definedNames>", book.data)
-    if empty is not None and not had_names:
-        book.splice(empty.start(), empty.end(), b"")
-    book.save()
-    info.owned.difference_update(int(i) for i in indices)
 
 
 def _notes(path: Path) -> tuple[str, ...]:

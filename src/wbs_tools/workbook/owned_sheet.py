@@ -80,6 +80,7 @@ class OwnedSheet:
     state: SheetState = "visible"
     column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width (chars)
     freeze_rows: int = 0
+    mark: bool = True  # False: a sheet added for the person (``wbs adopt``); later writes never replace it
 
     def __post_init__(self) -> None:
         if self.start_row < 1 or self.freeze_rows < 0 or self.state not in ("visible", "hidden", "veryHidden"):
@@ -314,7 +315,7 @@ class WorkbookEditor:
         state = sheet.state
         if entry is None:
             xml = render_sheet(sheet, namespace=self.info.namespace, styles=styles, date1904=self.info.date1904)
-            return self._add_sheet(name, xml, state)
+            return self._add_sheet(name, xml, state, mark=sheet.mark)
         if entry.kind != "worksheet" or entry.part is None or entry.part not in self.pkg:
             raise WorkbookError(f"the sheet {entry.name!r} exists and is not a worksheet")
         if entry.index not in self.info.owned:
@@ -333,7 +334,7 @@ class WorkbookEditor:
             self.workbook.splice(m.start(), m.end(), retag(m, {"state": None if state == "visible" else state}))
         return entry.part
 
-    def _add_sheet(self, name: str, xml: bytes, state: SheetState) -> str:
+    def _add_sheet(self, name: str, xml: bytes, state: SheetState, *, mark: bool = True) -> str:
         folder = posixpath.dirname(self.info.part)
         taken = {n.lower() for n in self.pkg.names}
         n = 1
@@ -363,7 +364,8 @@ class WorkbookEditor:
         self.workbook.splice(at, at, self._element("sheet", attrs, self.workbook))
         index = len(self.info.sheets)
         self.info.sheets.append(SheetEntry(name, index, sheet_id, state, "worksheet", part))
-        self._mark(index, name)
+        if mark:
+            self._mark(index, name)
         return part
 
     def full_calc_on_load(self) -> None:
