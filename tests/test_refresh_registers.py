@@ -105,3 +105,17 @@ def test_libreoffice_shows_the_computed_flags(plan: Path, tmp_path: Path) -> Non
     text = actions.read_text()
     row = next(line for line in text.splitlines() if line.startswith("A-005,"))
     assert ",10," in row  # days overdue, as LibreOffice reads the refreshed cell
+
+
+def test_dependencies_sheet_shows_every_link_the_engine_used(plan: Path) -> None:
+    data = read_workbook(plan)
+    typed = {(lk.predecessor, lk.successor) for lk in data.plan.links}
+    assert len(data.mirror_rows) == sum(1 for s in data.link_sources.values() if "Tasks" in s)
+    table = data.cells["Dependencies"]
+    sheet = CalamineWorkbook.from_path(str(plan)).get_sheet_by_name(table.sheet).to_python(skip_empty_area=False)
+    col = {k: n - 1 for k, n in table.columns.items()}
+    shown = {(int(r[col["predecessor_id"]]), int(r[col["successor_id"]])): r[col["source"]]
+             for r in sheet[table.header_row:] if r[col["predecessor_id"]] not in ("", None)}
+    assert set(shown) == typed  # each link once, whichever sheet it was typed on
+    assert set(shown.values()) == {"Tasks", "Dependencies"}
+    assert refresh_workbook(plan, status_date=FRIDAY, backup=False).outcome is Outcome.UNCHANGED

@@ -89,7 +89,9 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decid
         edits[tasks_at.sheet] = tasks_edits(result, tasks_at)
     deps_at = data.cells.get(DEPENDENCIES.name)
     if deps_at is not None:
-        edits.setdefault(deps_at.sheet, {}).update(dependencies_edits(result, deps_at))
+        tasks_sheet = tasks_at.sheet if tasks_at is not None else TASKS.name
+        edits.setdefault(deps_at.sheet, {}).update(
+            dependencies_edits(result, deps_at, data.mirror_rows, tasks_sheet))
     owned: dict[str, OwnedSheet] = {}
     status: StatusReport | None = None
     findings = [*data.findings, *extra, *result.findings]

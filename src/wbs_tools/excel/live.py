@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from wbs_tools.workbook.layout import LAYOUTS
+from wbs_tools.workbook.layout import DEPENDENCIES, LAYOUTS
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
 from wbs_tools.workbook.reader import Sheet, WorkbookData, read_values
 from wbs_tools.workbook.reader_tables import MAX_CELLS, col_letters, col_number
@@ -127,6 +127,16 @@ def computed_columns(data: WorkbookData) -> dict[str, dict[int, int]]:
     return out
 
 
+def mirror_cells(data: WorkbookData) -> tuple[str, set[int], int, set[int]] | None:
+    """Where the Dependencies sheet's mirror rows (Source "Tasks") may be written: the sheet, the rows
+    that are mirrors now, the row after which new mirrors go, and the table's columns."""
+    table = data.table(DEPENDENCIES)
+    if table is None:
+        return None
+    after = max([table.last_row, table.header_row, *data.mirror_rows])
+    return table.sheet, set(data.mirror_rows), after, set(table.columns.values())
+
+
 def read_sheet(sheet: xw.Sheet) -> Sheet:
     """One worksheet's values in one call: its used range, error cells as their text.
 
@@ -191,12 +201,15 @@ class LiveBook:
         tables in ``data``: an input cell is never written.
         """
         allowed = computed_columns(data)
+        mirrors = mirror_cells(data)
         cells: dict[str, dict[tuple[int, int], CellValue]] = {}
         for sheet_name, refs in edits.items():
             columns = allowed.get(sheet_name, {})
             for ref, value in refs.items():
                 row, column = cell_of(ref)
-                if column not in columns or row <= columns[column]:
+                mirror = (mirrors is not None and sheet_name == mirrors[0] and column in mirrors[3]
+                          and (row in mirrors[1] or row > mirrors[2]))
+                if not mirror and (column not in columns or row <= columns[column]):
                     raise ValueError(f"{sheet_name}!{ref} is not a computed cell: nothing was written")
                 cells.setdefault(sheet_name, {})[row, column] = value
         calls = 0

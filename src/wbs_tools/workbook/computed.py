@@ -8,11 +8,13 @@ whole rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from wbs_tools.core.earned_value import baseline_variances
 from wbs_tools.core.findings import Finding, Severity
-from wbs_tools.core.schedule import Schedule, TaskSchedule
+from wbs_tools.core.model import Link
+from wbs_tools.core.parsing import format_lag
+from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
 from wbs_tools.workbook.reader_tables import TableLocation
@@ -86,11 +88,12 @@ def task_values(schedule: Schedule) -> dict[int, dict[str, CellValue]]:
 
 
 def _cell_edits(location: TableLocation, layout: SheetLayout, row: int,
-                values: Mapping[str, CellValue]) -> dict[str, CellValue]:
+                values: Mapping[str, CellValue], *, inputs: bool = False) -> dict[str, CellValue]:
+    """Edits for the computed columns of one row (and its input columns in rows wbs_tools owns)."""
     edits: dict[str, CellValue] = {}
     for column in layout.columns:
         number = location.columns.get(column.key)
-        if column.computed and number is not None and column.key in values:
+        if (column.computed or inputs) and number is not None and column.key in values:
             edits[f"{column_letter(number)}{row}"] = values[column.key]
     return edits
 
@@ -108,31 +111,58 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> dict[str, CellVa
     return edits
 
 
-def dependencies_edits(schedule: Schedule, location: TableLocation) -> dict[str, CellValue]:
-    """Computed columns of links typed on the Dependencies sheet (one row each)."""
+def _link_values(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSchedule], per_day: float,
+                 source: str) -> dict[str, CellValue]:
+    pred, succ = by_id.get(link.predecessor), by_id.get(link.successor)
+    return {
+        "predecessor_name": pred.name if pred else None,
+        "successor_name": succ.name if succ else None,
+        "predecessor_finish": pred.finish if pred else None,
+        "successor_start": succ.start if succ else None,
+        "driving": ls.driving if ls else None,
+        "link_slack_days": _days(ls.slack_minutes, per_day) if ls else None,
+        "source": source if ls else "ignored: see Check",
+    }
+
+
+def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows: Sequence[int] = (),
+                       tasks_sheet: str = TASKS.name) -> dict[str, CellValue]:
+    """The Dependencies sheet shows every link the engine used.
+
+    Rows typed there get their computed columns. Links typed in the Tasks sheet's Predecessors cells
+    are mirrored into rows marked Source "Tasks", which wbs_tools owns: they are rewritten in place,
+    new ones go below the table's last row, and mirrors of links that no longer exist are cleared.
+    """
     by_id = schedule.by_id()
-    per_day = schedule.plan.settings.minutes_per_day
+    settings = schedule.plan.settings
+    per_day = settings.minutes_per_day
     used = {(ls.link.predecessor, ls.link.successor, ls.link.origin): ls for ls in schedule.links}
     edits: dict[str, CellValue] = {}
     prefix = f"{location.sheet}!"
     for link in schedule.plan.links:
-        if not (link.origin or "").startswith(prefix):
-            continue
-        row = row_of([link.origin])
-        if row is None:
-            continue
-        pred, succ = by_id.get(link.predecessor), by_id.get(link.successor)
-        ls = used.get((link.predecessor, link.successor, link.origin))
-        values: dict[str, CellValue] = {
-            "predecessor_name": pred.name if pred else None,
-            "successor_name": succ.name if succ else None,
-            "predecessor_finish": pred.finish if pred else None,
-            "successor_start": succ.start if succ else None,
-            "driving": ls.driving if ls else None,
-            "link_slack_days": _days(ls.slack_minutes, per_day) if ls else None,
-            "source": DEPENDENCIES.name if ls else "ignored: see Check",
-        }
-        edits.update(_cell_edits(location, DEPENDENCIES, row, values))
+        row = row_of([link.origin]) if (link.origin or "").startswith(prefix) else None
+        if row is not None:
+            ls = used.get((link.predecessor, link.successor, link.origin))
+            edits.update(_cell_edits(location, DEPENDENCIES, row, _link_values(link, ls, by_id, per_day,
+                                                                                DEPENDENCIES.name)))
+    mirrored = sorted((ls for ls in schedule.links if (ls.link.origin or "").startswith(f"{tasks_sheet}!")),
+                      key=lambda ls: (ls.link.successor, ls.link.predecessor))
+    rows = sorted(mirror_rows)
+    next_row = max([location.last_row, *rows, location.header_row]) + 1
+    units = {"minutes_per_day": settings.minutes_per_day, "minutes_per_week": settings.minutes_per_week,
+             "days_per_month": settings.days_per_month}
+    for n, ls in enumerate(mirrored):
+        if n < len(rows):
+            row = rows[n]
+        else:
+            row, next_row = next_row, next_row + 1
+        link = ls.link
+        values = {"predecessor_id": link.predecessor, "successor_id": link.successor, "type": link.type.value,
+                  "lag": None if link.lag.is_zero else format_lag(link.lag, **units), "note": None,
+                  **_link_values(link, ls, by_id, per_day, tasks_sheet)}
+        edits.update(_cell_edits(location, DEPENDENCIES, row, values, inputs=True))
+    for row in rows[len(mirrored):]:  # mirrors of links that are gone
+        edits.update(_cell_edits(location, DEPENDENCIES, row, dict.fromkeys(location.columns), inputs=True))
     return edits
 
 

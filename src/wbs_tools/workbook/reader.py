@@ -102,6 +102,7 @@ class WorkbookData:
     link_sources: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
     settings_extra: dict[str, object] = field(default_factory=dict)  # SLA days per severity
     setting_cells: dict[str, str] = field(default_factory=dict)  # setting key -> "Settings!B7"
+    mirror_rows: list[int] = field(default_factory=list)  # Dependencies rows wbs_tools wrote (Source "Tasks")
 
     def table(self, layout: SheetLayout) -> TableLocation | None:
         return self.cells.get(table_key(layout))
@@ -164,6 +165,7 @@ class _Reader:
             assert book is not None
             self.names = [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
         self.findings: list[Finding] = []
+        self.mirror_rows: list[int] = []
         self.loaded: dict[str, Sheet] = dict(sheets or {})
         self.indents = indents
         self.named: dict[str, Sheet] = {}  # table name -> the sheet carrying the layout's name
@@ -208,7 +210,8 @@ class _Reader:
             known = sources.get((link.predecessor, link.successor), ())
             sources[link.predecessor, link.successor] = known if sheet_of in known else (*known, sheet_of)
         cells = {table_key(x): self.tables[x.table_name][1] for x in LAYOUTS if x.table_name in self.tables}
-        return WorkbookData(plan, self.findings, self._registers(), cells, sources, read.extra, read.cells)
+        return WorkbookData(plan, self.findings, self._registers(), cells, sources, read.extra, read.cells,
+                            self.mirror_rows)
 
     def _indents(self, sheet: Sheet, column: int) -> dict[int, int]:
         if self.indents is not None:
@@ -316,6 +319,7 @@ class _Reader:
         for row in data_rows(sheet, table, keys):
             cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
             if re.match(r"\s*tasks?\b", text_of(cell.get("source")) or "", re.IGNORECASE):
+                self.mirror_rows.append(row)
                 continue
             if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
                 continue  # a note or a heading, not a link
