@@ -213,7 +213,7 @@ class _Scheduler:
             return found
         lag = self.net.links[k].lag
         p = self.net.pred_index[k]
-        return round(self._duration_of(p) * lag.percent / 100.0), self.rows[p].elapsed  # type: ignore[operator]
+        return round(self._duration_of(p) * lag.percent / 100.0), False  # type: ignore[operator]  # a summary's span
 
     def _fixed_lags(self) -> list[tuple[float, bool] | None]:
         """Each link's lag in minutes once; a percent lag of a summary waits for its roll-up (None)."""
@@ -269,7 +269,7 @@ class _Scheduler:
         if kind is LinkType.FF:
             start = self._before(i, self._shift(k, pef, 1), self.rows[i].rem)
             return max(start, self.project_start)
-        return self._shift(k, self._before(i, pes, self.rows[i].dur), 1)  # SF
+        return self._before(i, self._shift(k, pes, 1), self.rows[i].dur)  # SF: the lag counts from its start
 
     def _forward_leaf(self, i: int) -> None:
         r = self.rows[i]
@@ -303,8 +303,9 @@ class _Scheduler:
                     if cand > start:
                         start, best_k = cand, k
                 driver = Driver(DriverKind.LINK, self.net.links[best_k])
-                if self.net.links[best_k].type is LinkType.SF:
-                    # MS Project keeps the predecessor's start time as the finish (Monday 08:00)
+                link = self.net.links[best_k]
+                if link.type is LinkType.SF and link.lag.is_zero and not r.elapsed:
+                    # with no lag MS Project keeps the predecessor's start time as the finish (Mon 08:00)
                     finish = self._shift(best_k, self._pred_dates(self.net.pred_index[best_k])[0], 1)
             start = self._next_start(i, start)
             if finish is not None and finish < start:  # on another calendar that time may come too early
@@ -393,7 +394,7 @@ class _Scheduler:
         elif kind is LinkType.FF:
             lf = self._shift(k, self.lf[s], -1)
         elif kind is LinkType.SF:
-            lf = self._shift(k, self._after(i, self.lf[s], ri.dur), -1)
+            lf = self._after(i, self._shift(k, self.lf[s], -1), ri.dur)
         elif ri.astart is not None:  # SS from a started predecessor
             lf = self.project_finish
         elif rs.astart is None:
