@@ -137,15 +137,32 @@ def new_command(
 
 @app.command("refresh")
 def refresh_command(
-    plans: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="plan workbooks")],
+    plans: Annotated[list[Path], typer.Argument(exists=True, help="plan workbooks, or folders of them")],
     status_date: Annotated[str | None, typer.Option("--status-date", help="e.g. 2026-02-27")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write here instead (one plan)")] = None,
     no_backup: Annotated[bool, typer.Option("--no-backup", help="do not keep the previous version")] = False,
     shown: Annotated[int, typer.Option("--show", help="findings to print per file")] = 20,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="folders: include subfolders")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="folders: parallel processes")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="folders: run report (.json or .csv)")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="folders: local or dask://HOST:PORT")] = "local",
+    force: Annotated[bool, typer.Option("--force", help="folders: recompute plans that did not change")] = False,
 ) -> None:
-    """Recompute plan workbooks in place: computed columns, Check sheet; nothing you typed changes."""
+    """Recompute plan workbooks in place: computed columns, Check sheet; nothing you typed changes.
+
+    Given a folder, refreshes every plan workbook in it (see docs/scheduling.md): in parallel, skipping
+    plans that did not change since their last refresh; exit code 2 when any file failed.
+    """
     from wbs_tools.refresh import Outcome, refresh_workbook
 
+    if any(path.is_dir() for path in plans):
+        from wbs_tools.batch.report import run_refresh_cli
+
+        if output is not None:
+            raise typer.BadParameter("--output takes one plan, not a folder")
+        raise typer.Exit(run_refresh_cli(plans, recursive=recursive, jobs=jobs, status_date=_date_option(status_date),
+                                         report_path=report, executor=executor, backup=not no_backup, force=force,
+                                         console=console))
     if output is not None and len(plans) != 1:
         raise typer.BadParameter("--output takes exactly one plan")
     when = _date_option(status_date)
@@ -331,6 +348,26 @@ def adopt_command(
     if result.added:
         console.print(f"Type your tasks on the Tasks sheet, then run: wbs refresh {result.path}", highlight=False)
     raise typer.Exit(EXIT_OK)
+
+
+@app.command("portfolio")
+def portfolio_command(
+    folders: Annotated[list[Path], typer.Argument(exists=True, help="folders of plan workbooks (or plans)")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the portfolio workbook to write")],
+    html: Annotated[Path | None, typer.Option("--html", help="also write the e-mail HTML page")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="also write a PDF (needs Chromium)")] = None,
+    status_date: Annotated[str | None, typer.Option("--status-date", help="e.g. 2026-02-27")] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="include subfolders")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="parallel processes")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local or dask://HOST:PORT")] = "local",
+) -> None:
+    """One row per plan (RAG, % complete, finish against baseline, overdue actions, high issues, next
+    milestone) as a workbook, and optionally as the status report's HTML and PDF; writes no plan."""
+    from wbs_tools.batch.portfolio_report import run_portfolio_cli
+
+    raise typer.Exit(run_portfolio_cli(folders, output=output, html_path=html, pdf_path=pdf, recursive=recursive,
+                                       jobs=jobs, executor=executor, status_date=_date_option(status_date),
+                                       console=console))
 
 
 if __name__ == "__main__":  # pragma: no cover
