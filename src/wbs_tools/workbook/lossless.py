@@ -264,9 +264,11 @@ def write_atomically(data: bytes, target: Path, *, backup: bool,
             ):
                 raise WorkbookError(f"{target.name} changed on disk while it was being updated; retry")
             shutil.copymode(target, temp)
-            if backup:
+            if backup:  # the previous version, itself replaced atomically so a kill never truncates it
                 saved = backup_path(target)
-                shutil.copy2(target, saved)
+                partial = saved.with_name(saved.name + ".partial")
+                shutil.copy2(target, partial)
+                os.replace(partial, saved)
         check_not_locked(target)
         os.replace(temp, target)
     except OSError as exc:
