@@ -14,17 +14,20 @@ input). The rules it reproduces are listed in ``docs/scheduling.md``; the main o
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from dataclasses import dataclass
 
-from wbs_tools.core.calendar import NoWorkingTimeError, WorkCalendar, from_minutes, to_minutes
+from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, from_minutes, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
-from wbs_tools.core.model import ConstraintType, LinkType, Plan
+from wbs_tools.core.model import ConstraintType, LinkType, Plan, Task
 from wbs_tools.core.network import Network, build_network
 from wbs_tools.core.outline import Outline, build_outline, check_wbs_codes
 from wbs_tools.core.rollup import roll_up
 from wbs_tools.core.schedule import Driver, DriverKind, LinkSchedule, Schedule, TaskSchedule
 
+_LONGEST_YEARS = 100
+_LAST_TYPED_YEAR = 2999  # dates typed beyond this are typos; the calendar itself reaches 9998
 _DEFAULT_DURATION = 480.0  # a task without a duration gets 1 day, like MS Project's "1 day?"
 C = ConstraintType
 
@@ -83,10 +86,16 @@ class _Scheduler:
                 self.active[i] = False
         self.calendars = self._compile_calendars()
         self.project_cal = self.calendars.get(plan.settings.calendar) or WorkCalendar()
+        self.longest = _LONGEST_YEARS * 366 * 1440  # beyond this a duration or lag is a typo, not a plan
         self.rows = [self._row(i) for i in range(len(tasks))]
         self.net: Network = build_network(plan, self.outline, self.active)
         self.findings += self.net.findings
         start = plan.settings.start
+        if start is not None and not FIRST_YEAR <= start.year <= _LAST_TYPED_YEAR:
+            self.findings.append(make_finding(
+                "settings.bad-value", f"the project start {start:%Y-%m-%d} is outside {FIRST_YEAR}-"
+                f"{_LAST_TYPED_YEAR}; it was ignored", field="start"))
+            start = None
         if start is None:
             start = _earliest_date(plan)
             self.findings.append(make_finding(
@@ -139,9 +148,15 @@ class _Scheduler:
             dur, elapsed = (0.0 if t.milestone else _DEFAULT_DURATION), False
         else:
             dur, elapsed = max(0.0, d.minutes), d.elapsed
+            if dur > self.longest:
+                self.findings.append(make_finding(
+                    "task.bad-duration", f"task {t.id}: a duration of {dur / self.plan.settings.minutes_per_day:,.0f}"
+                    f" days is longer than {_LONGEST_YEARS} years; 1 day was used", task_id=t.id,
+                    field="duration", location=t.cells.get("duration"), hint="Check the unit (d, w, mo)."))
+                dur, elapsed = _DEFAULT_DURATION, False
         pct = min(100.0, max(0.0, t.percent_complete or 0.0))
         rem = max(0.0, t.remaining_duration.minutes) if t.remaining_duration is not None else dur * (1 - pct / 100.0)
-        cdate = _m(t.constraint_date)
+        cdate = self._date(t, "constraint_date")
         ctype = t.constraint
         if ctype is not C.ASAP and cdate is None and ctype is not C.ALAP:
             self.findings.append(make_finding(
@@ -150,8 +165,8 @@ class _Scheduler:
                 task_id=t.id, field="constraint_date", location=t.cells.get("constraint_date")))
             ctype = C.ASAP
         summary = bool(self.outline.children[i])  # a summary's progress is rolled up, not typed
-        af = None if summary else _m(t.actual_finish)
-        ast = None if summary else _m(t.actual_start)
+        af = None if summary else self._date(t, "actual_finish")
+        ast = None if summary else self._date(t, "actual_start")
         if af is not None and ast is None:
             ast = af if dur == 0 else None
         if ast is not None and af is not None and af < ast:
@@ -162,7 +177,21 @@ class _Scheduler:
                 task_id=t.id, field="actual_finish", location=t.cells.get("actual_finish")))
             af = None
         return _Row(cal, dur, rem, elapsed, dur == 0 or t.milestone, t.manual and t.manual_start is not None,
-                    _m(t.manual_start), _m(t.manual_finish), ctype, cdate, _m(t.deadline), ast, af)
+                    self._date(t, "manual_start"), self._date(t, "manual_finish"), ctype, cdate,
+                    self._date(t, "deadline"), ast, af)
+
+    def _date(self, task: Task, name: str) -> int | None:
+        """A task's date in minutes; one outside the years a calendar holds is reported and ignored."""
+        value = getattr(task, name)
+        if value is None:
+            return None
+        if not FIRST_YEAR <= value.year <= _LAST_TYPED_YEAR:
+            self.findings.append(make_finding(
+                "task.bad-date", f"task {task.id}: {name.replace('_', ' ')} {value:%Y-%m-%d} is outside "
+                f"{FIRST_YEAR}-{_LAST_TYPED_YEAR}; it was ignored", task_id=task.id, field=name,
+                location=task.cells.get(name)))
+            return None
+        return to_minutes(value)
 
     def _ancestors_with(self, links: list[list[int]]) -> list[list[int]]:
         """Per task, the ancestor summaries that carry links of their own (usually none)."""
@@ -222,6 +251,13 @@ class _Scheduler:
         for k, link in enumerate(self.net.links):
             lag = link.lag
             if lag.percent is None:
+                if abs(lag.duration.minutes) > self.longest:
+                    self.findings.append(make_finding(
+                        "link.bad-syntax", f"the lag of the link {link.predecessor} → {link.successor} is longer "
+                        f"than {_LONGEST_YEARS} years; no lag was used", task_id=link.successor,
+                        field="predecessors", location=link.origin))
+                    out.append((0, False))
+                    continue
                 out.append((round(lag.duration.minutes), lag.duration.elapsed))
             else:
                 p = self.net.pred_index[k]
@@ -505,10 +541,10 @@ def _m(value: object) -> int | None:
     return to_minutes(value) if value is not None else None  # type: ignore[arg-type]
 
 
-def _earliest_date(plan: Plan):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
-    dates = [d for t in plan.tasks for d in (t.actual_start, t.constraint_date) if d is not None]
+def _earliest_date(plan: Plan) -> dt.datetime:
+    """A start for a plan that has none: its earliest typed date within the years scheduled."""
+    dates = [d for t in plan.tasks for d in (t.actual_start, t.constraint_date)
+             if d is not None and FIRST_YEAR <= d.year <= _LAST_TYPED_YEAR]
     base = min(dates) if dates else dt.datetime(2000, 1, 3)
     return base.replace(hour=8, minute=0, second=0, microsecond=0)
 

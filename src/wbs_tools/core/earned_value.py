@@ -86,11 +86,21 @@ def baseline_variances(schedule: Schedule, baseline: int = 0) -> dict[int, Varia
         b = task.baselines.get(baseline)
         if b is None or ts.start is None or ts.finish is None:
             continue
-        start = cal.working_minutes(to_minutes(b.start), to_minutes(ts.start)) / per_day if b.start else None
-        finish = cal.working_minutes(to_minutes(b.finish), to_minutes(ts.finish)) / per_day if b.finish else None
+        start = _days_between(cal, b.start, ts.start, per_day)
+        finish = _days_between(cal, b.finish, ts.finish, per_day)
         dur = (ts.duration_minutes - b.duration_minutes) / per_day if b.duration_minutes is not None else None
         out[task.id] = Variance(start, finish, dur)
     return out
+
+
+def _days_between(cal: WorkCalendar, a: dt.datetime | None, b: dt.datetime, per_day: float) -> float | None:
+    """Working days from ``a`` to ``b``; None when ``a`` is missing or outside the years scheduled."""
+    if a is None:
+        return None
+    try:
+        return cal.working_minutes(to_minutes(a), to_minutes(b)) / per_day
+    except OverflowError:
+        return None
 
 
 def earned_value(schedule: Schedule, status_date: dt.datetime | None = None,
@@ -128,6 +138,9 @@ def _planned_share(cal: WorkCalendar, start: dt.datetime | None, finish: dt.date
         return 0.0
     if status >= finish:
         return 1.0
-    total = cal.working_minutes(to_minutes(start), to_minutes(finish))
-    done = cal.working_minutes(to_minutes(start), to_minutes(status))
+    try:
+        total = cal.working_minutes(to_minutes(start), to_minutes(finish))
+        done = cal.working_minutes(to_minutes(start), to_minutes(status))
+    except OverflowError:
+        return 0.0
     return max(0.0, min(1.0, done / total)) if total > 0 else 1.0

@@ -197,8 +197,8 @@ def csv_rows(schedule: Schedule) -> list[list[str | int | float]]:
         links.setdefault(link.successor, []).append(link)
     computed = task_values(schedule)
     out: list[list[str | int | float]] = [[c.title for c in TASKS.columns]]
-    for task, inputs in zip(plan.tasks, task_rows(plan), strict=True):
-        values: dict[str, object] = {**inputs, **computed.get(task.id, {})}
+    for task, inputs, own in zip(plan.tasks, task_rows(plan), computed, strict=True):
+        values: dict[str, object] = {**inputs, **own}
         values["predecessors"] = format_predecessors(
             links.get(task.id, ()), minutes_per_day=s.minutes_per_day, minutes_per_week=s.minutes_per_week,
             days_per_month=s.days_per_month) or None

@@ -62,16 +62,16 @@ def _flags(ts: TaskSchedule, deadline_missed: bool, finish_slip: float | None) -
     return "; ".join(flags)
 
 
-def task_values(schedule: Schedule) -> dict[int, dict[str, CellValue]]:
-    """Per task ID, the value of every computed Tasks column (keyed by layout key)."""
+def task_values(schedule: Schedule) -> list[dict[str, CellValue]]:
+    """Per task (in plan order, so two rows sharing an ID keep their own), every computed Tasks column."""
     per_day = schedule.plan.settings.minutes_per_day
     variances = baseline_variances(schedule)
     missed = {f.task_id for f in schedule.findings if f.code == "schedule.deadline-missed"}
-    out: dict[int, dict[str, CellValue]] = {}
+    out: list[dict[str, CellValue]] = []
     for ts in schedule.tasks:
         var = variances.get(ts.id)
         finish_var = None if var is None or var.finish_days is None else round(var.finish_days, 2)
-        out[ts.id] = {
+        out.append({
             "outline_number": ts.outline_number,
             "start": ts.start, "finish": ts.finish,
             "early_start": ts.early_start, "early_finish": ts.early_finish,
@@ -83,7 +83,7 @@ def task_values(schedule: Schedule) -> dict[int, dict[str, CellValue]]:
             "finish_variance_days": finish_var,
             "driver": ts.driver.describe() if ts.driver else None,
             "flags": _flags(ts, ts.id in missed, finish_var),
-        }
+        })
     return out
 
 
@@ -102,12 +102,12 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> dict[str, CellVa
     values = task_values(schedule)
     edits: dict[str, CellValue] = {}
     seen: set[int] = set()
-    for task in schedule.plan.tasks:
+    for task, row_values in zip(schedule.plan.tasks, values, strict=True):
         row = row_of(task.cells.values())
-        if row is None or row in seen or task.id not in values:
+        if row is None or row in seen:
             continue
         seen.add(row)
-        edits.update(_cell_edits(location, TASKS, row, values[task.id]))
+        edits.update(_cell_edits(location, TASKS, row, row_values))
     return edits
 
 
@@ -166,6 +166,11 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     return edits
 
 
+def _clip(text: str, limit: int = 2000) -> str:
+    """A message quoting a huge cell is cut short (Excel holds at most 32,767 characters a cell)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -179,6 +184,6 @@ def check_sheet(findings: Iterable[Finding], *, title: str = "Check") -> OwnedSh
     ]
     for f in ordered:
         where = f.location or (f"task {f.task_id}" if f.task_id is not None else "")
-        rows.append([f.severity.value, f.code, where, f.message, f.hint or ""])
+        rows.append([f.severity.value, f.code, where, _clip(f.message), _clip(f.hint or "")])
     widths = {i + 1: c.width for i, c in enumerate(CHECK.columns)}
     return OwnedSheet(rows=rows, column_widths=widths, freeze_rows=3)

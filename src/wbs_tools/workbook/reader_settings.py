@@ -94,11 +94,11 @@ def _apply(out: SettingsRead, values: dict[str, Cell], findings: list[Finding]) 
                                     location=out.cells.get(key), field=key))
             return None
 
-    def positive(limit: float) -> Callable[[Cell], float]:
+    def positive(limit: float, least: float = 0.0) -> Callable[[Cell], float]:
         def convert(value: Cell) -> float:
             number = number_of(value)
-            if not 0 < number <= limit:
-                raise InputError(f"{number:g} is not between 0 and {limit:g}")
+            if not (0 < number <= limit and number >= least):
+                raise InputError(f"{number:g} is not between {max(least, 0):g} and {limit:g}")
             return number
         return convert
 
@@ -115,9 +115,9 @@ def _apply(out: SettingsRead, values: dict[str, Cell], findings: list[Finding]) 
     s.project_name = read("project_name", text) or ""
     s.currency = read("currency", text) or ""
     s.calendar = read("calendar", text) or s.calendar
-    if (hours := read("hours_per_day", positive(24))) is not None:
+    if (hours := read("hours_per_day", positive(24, least=1 / 60))) is not None:
         s.minutes_per_day = round(hours * 60)
-    if (hours := read("hours_per_week", positive(168))) is not None:
+    if (hours := read("hours_per_week", positive(168, least=1 / 60))) is not None:
         s.minutes_per_week = round(hours * 60)
     s.days_per_month = read("days_per_month", lambda v: whole_number(positive(31)(v), "a whole number of days")) \
         or s.days_per_month

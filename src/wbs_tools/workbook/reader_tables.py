@@ -133,7 +133,9 @@ def load_sheet(book: CalamineWorkbook, pkg: Package, name: str, part: str | None
         limit = HEADER_SCAN_ROWS if header_only else max(1, MAX_CELLS // max(width, 1))
         rows = calamine_sheet.to_python(skip_empty_area=True, nrows=min(height, limit))
         start, end = calamine_sheet.start or (0, 0), calamine_sheet.end or (0, 0)
-    except Exception as exc:  # calamine raises its own error types for damaged sheet XML
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises its own errors, and a Rust panic (a BaseException)
         raise WorkbookError(f"the sheet {name!r} cannot be read ({exc})") from exc
     xml = pkg.read(part) if part and part in pkg and not header_only else None
     cut = f"{col_letters(end[1] + 1)}{end[0] + 1}" if height > limit and not header_only else None
