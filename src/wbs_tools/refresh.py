@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from wbs_tools.core.calendar import WorkCalendar
+from wbs_tools.core.calendar import WorkCalendar, compiled
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.findings import Finding, Severity, make_finding
 from wbs_tools.core.model import Plan
@@ -29,7 +29,7 @@ from wbs_tools.workbook.register_sheets import register_output
 
 def project_calendar(plan: Plan) -> WorkCalendar:
     spec = plan.calendars.get(plan.settings.calendar)
-    return WorkCalendar(spec) if spec is not None else WorkCalendar()
+    return compiled(spec)
 
 
 class Outcome(str, Enum):

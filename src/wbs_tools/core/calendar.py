@@ -271,6 +271,27 @@ class WorkCalendar:
         return n if ib >= ia else -n
 
 
+_COMPILED: dict[tuple[object, ...], WorkCalendar] = {}
+
+
+def compiled(spec: CalendarSpec | None = None) -> WorkCalendar:
+    """The compiled calendar for ``spec``, shared by everyone who asks for the same working time.
+
+    A refresh asks for the plan calendar in the scheduler, the registers, earned value and the status
+    report; compiling it (and loading public holidays) once is most of what that costs. Sharing is
+    safe: a compiled calendar only ever grows its tables, deterministically.
+    """
+    spec = spec or CalendarSpec()
+    key = (spec.name, tuple(sorted(spec.week.items())), tuple(sorted(spec.exceptions.items())),
+           spec.country, spec.subdivision)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) > 64:  # a long-running batch sees many plans; keep the cache small
+            _COMPILED.clear()
+        found = _COMPILED[key] = WorkCalendar(spec)
+    return found
+
+
 def _day_of_year(year: int) -> int:
     return dt.date(year, 1, 1).toordinal() - _EPOCH_ORDINAL
 

@@ -18,7 +18,7 @@ import datetime as dt
 import gc
 from dataclasses import dataclass
 
-from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, from_minutes, to_minutes
+from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, compiled, from_minutes, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.model import ConstraintType, LinkType, Plan, Task
 from wbs_tools.core.network import Network, build_network
@@ -123,7 +123,7 @@ class _Scheduler:
         out: dict[str, WorkCalendar] = {}
         for name, spec in self.plan.calendars.items():
             try:
-                out[name] = WorkCalendar(spec)
+                out[name] = compiled(spec)
             except NoWorkingTimeError:
                 self.findings.append(make_finding(
                     "calendar.no-working-time",

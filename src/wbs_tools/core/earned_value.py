@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from wbs_tools.core.calendar import WorkCalendar, to_minutes
+from wbs_tools.core.calendar import WorkCalendar, compiled, to_minutes
 from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule
 
@@ -64,7 +64,7 @@ class EarnedValue:
 
 def _calendar(plan: Plan) -> WorkCalendar:
     spec = plan.calendars.get(plan.settings.calendar)
-    return WorkCalendar(spec) if spec is not None else WorkCalendar()
+    return compiled(spec)
 
 
 def baseline_variances(schedule: Schedule, baseline: int = 0) -> dict[int, Variance]:

@@ -9,6 +9,7 @@ Every visible sheet has a title in row 1, a line of guidance in row 2 and its ta
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -446,11 +447,17 @@ def normalize_header(text: str) -> str:
 
 def find_column(sheet: SheetLayout, header_text: str) -> Column | None:
     """The column whose title or alias matches ``header_text``, or None for a user's own column."""
-    wanted = normalize_header(header_text)
+    return _header_index(sheet).get(normalize_header(header_text))
+
+
+@functools.cache
+def _header_index(sheet: SheetLayout) -> dict[str, Column]:
+    """Normalized title and aliases -> column, built once per layout (the first match wins)."""
+    index: dict[str, Column] = {}
     for column in sheet.columns:
-        if wanted in {normalize_header(t) for t in (column.title, *column.aliases)}:
-            return column
-    return None
+        for text in (column.title, *column.aliases):
+            index.setdefault(normalize_header(text), column)
+    return index
 
 
 def input_columns(sheet: SheetLayout) -> tuple[Column, ...]:

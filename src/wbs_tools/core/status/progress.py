@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from wbs_tools.core.calendar import WorkCalendar, to_minutes
+from wbs_tools.core.calendar import WorkCalendar, compiled, to_minutes
 from wbs_tools.core.model import LinkType, Plan, Task
 from wbs_tools.core.schedule import DriverKind, Schedule, TaskSchedule
 from wbs_tools.core.status.lines import TaskLine, format_day
@@ -34,7 +34,7 @@ class DayCounter:
         name = name if name and name in self._specs else self.default
         if name not in self._compiled:
             spec = self._specs.get(name)
-            self._compiled[name] = WorkCalendar(spec) if spec is not None else WorkCalendar()
+            self._compiled[name] = compiled(spec)
         return self._compiled[name]
 
     def between(self, a: dt.datetime, b: dt.datetime, calendar: str | None = None) -> float:
