@@ -53,6 +53,8 @@ FINDING_CODES: dict[str, tuple[Severity, str]] = {
     "link.self": (Severity.ERROR, "A task is linked to itself; the link was ignored."),
     "link.bad-syntax": (Severity.ERROR, "A predecessor entry could not be read; it was ignored."),
     "link.duplicate": (Severity.WARNING, "The same link is given twice with different type or lag."),
+    "link.mirror-edited": (Severity.WARNING, "A Dependencies row mirrored from Predecessors was edited; "
+                           "the edit was not used."),
     "link.summary-to-child": (Severity.ERROR, "A summary is linked to one of its own subtasks."),
     "graph.cycle": (Severity.ERROR, "Tasks depend on each other in a loop; links inside it were ignored."),
     "calendar.no-working-time": (Severity.ERROR, "A calendar has no working time; Standard was used."),

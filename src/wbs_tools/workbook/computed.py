@@ -158,11 +158,12 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
             row, next_row = next_row, next_row + 1
         link = ls.link
         values = {"predecessor_id": link.predecessor, "successor_id": link.successor, "type": link.type.value,
-                  "lag": None if link.lag.is_zero else format_lag(link.lag, **units), "note": None,
+                  "lag": None if link.lag.is_zero else format_lag(link.lag, **units),
                   **_link_values(link, ls, by_id, per_day, tasks_sheet)}
         edits.update(_cell_edits(location, DEPENDENCIES, row, values, inputs=True))
-    for row in rows[len(mirrored):]:  # mirrors of links that are gone
-        edits.update(_cell_edits(location, DEPENDENCIES, row, dict.fromkeys(location.columns), inputs=True))
+    for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)
+        gone = {k: None for k in location.columns if k != "note"}
+        edits.update(_cell_edits(location, DEPENDENCIES, row, gone, inputs=True))
     return edits
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from wbs_tools.workbook import package
 from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_styles, read_workbook
 from wbs_tools.workbook.package import (
     Limits,
@@ -279,6 +280,17 @@ def write_atomically(data: bytes, target: Path, *, backup: bool,
     return saved
 
 
+def _check_readable(data: bytes, limits: package.Limits) -> None:
+    """Refuse to write a workbook the reader would refuse to open again (its size limits)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    biggest = max(infos, key=lambda i: i.file_size, default=None)
+    total = sum(i.file_size for i in infos)
+    if (biggest is not None and biggest.file_size > limits.max_part_bytes) or total > limits.max_total_bytes:
+        raise WorkbookError(f"the refreshed workbook would hold {total:,} bytes (part {biggest.filename!r}: "
+                            f"{biggest.file_size:,}), beyond what wbs_tools reads back; nothing was written")
+
+
 def write_workbook(
     path: str | os.PathLike[str],
     *,
@@ -322,6 +334,7 @@ def write_workbook(
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)
+    _check_readable(out, limits or package.Limits())
     saved = write_atomically(out, destination, backup=backup,
                              expected_stat=stat if destination == source else None)
     return replace(report, path=destination, backup=saved)

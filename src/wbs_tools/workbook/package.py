@@ -42,8 +42,9 @@ class Limits:
 
     max_file_bytes: int = 256 * 1024 * 1024
     max_parts: int = 10_000
-    max_total_bytes: int = 1024 * 1024 * 1024
-    max_part_bytes: int = 512 * 1024 * 1024
+    # a Tasks sheet filled to Excel's 1,048,576 rows holds about 0.8 GB of XML
+    max_total_bytes: int = 2048 * 1024 * 1024
+    max_part_bytes: int = 1536 * 1024 * 1024
     max_ratio: float = 250.0  # inflated/compressed, checked for parts above ratio_floor_bytes
     ratio_floor_bytes: int = 1024 * 1024
 

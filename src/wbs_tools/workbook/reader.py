@@ -320,6 +320,7 @@ class _Reader:
             cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
             if re.match(r"\s*tasks?\b", text_of(cell.get("source")) or "", re.IGNORECASE):
                 self.mirror_rows.append(row)
+                self._check_mirror(plan, table, row, cell, units)
                 continue
             if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
                 continue  # a note or a heading, not a link
@@ -341,6 +342,25 @@ class _Reader:
                 continue
             links.append(Link(pred, succ, kind, lag, origin))
         return links
+
+    def _check_mirror(self, plan: Plan, table: TableLocation, row: int, cell: dict[str, Cell],
+                      units: dict[str, int]) -> None:
+        """A row mirrored from a Predecessors cell is rewritten on refresh: an edit there is reported."""
+        try:
+            pred = _task_id(cell.get("predecessor_id"), "predecessor")
+            succ = _task_id(cell.get("successor_id"), "successor")
+            kind, lag = _link_type(cell.get("type")), parse_lag(cell.get("lag"), **units)
+        except InputError:
+            pred = succ = None
+        typed = [lk for lk in plan.links if (lk.predecessor, lk.successor) == (pred, succ)]
+        if typed and any((lk.type, lk.lag) == (kind, lag) for lk in typed):
+            return
+        key = "predecessor_id" if not typed else ("type" if all(lk.type != kind for lk in typed) else "lag")
+        self.findings.append(finding(
+            "link.mirror-edited", "this row repeats a link from the Predecessors column (Source: Tasks) and "
+            "is rewritten on every refresh, so the edit was not used", field=key,
+            location=table.address(row, key),
+            hint="Change the link in the Tasks sheet's Predecessors cell, or set Source to Dependencies."))
 
     def _registers(self) -> dict[str, list[dict[str, object]]]:
         registers: dict[str, list[dict[str, object]]] = {}
