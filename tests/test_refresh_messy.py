@@ -276,10 +276,6 @@ def test_hours_per_day_rounding_to_zero_does_not_crash(tmp_path: Path) -> None:
 
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "workbook/computed.py dependencies_edits puts the links mirrored from Predecessors cells below the "
-    "Dependencies table without checking Excel's last row: with a row typed near row 1,048,576 (or more than "
-    "~1,048,000 links, e.g. a 1M-task plan) sheet_xml.split_ref raises ValueError out of refresh_workbook"))
 def test_mirrored_links_that_do_not_fit_the_sheet(tmp_path: Path) -> None:
     bottom = 1_048_570
     _run(tmp_path, {DEPENDENCIES.name: {

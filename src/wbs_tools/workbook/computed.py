@@ -21,6 +21,7 @@ from wbs_tools.workbook.reader_tables import TableLocation
 
 _ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)$")
 Edits = dict[str, dict[str, CellValue]]
+EXCEL_ROWS = 1_048_576
 
 
 def column_letter(number: int) -> str:
@@ -155,6 +156,8 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
         if n < len(rows):
             row = rows[n]
         else:
+            if next_row > EXCEL_ROWS:  # the sheet is full: the rest are shown in Predecessors only
+                break
             row, next_row = next_row, next_row + 1
         link = ls.link
         values = {"predecessor_id": link.predecessor, "successor_id": link.successor, "type": link.type.value,
