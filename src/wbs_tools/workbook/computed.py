@@ -14,6 +14,7 @@ from wbs_tools.core.earned_value import baseline_variances
 from wbs_tools.core.findings import Finding, Severity
 from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
+from wbs_tools.core.registers.cells import column_letters
 from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
@@ -30,11 +31,7 @@ def column_letter(number: int) -> str:
     >>> column_letter(1), column_letter(28), column_letter(16384)
     ('A', 'AB', 'XFD')
     """
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    return column_letters(number)
 
 
 def row_of(addresses: Iterable[str | None]) -> int | None:

@@ -24,6 +24,7 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from wbs_tools.core.durations import excel_error
+from wbs_tools.core.registers.cells import column_letters as col_letters
 from wbs_tools.workbook.layout import Column, SheetLayout, find_column, normalize_header
 from wbs_tools.workbook.package import Package, WorkbookError, parse_xml, read_relationships, resolve_target
 
@@ -87,15 +88,6 @@ class Sheet:
 
     def address(self, row: int, column: int) -> str:
         return f"{self.name}!{col_letters(column)}{row}"
-
-
-def col_letters(number: int) -> str:
-    """1 -> "A", 28 -> "AB"."""
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def col_number(letters: str) -> int:
