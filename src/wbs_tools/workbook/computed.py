@@ -80,7 +80,7 @@ def task_values(schedule: Schedule) -> list[dict[str, CellValue]]:
             "start_variance_days": None if var is None or var.start_days is None else round(var.start_days, 2),
             "finish_variance_days": finish_var,
             "driver": ts.driver.describe() if ts.driver else None,
-            "flags": _flags(ts, ts.id in missed, finish_var),
+            "flags": _flags(ts, ts.id in missed, finish_var) or None,
         })
     return out
 
