@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 
 from support import memory_workbooks as workbooks
 from support import xlwings_memory as memory
+from support.libreoffice import UNO_PYTHON, libreoffice_missing
 from wbs_tools.cli import app as cli
 from wbs_tools.excel import buttons, live
 from wbs_tools.excel.vba_project import BUTTONS, macro_modules
@@ -369,7 +370,6 @@ def test_wbs_new_makes_macro_enabled_workbooks(tmp_path: Path) -> None:
 
 # --- LibreOffice as the stand-in for Excel -------------------------------------------------------
 
-UNO_PYTHON = "/usr/bin/python3"
 _PROBE = '''
 import json, subprocess, sys, time, uuid
 import uno
@@ -425,18 +425,9 @@ print(json.dumps(reports))
 '''
 
 
-def _libreoffice_missing() -> str | None:
-    if shutil.which("soffice") is None:
-        return "LibreOffice is not installed (apt-get install libreoffice-calc-nogui)"
-    if not Path(UNO_PYTHON).exists() or subprocess.run([UNO_PYTHON, "-c", "import uno"], capture_output=True,
-                                                       check=False).returncode:
-        return f"{UNO_PYTHON} cannot import uno (apt-get install python3-uno)"
-    return None
-
-
 @pytest.mark.libreoffice
 def test_libreoffice_shows_each_button_bound_to_its_macro(tmp_path: Path) -> None:
-    if reason := _libreoffice_missing():
+    if reason := libreoffice_missing():
         pytest.skip(reason)
     refreshed = Path(shutil.copy(SAMPLE, tmp_path / "refreshed.xlsm"))
     refresh_workbook(refreshed, backup=False)

@@ -16,7 +16,6 @@ import math
 import os
 import random
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -28,6 +27,7 @@ import pytest
 import xlsxwriter
 from oletools.olevba import VBA_Parser, VBA_Project, decompress_stream
 
+from support.libreoffice import UNO_PYTHON, libreoffice_missing
 from wbs_tools.excel import cfb, ovba
 from wbs_tools.excel.vba_project import (
     BUTTONS,
@@ -42,7 +42,6 @@ from wbs_tools.excel.vba_project import (
 
 REPO = Path(__file__).resolve().parents[1]
 SHEETS = ("Sheet1",)
-UNO_PYTHON = "/usr/bin/python3"
 _DOCUMENT_BASIC = "?language=Basic&location=document"
 XLWINGS_DIR = Path(importlib.util.find_spec("xlwings").origin).parent
 
@@ -416,18 +415,6 @@ print(json.dumps(reports))
 '''
 
 
-def _libreoffice_missing() -> str | None:
-    if shutil.which("soffice") is None:
-        return "LibreOffice is not installed (apt-get install libreoffice-calc-nogui)"
-    has_uno = (
-        Path(UNO_PYTHON).exists()
-        and not subprocess.run([UNO_PYTHON, "-c", "import uno"], capture_output=True, check=False).returncode
-    )
-    if not has_uno:
-        return f"{UNO_PYTHON} cannot import uno (apt-get install python3-uno)"
-    return None
-
-
 def _stand_in_runpython(log: Path) -> VbaModule:
     """An xlwings module whose RunPython appends its argument to ``log``: LibreOffice cannot compile
     the real xlwings.bas, and this proves what each button would hand to Python."""
@@ -441,7 +428,7 @@ def _stand_in_runpython(log: Path) -> VbaModule:
 @pytest.fixture(scope="module")
 def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Open the real macro workbook and a stand-in one in one LibreOffice run; return its reports."""
-    reason = _libreoffice_missing()
+    reason = libreoffice_missing()
     if reason:
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("libreoffice")

@@ -26,6 +26,7 @@ from wbs_tools.core.registers import (
 from wbs_tools.core.registers.cells import id_key
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import RagRules, StatusReport, StatusSnapshot, build_status, status_sheet_rows
+from wbs_tools.core.status.register_rows import register_view
 from wbs_tools.workbook.computed import column_letter
 from wbs_tools.workbook.layout import (
     ACTIONS,
@@ -174,7 +175,8 @@ def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalend
     snapshots = regs.get(STATUS_SNAPSHOT.name, [])
     previous = StatusSnapshot.from_rows(snapshots, before=status) if snapshots else None
     report = build_status(schedule, registers, status_date=status, previous=previous,
-                          rules=RagRules(sla_days=tuple((s.value, d) for s, d in sla.items())))
+                          rules=RagRules(sla_days=tuple((s.value, d) for s, d in sla.items())),
+                          view=register_view(actions, issues, change_log, signoffs))
     out.status = report
     out.owned[STATUS.name] = owned_table(STATUS, status_sheet_rows(report),
                                          title=f"Status at {status:%a %d %b %Y}: {report.overall.rag.value}")

@@ -10,16 +10,19 @@ disagree about what is late.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding
 from wbs_tools.core.registers import (
     ActionItem,
+    ActionReport,
     ChangeEntry,
     Issue,
+    IssueReport,
     SignOff,
+    SignOffReport,
     evaluate_actions,
     evaluate_issues,
     evaluate_signoffs,
@@ -82,6 +85,12 @@ def read_registers(registers: Registers | None, *, status_date: dt.date, calenda
     change_rows = registers.get(CHANGE_LOG_SHEET, ())
     signoffs = evaluate_signoffs(registers.get(SIGN_OFF_SHEET, ()), requirements=registers.get(REQUIREMENTS_SHEET, ()),
                                  change_log=change_rows, schedule=tasks, status_date=status_date)
+    return register_view(actions, issues, change_rows, signoffs)
+
+
+def register_view(actions: ActionReport, issues: IssueReport, change_rows: Iterable[Row | ChangeEntry],
+                  signoffs: SignOffReport) -> RegisterView:
+    """The report's view of registers already evaluated (a refresh evaluates them once, for both)."""
     return RegisterView(
         actions=tuple(action_line(a) for a in actions.items),
         issues=tuple(issue_line(i) for i in issues.items),

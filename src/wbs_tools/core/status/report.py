@@ -41,7 +41,7 @@ from wbs_tools.core.status.progress import (
     percent_complete,
     status_instant,
 )
-from wbs_tools.core.status.register_rows import SEVERITIES, Registers, read_registers
+from wbs_tools.core.status.register_rows import SEVERITIES, Registers, RegisterView, read_registers
 from wbs_tools.core.status.rules import RagRules
 from wbs_tools.core.status.snapshot import IssueMark, SnapshotDiff, StatusSnapshot, diff_snapshots, take_snapshot
 
@@ -102,7 +102,8 @@ class StatusReport:
 
 
 def build_status(schedule: Schedule, registers: Registers | None, *, status_date: dt.date | dt.datetime,
-                 previous: StatusSnapshot | None = None, rules: RagRules = DEFAULT_RULES) -> StatusReport:
+                 previous: StatusSnapshot | None = None, rules: RagRules = DEFAULT_RULES,
+                 view: RegisterView | None = None) -> StatusReport:
     """The status report at ``status_date``, compared with ``previous`` (last week's snapshot) if given.
 
     ``registers`` maps sheet names ("Action Items", "Issue Log", "Requirements", "Change Log",
@@ -117,8 +118,9 @@ def build_status(schedule: Schedule, registers: Registers | None, *, status_date
     facts = PlanFacts(schedule, DayCounter(plan))
     days = facts.days
     since = previous.status_date if previous is not None else status - dt.timedelta(days=rules.period_days)
-    view = read_registers(registers, status_date=status.date(), calendar=days.calendar, tasks=facts.by_id,
-                          sla_days=rules.sla_table)
+    if view is None:  # ``view``: the registers as the caller already evaluated them at this status date
+        view = read_registers(registers, status_date=status.date(), calendar=days.calendar, tasks=facts.by_id,
+                              sla_days=rules.sla_table)
 
     planned, actual = percent_complete(facts, status)
     progress = Progress(planned, actual, previous.percent_complete if previous is not None else None)
