@@ -14,6 +14,8 @@ and results as plain objects or pandas DataFrames.
 ('2026-01-12 17:00', [True, True])
 """
 
+from typing import TYPE_CHECKING
+
 from wbs_tools.api import ScheduleRun, UnsupportedFileError, load_plan, schedule_file
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.earned_value import EarnedValue, Variance, baseline_variances, earned_value
@@ -43,9 +45,22 @@ from wbs_tools.core.parsing import (
     parse_predecessors,
 )
 from wbs_tools.core.schedule import Driver, DriverKind, LinkSchedule, Schedule, TaskSchedule
-from wbs_tools.frames import findings_frame, links_frame, tasks_frame
+
+if TYPE_CHECKING:
+    from wbs_tools.frames import findings_frame, links_frame, tasks_frame
 
 __version__ = "0.1.0"
+
+_FRAMES = frozenset({"findings_frame", "links_frame", "tasks_frame"})
+
+
+def __getattr__(name: str) -> object:
+    """The DataFrame helpers load pandas on first use, so the CLI and batch workers start without it."""
+    if name in _FRAMES:
+        from wbs_tools import frames
+
+        return getattr(frames, name)
+    raise AttributeError(f"module 'wbs_tools' has no attribute {name!r}")
 
 __all__ = [
     "FINDING_CODES",
