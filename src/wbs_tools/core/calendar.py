@@ -83,7 +83,9 @@ class WorkCalendar:
         self._day_periods: list[tuple[tuple[int, int], ...]] = []
         self._cum: list[int] = [0]  # working minutes before each day of the span (len = days + 1)
         self._n_days = 0
-        self._memo: dict[int, int] = {}
+        self._memo: dict[int, int] = {}  # work_at, by instant
+        self._start_memo: dict[float, int] = {}  # start_of, by working minute
+        self._finish_memo: dict[float, int] = {}  # finish_of, by working minute
         self._day_open: list[int] = []
         self._day_close: list[int] = []
         self._has_weekly_work = any(self._week)
@@ -207,7 +209,16 @@ class WorkCalendar:
         return w
 
     def start_of(self, w: float) -> int:
-        """The instant working minute ``w`` starts: the next working minute at or after it."""
+        """The instant working minute ``w`` starts: the next working minute at or after it.
+
+        Memoised like ``work_at``: the coordinate is stable, so the answer for ``w`` never changes.
+        """
+        t = self._start_memo.get(w)
+        if t is None:
+            t = self._start_memo[w] = self._start_of(w)
+        return t
+
+    def _start_of(self, w: float) -> int:
         cum = self._cum
         if not (self._day_periods and cum[0] <= w < cum[-1]):
             self._ensure_work(w)
@@ -223,6 +234,12 @@ class WorkCalendar:
 
     def finish_of(self, w: float) -> int:
         """The instant working minute ``w`` ends: the end of work, e.g. 17:00 rather than 08:00."""
+        t = self._finish_memo.get(w)
+        if t is None:
+            t = self._finish_memo[w] = self._finish_of(w)
+        return t
+
+    def _finish_of(self, w: float) -> int:
         cum = self._cum
         if not (self._day_periods and cum[0] < w <= cum[-1]):
             self._ensure_work(w)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from dataclasses import dataclass
 
 from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, compiled, from_minutes, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
@@ -32,23 +31,10 @@ _DEFAULT_DURATION = 480.0  # a task without a duration gets 1 day, like MS Proje
 C = ConstraintType
 
 
-@dataclass
-class _Row:
-    """Per-task scheduling inputs in minutes (an internal, index-aligned record)."""
-
-    cal: WorkCalendar
-    dur: float
-    rem: float
-    elapsed: bool
-    milestone: bool
-    manual: bool
-    manual_start: int | None
-    manual_finish: int | None
-    constraint: ConstraintType
-    cdate: int | None
-    deadline: int | None
-    astart: int | None
-    afinish: int | None
+_FS, _FF, _SS, _SF = 0, 1, 2, 3  # link types as small ints in the passes (those from a finish first)
+_TYPE_CODE = {LinkType.FS: _FS, LinkType.SS: _SS, LinkType.FF: _FF, LinkType.SF: _SF}
+_PROJECT_START = Driver(DriverKind.PROJECT_START)  # drivers are immutable: one shared instance per kind
+_MANUAL = Driver(DriverKind.MANUAL)
 
 
 def schedule(plan: Plan) -> Schedule:
@@ -73,6 +59,10 @@ def schedule(plan: Plan) -> Schedule:
 
 
 class _Scheduler:
+    """The passes over index-aligned lists (index = position in ``plan.tasks``, link number = position
+    in ``net.links``). Dates are instants in minutes; each calendar memoises its conversions, so the
+    per-link steps below are dictionary look-ups in the common case."""
+
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.findings: list[Finding] = []
@@ -81,13 +71,14 @@ class _Scheduler:
         self.outline, found = build_outline(tasks)
         self.findings += found + check_wbs_codes(tasks, self.outline)
         self.active = [t.active for t in tasks]
+        active = self.active
         for i, parent in enumerate(self.outline.parent):  # an inactive summary takes its subtree with it
-            if parent >= 0 and not self.active[parent]:
-                self.active[i] = False
+            if parent >= 0 and not active[parent]:
+                active[i] = False
         self.calendars = self._compile_calendars()
         self.project_cal = self.calendars.get(plan.settings.calendar) or WorkCalendar()
         self.longest = _LONGEST_YEARS * 366 * 1440  # beyond this a duration or lag is a typo, not a plan
-        self.rows = [self._row(i) for i in range(len(tasks))]
+        self._rows()
         self.net: Network = build_network(plan, self.outline, self.active)
         self.findings += self.net.findings
         start = plan.settings.start
@@ -109,14 +100,18 @@ class _Scheduler:
         self.ls: list[int] = [0] * n
         self.lf: list[int] = [0] * n
         self.ls_calc: list[int] = [0] * n
-        self.driver: list[Driver | None] = [None] * n
+        # why each leaf starts when it does: a link number (LINK), or a Driver for the other kinds
+        self.driver: list[Driver | int | None] = [None] * n
         self.link_es: dict[int, int] = {}  # early start the links alone would give, when later
         self.cand: list[int] = [0] * len(self.net.links)  # each link's early start for its successor
         self.alap_pass = False
         self.project_finish = self.project_start
+        links = self.net.links
+        self.ltype: list[int] = [_TYPE_CODE[lk.type] for lk in links]
         self.lags = self._fixed_lags()
         self.anc_in = self._ancestors_with(self.net.in_links)
         self.anc_out = self._ancestors_with(self.net.out_links)
+        self._earliest_leaf: dict[int, int | None] = {}
 
     # -- set-up -----------------------------------------------------------------------------------
     def _compile_calendars(self) -> dict[str, WorkCalendar]:
@@ -131,54 +126,94 @@ class _Scheduler:
                 out[name] = WorkCalendar()
         return out
 
-    def _row(self, i: int) -> _Row:
-        t = self.plan.tasks[i]
-        cal = self.project_cal
-        if t.calendar:
-            found = self.calendars.get(t.calendar)
-            if found is None:
-                self.findings.append(make_finding(
-                    "task.unknown-calendar",
-                    f"task {t.id} uses calendar '{t.calendar}', which does not exist; the project "
-                    "calendar was used", task_id=t.id, field="calendar", location=t.cells.get("calendar")))
+    def _rows(self) -> None:
+        """Per-task scheduling inputs in minutes, as parallel lists."""
+        tasks = self.plan.tasks
+        n = len(tasks)
+        project_cal = self.project_cal
+        self.cal: list[WorkCalendar] = [project_cal] * n
+        self.dur: list[float] = [0.0] * n
+        self.rem: list[float] = [0.0] * n
+        self.elapsed: list[bool] = [False] * n
+        self.milestone: list[bool] = [False] * n
+        self.manual: list[bool] = [False] * n
+        self.manual_start: list[int | None] = [None] * n
+        self.manual_finish: list[int | None] = [None] * n
+        self.constraint: list[ConstraintType] = [C.ASAP] * n
+        self.cdate: list[int | None] = [None] * n
+        self.deadline: list[int | None] = [None] * n
+        self.astart: list[int | None] = [None] * n
+        self.afinish: list[int | None] = [None] * n
+        cal_l, dur_l, rem_l, elapsed_l, milestone_l = self.cal, self.dur, self.rem, self.elapsed, self.milestone
+        astart_l, afinish_l, constraint_l = self.astart, self.afinish, self.constraint
+        calendars = self.calendars
+        children = self.outline.children
+        longest = self.longest
+        asap, alap = C.ASAP, C.ALAP
+        date = self._date
+        for i, t in enumerate(tasks):
+            if t.calendar:
+                found = calendars.get(t.calendar)
+                if found is None:
+                    self.findings.append(make_finding(
+                        "task.unknown-calendar",
+                        f"task {t.id} uses calendar '{t.calendar}', which does not exist; the project "
+                        "calendar was used", task_id=t.id, field="calendar", location=t.cells.get("calendar")))
+                else:
+                    cal_l[i] = found
+            d = t.duration
+            if d is None:
+                dur, elapsed = (0.0 if t.milestone else _DEFAULT_DURATION), False
             else:
-                cal = found
-        d = t.duration
-        if d is None:
-            dur, elapsed = (0.0 if t.milestone else _DEFAULT_DURATION), False
-        else:
-            dur, elapsed = max(0.0, d.minutes), d.elapsed
-            if dur > self.longest:
+                dur, elapsed = max(0.0, d.minutes), d.elapsed
+                if dur > longest:
+                    self.findings.append(make_finding(
+                        "task.bad-duration", f"task {t.id}: a duration of "
+                        f"{dur / self.plan.settings.minutes_per_day:,.0f} days is longer than {_LONGEST_YEARS} "
+                        "years; 1 day was used", task_id=t.id, field="duration", location=t.cells.get("duration"),
+                        hint="Check the unit (d, w, mo)."))
+                    dur, elapsed = _DEFAULT_DURATION, False
+            pct = min(100.0, max(0.0, t.percent_complete or 0.0))
+            rd = t.remaining_duration
+            dur_l[i] = dur
+            rem_l[i] = max(0.0, rd.minutes) if rd is not None else dur * (1 - pct / 100.0)
+            elapsed_l[i] = elapsed
+            milestone_l[i] = dur == 0 or t.milestone
+            cdate = None if t.constraint_date is None else date(t, "constraint_date")
+            ctype = t.constraint
+            if ctype is not asap and cdate is None and ctype is not alap:
                 self.findings.append(make_finding(
-                    "task.bad-duration", f"task {t.id}: a duration of {dur / self.plan.settings.minutes_per_day:,.0f}"
-                    f" days is longer than {_LONGEST_YEARS} years; 1 day was used", task_id=t.id,
-                    field="duration", location=t.cells.get("duration"), hint="Check the unit (d, w, mo)."))
-                dur, elapsed = _DEFAULT_DURATION, False
-        pct = min(100.0, max(0.0, t.percent_complete or 0.0))
-        rem = max(0.0, t.remaining_duration.minutes) if t.remaining_duration is not None else dur * (1 - pct / 100.0)
-        cdate = self._date(t, "constraint_date")
-        ctype = t.constraint
-        if ctype is not C.ASAP and cdate is None and ctype is not C.ALAP:
-            self.findings.append(make_finding(
-                "task.constraint-date-missing",
-                f"task {t.id}: constraint {ctype.value} has no date; it was ignored",
-                task_id=t.id, field="constraint_date", location=t.cells.get("constraint_date")))
-            ctype = C.ASAP
-        summary = bool(self.outline.children[i])  # a summary's progress is rolled up, not typed
-        af = None if summary else self._date(t, "actual_finish")
-        ast = None if summary else self._date(t, "actual_start")
-        if af is not None and ast is None:
-            ast = af if dur == 0 else None
-        if ast is not None and af is not None and af < ast:
-            self.findings.append(make_finding(
-                "task.actual-finish-before-start",
-                f"task {t.id}: actual finish {t.actual_finish:%Y-%m-%d} is before actual start "
-                f"{t.actual_start:%Y-%m-%d}; the actual finish was ignored",
-                task_id=t.id, field="actual_finish", location=t.cells.get("actual_finish")))
-            af = None
-        return _Row(cal, dur, rem, elapsed, dur == 0 or t.milestone, t.manual and t.manual_start is not None,
-                    self._date(t, "manual_start"), self._date(t, "manual_finish"), ctype, cdate,
-                    self._date(t, "deadline"), ast, af)
+                    "task.constraint-date-missing",
+                    f"task {t.id}: constraint {ctype.value} has no date; it was ignored",
+                    task_id=t.id, field="constraint_date", location=t.cells.get("constraint_date")))
+                ctype = asap
+            constraint_l[i] = ctype
+            self.cdate[i] = cdate
+            summary = bool(children[i])  # a summary's progress is rolled up, not typed
+            af = None if summary or t.actual_finish is None else date(t, "actual_finish")
+            ast = None if summary or t.actual_start is None else date(t, "actual_start")
+            if af is not None and ast is None:
+                ast = af if dur == 0 else None
+            if ast is not None and af is not None and af < ast:
+                self.findings.append(make_finding(
+                    "task.actual-finish-before-start",
+                    f"task {t.id}: actual finish {t.actual_finish:%Y-%m-%d} is before actual start "
+                    f"{t.actual_start:%Y-%m-%d}; the actual finish was ignored",
+                    task_id=t.id, field="actual_finish", location=t.cells.get("actual_finish")))
+                af = None
+            astart_l[i] = ast
+            afinish_l[i] = af
+            if t.manual and t.manual_start is not None:
+                self.manual[i] = True
+            if t.manual_start is not None:
+                self.manual_start[i] = date(t, "manual_start")
+            if t.manual_finish is not None:
+                self.manual_finish[i] = date(t, "manual_finish")
+            if t.deadline is not None:
+                self.deadline[i] = date(t, "deadline")
+        self.is_alap = [c is alap for c in constraint_l]
+        ms = self.manual_start
+        self.placed = [m and ms[i] is not None for i, m in enumerate(self.manual)]  # placed by hand
 
     def _date(self, task: Task, name: str) -> int | None:
         """A task's date in minutes; one outside the years a calendar holds is reported and ignored."""
@@ -196,42 +231,46 @@ class _Scheduler:
     def _ancestors_with(self, links: list[list[int]]) -> list[list[int]]:
         """Per task, the ancestor summaries that carry links of their own (usually none)."""
         n = len(self.plan.tasks)
-        out: list[list[int]] = [[] for _ in range(n)]
+        empty: list[int] = []
+        out: list[list[int]] = [empty] * n  # shared empty list: only tasks under a linked summary get their own
         children = self.outline.children
         linked = [i for i in range(n) if children[i] and links[i]]
         for a in sorted(linked, key=lambda i: self.outline.levels[i]):  # outer summaries first
             stack = list(children[a])
             while stack:
                 j = stack.pop()
-                out[j].append(a)
+                if out[j] is empty:
+                    out[j] = [a]
+                else:
+                    out[j].append(a)
                 stack.extend(children[j])
         return out
 
     # -- calendar helpers (Microsoft Project's conventions) ---------------------------------------
     def _after(self, i: int, start: int, minutes: float) -> int:
         """Finish of ``minutes`` of task i's work that starts at ``start``."""
-        r = self.rows[i]
         if minutes == 0:
             return start
-        if r.elapsed:
+        if self.elapsed[i]:
             return start + round(minutes)
-        return r.cal.finish_of(r.cal.work_at(start) + minutes)
+        cal = self.cal[i]
+        return cal.finish_of(cal.work_at(start) + minutes)
 
     def _before(self, i: int, finish: int, minutes: float) -> int:
         """Start of ``minutes`` of task i's work that finishes at ``finish``."""
-        r = self.rows[i]
         if minutes == 0:
             return finish
-        if r.elapsed:
+        if self.elapsed[i]:
             return finish - round(minutes)
-        return r.cal.start_of(r.cal.work_at(finish) - minutes)
+        cal = self.cal[i]
+        return cal.start_of(cal.work_at(finish) - minutes)
 
     def _next_start(self, i: int, t: int) -> int:
         """Where work can begin at or after ``t``; a milestone may stay at the end of a period."""
-        cal = self.rows[i].cal
+        cal = self.cal[i]
         w = cal.work_at(t)
         nxt = cal.start_of(w)
-        if nxt > t and self.rows[i].milestone and cal.finish_of(w) == t:
+        if nxt > t and self.milestone[i] and cal.finish_of(w) == t:
             return t
         return nxt
 
@@ -248,28 +287,35 @@ class _Scheduler:
         """Each link's lag in minutes once; a percent lag of a summary waits for its roll-up (None)."""
         out: list[tuple[float, bool] | None] = []
         children = self.outline.children
+        longest = self.longest
+        pred_index = self.net.pred_index
+        known: dict[int, tuple[float, bool]] = {}  # by id: most links share a handful of Lag objects
         for k, link in enumerate(self.net.links):
             lag = link.lag
             if lag.percent is None:
-                if abs(lag.duration.minutes) > self.longest:
+                found = known.get(id(lag))
+                if found is not None:
+                    out.append(found)
+                    continue
+                if abs(lag.duration.minutes) > longest:
                     self.findings.append(make_finding(
                         "link.bad-syntax", f"the lag of the link {link.predecessor} → {link.successor} is longer "
                         f"than {_LONGEST_YEARS} years; no lag was used", task_id=link.successor,
                         field="predecessors", location=link.origin))
                     out.append((0, False))
                     continue
-                out.append((round(lag.duration.minutes), lag.duration.elapsed))
+                found = known[id(lag)] = (round(lag.duration.minutes), lag.duration.elapsed)
+                out.append(found)
             else:
-                p = self.net.pred_index[k]
-                out.append(None if children[p] else (round(self.rows[p].dur * lag.percent / 100.0),
-                                                     self.rows[p].elapsed))
+                p = pred_index[k]
+                out.append(None if children[p] else (round(self.dur[p] * lag.percent / 100.0), self.elapsed[p]))
         return out
 
     def _duration_of(self, i: int) -> float:
         if self.outline.children[i]:
             cal = self.project_cal
             return float(cal.work_at(self.ef[i]) - cal.work_at(self.es[i]))
-        return self.rows[i].dur
+        return self.dur[i]
 
     def _shift(self, k: int, t: int, sign: int) -> int:
         """``t`` moved by link k's lag (sign -1 removes it), on the successor's calendar."""
@@ -278,7 +324,7 @@ class _Scheduler:
             return t
         if elapsed:
             return t + sign * round(minutes)
-        cal = self.rows[self.net.succ_index[k]].cal
+        cal = self.cal[self.net.succ_index[k]]
         w = cal.work_at(t) + sign * minutes
         # forward: the earliest instant of that working time (then snapped to a start); backward: the
         # latest (then snapped to the predecessor's previous finish), so the passes agree across calendars
@@ -286,229 +332,388 @@ class _Scheduler:
 
     # -- forward pass -----------------------------------------------------------------------------
     def _pred_dates(self, p: int) -> tuple[int, int]:
-        r = self.rows[p]
-        if self.alap_pass and r.constraint is C.ALAP:
+        if self.alap_pass and self.is_alap[p]:
             return self.ls[p], self.lf[p]
         return self.es[p], self.ef[p]
 
     def _early_start_via(self, k: int, i: int) -> int:
         p = self.net.pred_index[k]
-        kind = self.net.links[k].type
-        if self.alap_pass and self.rows[p].constraint is C.ALAP and self.rows[i].constraint is not C.ALAP:
+        kind = self.ltype[k]
+        if self.alap_pass and self.is_alap[p] and not self.is_alap[i]:
             pes, pef = self.ls[p], self.lf[p]
         else:
             pes, pef = self.es[p], self.ef[p]
-        if kind is LinkType.FS:
+        if kind == _FS:
             return self._shift(k, pef, 1)
-        if kind is LinkType.SS:
+        if kind == _SS:
             return self._shift(k, pes, 1)
-        if kind is LinkType.FF:
-            start = self._before(i, self._shift(k, pef, 1), self.rows[i].rem)
+        if kind == _FF:
+            start = self._before(i, self._shift(k, pef, 1), self.rem[i])
             return max(start, self.project_start)
-        return self._before(i, self._shift(k, pes, 1), self.rows[i].dur)  # SF: the lag counts from its start
+        return self._before(i, self._shift(k, pes, 1), self.dur[i])  # SF: the lag counts from its start
 
-    def _forward_leaf(self, i: int) -> None:
-        r = self.rows[i]
-        if r.manual and r.manual_start is not None:
-            self.es[i] = r.manual_start
-            self.ef[i] = r.manual_finish if r.manual_finish is not None else self._after(i, r.manual_start, r.dur)
-            self.driver[i] = Driver(DriverKind.MANUAL)
+    def _forward_special(self, i: int) -> None:
+        """A leaf placed by hand or by its actual start (no links involved)."""
+        if self.placed[i]:
+            ms = self.manual_start[i]
+            mf = self.manual_finish[i]
+            self.es[i] = ms  # type: ignore[assignment]
+            self.ef[i] = mf if mf is not None else self._after(i, ms, self.dur[i])  # type: ignore[arg-type]
+            self.driver[i] = _MANUAL
             return
-        finish: int | None = None
-        if r.astart is None:
-            links = self.net.in_links[i]
-            for a in self.anc_in[i]:
-                links = links + self.net.in_links[a]
-            driver: Driver
-            if not links:
-                if r.constraint is C.SNET:
-                    start = r.cdate  # type: ignore[assignment]
-                    driver = Driver(DriverKind.CONSTRAINT, date=from_minutes(start))
-                elif r.constraint is C.FNET:
-                    finish = r.cdate
-                    start = self._before(i, finish, r.dur)  # type: ignore[arg-type]
-                    driver = Driver(DriverKind.CONSTRAINT, date=from_minutes(finish))  # type: ignore[arg-type]
-                else:
-                    start = self.project_start
-                    driver = Driver(DriverKind.PROJECT_START)
-            else:
-                best_k = links[0]
-                start = self.cand[best_k] = self._early_start_via(best_k, i)
-                for k in links[1:]:
-                    cand = self.cand[k] = self._early_start_via(k, i)
-                    if cand > start:
-                        start, best_k = cand, k
-                driver = Driver(DriverKind.LINK, self.net.links[best_k])
-                link = self.net.links[best_k]
-                if link.type is LinkType.SF and link.lag.is_zero and not r.elapsed:
-                    # with no lag MS Project keeps the predecessor's start time as the finish (Mon 08:00)
-                    finish = self._shift(best_k, self._pred_dates(self.net.pred_index[best_k])[0], 1)
-            start = self._next_start(i, start)
-            if finish is not None and finish < start:  # on another calendar that time may come too early
-                finish = None
-            link_start = start
-            start, finish, driver = self._constrain_early(i, start, finish, driver)
-            if start != link_start and driver.kind is DriverKind.CONSTRAINT and r.constraint is not C.MFO:
-                finish = None
-            if start < link_start:  # a constraint beats the links: slack goes negative
-                self.link_es[i] = link_start
-            if self.plan.settings.reschedule_after_status_date and self.status is not None and start < self.status:
-                start, finish = self._next_start(i, self.status), None
-                driver = Driver(DriverKind.STATUS_DATE, date=from_minutes(self.status))
-            self.driver[i] = driver
-        else:
-            start = r.astart
-            self.driver[i] = Driver(DriverKind.ACTUAL, date=from_minutes(start))
-            if r.afinish is None:
-                finish = self._in_progress_finish(i, start)
-        if finish is None:
-            finish = r.afinish if r.afinish is not None else self._after(i, start, r.dur)
+        start: int = self.astart[i]  # type: ignore[assignment]
+        self.driver[i] = Driver(DriverKind.ACTUAL, date=from_minutes(start))
+        af = self.afinish[i]
         self.es[i] = start
-        self.ef[i] = finish
+        self.ef[i] = af if af is not None else self._in_progress_finish(i, start)
 
     def _in_progress_finish(self, i: int, start: int) -> int:
-        r = self.rows[i]
-        finish = self._after(i, start, r.dur)
-        if r.constraint is C.FNET and r.cdate is not None and finish < r.cdate:
-            finish = r.cdate
+        dur, rem = self.dur[i], self.rem[i]
+        finish = self._after(i, start, dur)
+        cd = self.cdate[i]
+        if self.constraint[i] is C.FNET and cd is not None and finish < cd:
+            finish = cd
         if self.plan.settings.reschedule_after_status_date and self.status is not None:
-            done = r.dur - r.rem
+            done = dur - rem
             if self._after(i, start, done) < self.status:
-                finish = max(finish, self._after(i, self._next_start(i, self.status), r.rem))
+                finish = max(finish, self._after(i, self._next_start(i, self.status), rem))
         return finish
 
-    def _constrain_early(self, i: int, start: int, finish: int | None, driver: Driver
-                         ) -> tuple[int, int | None, Driver]:
-        r = self.rows[i]
-        ct, cd = r.constraint, r.cdate
+    def _constrain_early(self, i: int, start: int, finish: int | None, driver: Driver | int
+                         ) -> tuple[int, int | None, Driver | int]:
+        ct, cd = self.constraint[i], self.cdate[i]
         if cd is None or ct in (C.ASAP, C.ALAP):
             return start, finish, driver
+        dur = self.dur[i]
         new = start
         if ct is C.SNET:
             new = max(start, cd)
         elif ct is C.SNLT:
             new = min(start, cd)
         elif ct is C.FNET:
-            new = max(start, self._before(i, cd, r.dur))
+            new = max(start, self._before(i, cd, dur))
         elif ct is C.FNLT:
-            new = min(start, self._before(i, cd, r.dur))
+            new = min(start, self._before(i, cd, dur))
         elif ct is C.MSO:
             new = cd
         elif ct is C.MFO:
-            return self._before(i, cd, r.dur), cd, Driver(DriverKind.CONSTRAINT, date=from_minutes(cd))
+            return self._before(i, cd, dur), cd, Driver(DriverKind.CONSTRAINT, date=from_minutes(cd))
         if new != start:
             return new, finish, Driver(DriverKind.CONSTRAINT, date=from_minutes(cd))
         return start, finish, driver
+
+    def _constrained_leaf(self, i: int, start: int, finish: int | None, driver: Driver | int) -> None:
+        """The rest of a leaf's forward step when it has a constraint date or the status date may move
+        it: ``start`` is where its links (or the project start) put it, already snapped to a start."""
+        link_start = start
+        start, finish, driver = self._constrain_early(i, start, finish, driver)
+        if (start != link_start and isinstance(driver, Driver) and driver.kind is DriverKind.CONSTRAINT
+                and self.constraint[i] is not C.MFO):
+            finish = None
+        if start < link_start:  # a constraint beats the links: slack goes negative
+            self.link_es[i] = link_start
+        status = self.status
+        if self.plan.settings.reschedule_after_status_date and status is not None and start < status:
+            start, finish = self._next_start(i, status), None
+            driver = Driver(DriverKind.STATUS_DATE, date=from_minutes(status))
+        self.driver[i] = driver
+        if finish is None:
+            af = self.afinish[i]
+            finish = af if af is not None else self._after(i, start, self.dur[i])
+        self.es[i] = start
+        self.ef[i] = finish
+
+    def _no_link_start(self, i: int) -> tuple[int, int | None, Driver]:
+        """Start (before snapping), finish and driver of a leaf with no links."""
+        ct = self.constraint[i]
+        if ct is C.SNET:
+            start: int = self.cdate[i]  # type: ignore[assignment]
+            return start, None, Driver(DriverKind.CONSTRAINT, date=from_minutes(start))
+        if ct is C.FNET:
+            finish: int = self.cdate[i]  # type: ignore[assignment]
+            return self._before(i, finish, self.dur[i]), finish, Driver(DriverKind.CONSTRAINT,
+                                                                          date=from_minutes(finish))
+        return self.project_start, None, _PROJECT_START
 
     def _forward(self) -> None:
         n = self.net.n_tasks
         children = self.outline.children
         active = self.active
+        es, ef, ls, lf = self.es, self.ef, self.ls, self.lf
+        cand_l = self.cand
+        in_links, anc_in = self.net.in_links, self.anc_in
+        pred_l = self.net.pred_index
+        ltype, lags = self.ltype, self.lags
+        cal_l, dur_l, rem_l, elapsed_l, milestone_l = self.cal, self.dur, self.rem, self.elapsed, self.milestone
+        astart_l, afinish_l, placed, cdate_l, is_alap = (self.astart, self.afinish, self.placed, self.cdate,
+                                                         self.is_alap)
+        driver_l = self.driver
+        alap_pass = self.alap_pass
+        project_start = self.project_start
+        status = self.status
+        late_status = self.plan.settings.reschedule_after_status_date and status is not None
+        links_l = self.net.links
         for node in self.net.order:
             if node >= n or not active[node]:
                 continue
             kids = children[node]
             if kids:
                 live = [c for c in kids if active[c]]
-                if live:
-                    self.es[node] = min(self._pred_dates(c)[0] for c in live)
-                    self.ef[node] = max(self._pred_dates(c)[1] for c in live)
+                if not live:
+                    es[node] = ef[node] = project_start
+                elif alap_pass:
+                    es[node] = min(self._pred_dates(c)[0] for c in live)
+                    ef[node] = max(self._pred_dates(c)[1] for c in live)
                 else:
-                    self.es[node] = self.ef[node] = self.project_start
+                    es[node] = min([es[c] for c in live])
+                    ef[node] = max([ef[c] for c in live])
+                continue
+            if placed[node] or astart_l[node] is not None:
+                self._forward_special(node)
+                continue
+            i = node
+            cal = cal_l[i]
+            wmemo, smemo, fmemo = cal._memo, cal._start_memo, cal._finish_memo
+            finish: int | None = None
+            driver: Driver | int
+            anc = anc_in[i]
+            if not in_links[i] and not (anc and any(in_links[a] for a in anc)):
+                start, finish, driver = self._no_link_start(i)
             else:
-                self._forward_leaf(node)
+                start = 0
+                best_k = -1
+                alap_i = is_alap[i]
+                for k in in_links[i]:
+                    p = pred_l[k]
+                    ty = ltype[k]
+                    if alap_pass and is_alap[p] and not alap_i:
+                        t = lf[p] if ty <= _FF else ls[p]
+                    else:
+                        t = ef[p] if ty <= _FF else es[p]
+                    lag = lags[k]
+                    if lag is None:
+                        lag = self._lag(k)
+                    minutes = lag[0]
+                    if minutes:  # on the successor's calendar: this task's
+                        if lag[1]:
+                            t = t + round(minutes)
+                        else:
+                            w = wmemo.get(t)
+                            if w is None:
+                                w = cal.work_at(t)
+                            w = w + minutes
+                            x = fmemo.get(w)
+                            t = cal.finish_of(w) if x is None else x
+                    if ty == _FF:
+                        t = max(self._before(i, t, rem_l[i]), project_start)
+                    elif ty == _SF:  # the lag counts from its start
+                        t = self._before(i, t, dur_l[i])
+                    cand_l[k] = t
+                    if best_k < 0 or t > start:
+                        start, best_k = t, k
+                for a in anc:  # links into the summaries above it
+                    for k in in_links[a]:
+                        t = cand_l[k] = self._early_start_via(k, i)
+                        if best_k < 0 or t > start:
+                            start, best_k = t, k
+                driver = best_k
+                if ltype[best_k] == _SF and links_l[best_k].lag.is_zero and not elapsed_l[i]:
+                    # with no lag MS Project keeps the predecessor's start time as the finish (Mon 08:00)
+                    finish = self._shift(best_k, self._pred_dates(pred_l[best_k])[0], 1)
+            # snap to where work can begin; a milestone may stay at the end of a period
+            w = wmemo.get(start)
+            if w is None:
+                w = cal.work_at(start)
+            x = smemo.get(w)
+            if x is None:
+                x = cal.start_of(w)
+            if x > start and milestone_l[i] and cal.finish_of(w) == start:
+                x = start
+            start = x
+            if finish is not None and finish < start:  # on another calendar that time may come too early
+                finish = None
+            if cdate_l[i] is not None or late_status:
+                self._constrained_leaf(i, start, finish, driver)
+                continue
+            driver_l[i] = driver
+            if finish is None:
+                af = afinish_l[i]
+                if af is not None:
+                    finish = af
+                else:
+                    d = dur_l[i]
+                    if d == 0:
+                        finish = start
+                    elif elapsed_l[i]:
+                        finish = start + round(d)
+                    else:  # work_at(start) is still w: a start keeps its working minute
+                        w = w + d
+                        x = fmemo.get(w)
+                        finish = cal.finish_of(w) if x is None else x
+            es[i] = start
+            ef[i] = finish
 
     # -- backward pass ----------------------------------------------------------------------------
     def _late_finish_via(self, k: int, i: int) -> int:
         s = self.net.succ_index[k]
-        kind = self.net.links[k].type
-        rs, ri = self.rows[s], self.rows[i]
-        if kind is LinkType.FS:
+        kind = self.ltype[k]
+        astart = self.astart
+        if kind == _FS:
             # a started successor only needs its predecessor before its remaining work resumes
-            late_start = self.ls_calc[s] if rs.astart is None else self._after(s, rs.astart, rs.dur - rs.rem)
+            ast = astart[s]
+            late_start = self.ls_calc[s] if ast is None else self._after(s, ast, self.dur[s] - self.rem[s])
             lf = self._shift(k, late_start, -1)
-        elif kind is LinkType.FF:
+        elif kind == _FF:
             lf = self._shift(k, self.lf[s], -1)
-        elif kind is LinkType.SF:
-            lf = self._after(i, self._shift(k, self.lf[s], -1), ri.dur)
-        elif ri.astart is not None:  # SS from a started predecessor
+        elif kind == _SF:
+            lf = self._after(i, self._shift(k, self.lf[s], -1), self.dur[i])
+        elif astart[i] is not None:  # SS from a started predecessor
             lf = self.project_finish
-        elif rs.astart is None:
-            late_start = self._shift(k, ri.cal.next_start(self.ls_calc[s]), -1)
-            lf = self._after(i, late_start, ri.dur)
+        elif astart[s] is None:
+            late_start = self._shift(k, self.cal[i].next_start(self.ls_calc[s]), -1)
+            lf = self._after(i, late_start, self.dur[i])
         elif not self.net.out_links[s]:
             lf = self.project_finish
         else:
-            lf = self._after(i, self._after(s, rs.astart, rs.dur - rs.rem), ri.dur)
+            lf = self._after(i, self._after(s, astart[s], self.dur[s] - self.rem[s]), self.dur[i])  # type: ignore[arg-type]
         return min(lf, self.project_finish)
 
-    def _backward_leaf(self, i: int) -> None:
-        r = self.rows[i]
-        if r.afinish is not None:
-            self.lf[i] = r.afinish
-            self.ls_calc[i] = self._before(i, r.afinish, r.rem)
-            self.ls[i] = r.astart if r.astart is not None else self.es[i]
-            return
-        rows = self.rows
-        links = [k for k in self.net.out_links[i] if rows[self.net.succ_index[k]].afinish is None]
-        for a in self.anc_out[i]:
-            links += [k for k in self.net.out_links[a] if self._summary_link_reaches(k, a, i)]
-        if not links:
-            lf = self.ef[i] if self.plan.settings.multiple_critical_paths else self.project_finish
-        else:
-            lf = min(self._late_finish_via(k, i) for k in links)
-        ct, cd = r.constraint, r.cdate
+    def _late_constraint(self, i: int, lf: int) -> int:
+        ct, cd = self.constraint[i], self.cdate[i]
         if cd is not None:
             if ct is C.MSO:
-                lf = self._after(i, cd, r.dur)
+                lf = self._after(i, cd, self.dur[i])
             elif ct is C.MFO:
                 lf = cd
             elif ct is C.SNLT:
-                lf = min(lf, self._after(i, cd, r.dur))
+                lf = min(lf, self._after(i, cd, self.dur[i]))
             elif ct is C.FNLT:
                 lf = min(lf, cd)
-        if r.deadline is not None and lf > r.deadline:
-            lf = r.deadline
-        if not (r.elapsed or r.milestone):  # a milestone may keep the next morning as late finish
-            lf = r.cal.finish_of(r.cal.work_at(lf))
-        self.lf[i] = lf
-        ls = self._before(i, lf, r.rem)
-        self.ls_calc[i] = ls
-        self.ls[i] = r.astart if r.astart is not None else ls
+        return lf
 
     def _summary_link_reaches(self, k: int, summary: int, leaf: int) -> bool:
         """A link out of a summary binds all its subtasks, except SS/SF: only the earliest one."""
-        if self.net.links[k].type in (LinkType.FS, LinkType.FF):
+        if self.ltype[k] in (_FS, _FF):
             return True
-        leaves = [j for j in self.outline.leaves_under(summary) if self.active[j]]
-        return bool(leaves) and min(leaves, key=lambda j: (self.es[j], j)) == leaf
+        if summary not in self._earliest_leaf:  # the early dates are final during the backward pass
+            leaves = [j for j in self.outline.leaves_under(summary) if self.active[j]]
+            self._earliest_leaf[summary] = min(leaves, key=lambda j: (self.es[j], j)) if leaves else None
+        return self._earliest_leaf[summary] == leaf
 
     def _backward(self) -> None:
         n = self.net.n_tasks
         children = self.outline.children
+        active = self.active
         node_task = {b: i for i, b in self.net.begin_of.items()}
+        es, ef, ls, lf_l, ls_calc = self.es, self.ef, self.ls, self.lf, self.ls_calc
+        out_links, anc_out = self.net.out_links, self.anc_out
+        succ_l = self.net.succ_index
+        ltype, lags = self.ltype, self.lags
+        cal_l, rem_l, elapsed_l, milestone_l = self.cal, self.rem, self.elapsed, self.milestone
+        astart_l, afinish_l, cdate_l, deadline_l = self.astart, self.afinish, self.cdate, self.deadline
+        project_finish = self.project_finish
+        multiple = self.plan.settings.multiple_critical_paths
         for node in reversed(self.net.order):
             if node >= n:  # begin node of a summary: its late dates as a successor
                 i = node_task[node]
-                live = [c for c in children[i] if self.active[c]]
+                live = [c for c in children[i] if active[c]]
                 if live:
-                    self.ls_calc[i] = self.ls[i] = min(self.ls[c] for c in live)
-                    self.lf[i] = min(self.lf[c] for c in live)
+                    ls_calc[i] = ls[i] = min([ls[c] for c in live])
+                    lf_l[i] = min([lf_l[c] for c in live])
                 else:  # nothing under it is scheduled: it binds nothing
-                    self.ls_calc[i] = self.ls[i] = self.lf[i] = self.project_finish
+                    ls_calc[i] = ls[i] = lf_l[i] = project_finish
                 continue
-            if not self.active[node] or children[node]:
+            if not active[node] or children[node]:
                 continue
-            self._backward_leaf(node)
+            i = node
+            af = afinish_l[i]
+            if af is not None:
+                lf_l[i] = af
+                ls_calc[i] = self._before(i, af, rem_l[i])
+                ast = astart_l[i]
+                ls[i] = ast if ast is not None else es[i]
+                continue
+            lf: int | None = None
+            for k in out_links[i]:
+                s = succ_l[k]
+                if afinish_l[s] is not None:
+                    continue
+                ty = ltype[k]
+                if ty == _FS and astart_l[s] is None:
+                    t = ls_calc[s]
+                elif ty == _FF:
+                    t = lf_l[s]
+                else:
+                    t = self._late_finish_via(k, i)
+                    if lf is None or t < lf:
+                        lf = t
+                    continue
+                lag = lags[k]
+                if lag is None:
+                    lag = self._lag(k)
+                minutes = lag[0]
+                if minutes:
+                    if lag[1]:
+                        t = t - round(minutes)
+                    else:
+                        scal = cal_l[s]
+                        w = scal._memo.get(t)
+                        if w is None:
+                            w = scal.work_at(t)
+                        w = w - minutes
+                        x = scal._start_memo.get(w)
+                        t = scal.start_of(w) if x is None else x
+                if lf is None or t < lf:
+                    lf = t
+            anc = anc_out[i]
+            if anc:
+                for a in anc:
+                    for k in out_links[a]:
+                        if self._summary_link_reaches(k, a, i):
+                            t = self._late_finish_via(k, i)
+                            if lf is None or t < lf:
+                                lf = t
+            if lf is None:
+                lf = ef[i] if multiple else project_finish
+            elif lf > project_finish:
+                lf = project_finish
+            if cdate_l[i] is not None:
+                lf = self._late_constraint(i, lf)
+            deadline = deadline_l[i]
+            if deadline is not None and lf > deadline:
+                lf = deadline
+            r = rem_l[i]
+            if elapsed_l[i]:
+                ls_i = lf if r == 0 else lf - round(r)
+            else:
+                cal = cal_l[i]
+                w = cal._memo.get(lf)
+                if w is None:
+                    w = cal.work_at(lf)
+                if not milestone_l[i]:  # a milestone may keep the next morning as late finish
+                    x = cal._finish_memo.get(w)
+                    lf = cal.finish_of(w) if x is None else x  # its working minute is still w
+                if r == 0:
+                    ls_i = lf
+                else:
+                    w = w - r
+                    x = cal._start_memo.get(w)
+                    ls_i = cal.start_of(w) if x is None else x
+            lf_l[i] = lf
+            ls_calc[i] = ls_i
+            ast = astart_l[i]
+            ls[i] = ast if ast is not None else ls_i
 
     # -- run --------------------------------------------------------------------------------------
     def run(self) -> Schedule:
         try:
             self._forward()
-            leaves = [i for i in range(self.net.n_tasks) if self.active[i] and not self.outline.children[i]]
-            self.project_finish = max((self.ef[i] for i in leaves), default=self.project_start)
+            children, active = self.outline.children, self.active
+            leaves = [i for i in range(self.net.n_tasks) if active[i] and not children[i]]
+            self.project_finish = max([self.ef[i] for i in leaves], default=self.project_start)
             self._backward()
-            if any(self.rows[i].constraint is C.ALAP for i in leaves):
+            is_alap = self.is_alap
+            if any(is_alap[i] for i in leaves):
                 self.alap_pass = True
                 self._forward()
             return roll_up(self)
@@ -520,19 +725,30 @@ class _Scheduler:
             self.net.links = []
             return roll_up(self)
 
+    def driver_of(self, i: int) -> Driver | None:
+        d = self.driver[i]
+        if type(d) is int:
+            return Driver(DriverKind.LINK, self.net.links[d])
+        return d  # type: ignore[return-value]
+
     def link_schedules(self) -> list[LinkSchedule]:
         out = []
-        for k, link in enumerate(self.net.links):
-            p, s = self.net.pred_index[k], self.net.succ_index[k]
-            if not (self.active[p] and self.active[s]) or k in self.net.dropped:
+        net = self.net
+        pred_l, succ_l = net.pred_index, net.succ_index
+        active, children = self.active, self.outline.children
+        astart, manual, cal_l, es, cand, driver = self.astart, self.manual, self.cal, self.es, self.cand, self.driver
+        dropped = net.dropped
+        for k, link in enumerate(net.links):
+            p, s = pred_l[k], succ_l[k]
+            if not (active[p] and active[s]) or (dropped and k in dropped):
                 continue
-            if self.outline.children[s] or self.rows[s].astart is not None or self.rows[s].manual:
-                slack, driving = 0.0, False  # rolled up, or placed by actuals rather than links
-            else:
-                cal = self.rows[s].cal
-                slack = float(cal.work_at(self.es[s]) - cal.work_at(self.cand[k]))
-                d = self.driver[s]
-                driving = d is not None and d.link is link
+            if children[s] or astart[s] is not None or manual[s]:
+                out.append(LinkSchedule(link, False, 0.0))  # rolled up, or placed by actuals rather than links
+                continue
+            cal = cal_l[s]
+            slack = float(cal.work_at(es[s]) - cal.work_at(cand[k]))
+            d = driver[s]
+            driving = d is not None and (net.links[d] is link if type(d) is int else d.link is link)  # type: ignore[union-attr,index]
             out.append(LinkSchedule(link, driving, max(0.0, slack)))
         return out
 
