@@ -33,6 +33,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from wbs_tools.core.durations import excel_error
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.model import CalendarSpec, Link, LinkType, Plan
 from wbs_tools.core.parsing import InputError, parse_lag
 from wbs_tools.workbook.layout import (
@@ -123,6 +124,7 @@ def table_key(layout: SheetLayout) -> str:
     return layout.name if first is layout else layout.table_name
 
 
+@without_collector
 def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) -> WorkbookData:
     """Read a plan workbook; raises ``WorkbookError`` only when the file itself cannot be read."""
     path = Path(path)
@@ -143,6 +145,7 @@ def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
         return _Reader(book, pkg, parts, styles).read()
 
 
+@without_collector
 def read_values(sheets: Mapping[str, Sheet], indents: Indents | None = None) -> WorkbookData:
     """The same reading as ``read_workbook``, over worksheets whose values are already in memory.
 

@@ -19,6 +19,7 @@ from enum import Enum
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.graph import find_cycles
 from wbs_tools.core.registers.cells import (
     Locate,
@@ -165,6 +166,7 @@ def _cycles(items: list[ActionItem], first: dict[str, int]) -> list[list[int]]:
     return sorted(rotated)
 
 
+@without_collector
 def evaluate_actions(
     rows: Iterable[Row],
     *,

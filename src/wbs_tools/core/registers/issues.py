@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.registers.cells import (
     Locate,
     Row,
@@ -253,6 +254,7 @@ def _age(issue: Issue, status_date: dt.date, calendar: WorkCalendar) -> int | No
     return working_days(calendar, issue.reported_on, end)
 
 
+@without_collector
 def evaluate_issues(
     rows: Iterable[Row],
     *,

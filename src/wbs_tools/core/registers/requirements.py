@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.registers.cells import (
     Locate,
     Row,
@@ -217,6 +218,7 @@ def _summary(values: Mapping[str, str]) -> str:
     return "\n".join(f"{FIELDS[k]}: {v}" for k, v in values.items() if k in FIELDS and v)
 
 
+@without_collector
 def capture_changes(
     current_rows: Iterable[Row] | Sequence[Requirement],
     snapshot_rows: Iterable[Row],

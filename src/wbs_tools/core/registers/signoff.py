@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.registers.cells import (
     Locate,
     Row,
@@ -179,6 +180,7 @@ def _reason(latest: SignOff | None) -> str:
     return f"changed on {latest.changed_on:%Y-%m-%d}, after the sign-off{by}{on}"
 
 
+@without_collector
 def evaluate_signoffs(
     rows: Iterable[Row],
     *,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wbs_tools.core.model import LinkType
-from wbs_tools.core.schedule import DriverKind, TaskSchedule
+from wbs_tools.core.schedule import TaskSchedule
 from wbs_tools.core.status.lines import (
     ActionLine,
     ChangeLine,
@@ -62,26 +62,7 @@ def _wd(n: float) -> str:
 
 def _driving_predecessors(facts: PlanFacts) -> dict[int, TaskSchedule]:
     """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child)."""
-    children: dict[int, list[TaskSchedule]] = {}
-    for ts in facts.schedule.tasks:
-        if ts.parent_id is not None:
-            children.setdefault(ts.parent_id, []).append(ts)
-
-    def last_leaf(ts: TaskSchedule) -> TaskSchedule:
-        seen = set()
-        while ts.summary and children.get(ts.id) and ts.id not in seen:
-            seen.add(ts.id)
-            ts = max(children[ts.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
-        return ts
-
-    out = {}
-    for _, ts in facts.leaves():
-        driver = ts.driver
-        if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
-            pred = facts.by_id.get(driver.link.predecessor)
-            if pred is not None:
-                out[ts.id] = last_leaf(pred)
-    return out
+    return facts.driving_predecessors
 
 
 def driving_path(facts: PlanFacts) -> list[TaskSchedule]:

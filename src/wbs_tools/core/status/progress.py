@@ -83,8 +83,43 @@ class PlanFacts:
         """Active tasks with their schedule, in outline order."""
         return [(t, ts) for t, ts in zip(self.schedule.plan.tasks, self.schedule.tasks, strict=True) if t.active]
 
-    def leaves(self) -> list[tuple[Task, TaskSchedule]]:
+    @cached_property
+    def _leaves(self) -> list[tuple[Task, TaskSchedule]]:
         return [(t, ts) for t, ts in self.pairs if not ts.summary]
+
+    def leaves(self) -> list[tuple[Task, TaskSchedule]]:
+        """Active leaf tasks with their schedule, in outline order (one list, built once: do not modify)."""
+        return self._leaves
+
+    @cached_property
+    def driving_predecessors(self) -> dict[int, TaskSchedule]:
+        """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child)."""
+        children: dict[int, list[TaskSchedule]] = {}
+        for ts in self.schedule.tasks:
+            if ts.parent_id is not None:
+                children.setdefault(ts.parent_id, []).append(ts)
+        last: dict[int, TaskSchedule] = {}
+
+        def last_leaf(ts: TaskSchedule) -> TaskSchedule:
+            first = ts
+            if first.id in last:
+                return last[first.id]
+            seen = set()
+            while ts.summary and children.get(ts.id) and ts.id not in seen:
+                seen.add(ts.id)
+                ts = max(children[ts.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
+            last[first.id] = ts
+            return ts
+
+        out = {}
+        by_id = self.by_id
+        for _, ts in self._leaves:
+            driver = ts.driver
+            if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
+                pred = by_id.get(driver.link.predecessor)
+                if pred is not None:
+                    out[ts.id] = last_leaf(pred)
+        return out
 
     def baseline_finish(self) -> dt.datetime | None:
         """The latest baseline finish: the agreed end of the project."""

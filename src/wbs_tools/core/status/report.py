@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import rules as rag
 from wbs_tools.core.status.lines import (
@@ -101,6 +102,7 @@ class StatusReport:
         }
 
 
+@without_collector
 def build_status(schedule: Schedule, registers: Registers | None, *, status_date: dt.date | dt.datetime,
                  previous: StatusSnapshot | None = None, rules: RagRules = DEFAULT_RULES,
                  view: RegisterView | None = None) -> StatusReport:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from wbs_tools.core.dates import parse_date
+from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.status.progress import DayCounter, PlanFacts
 
 #: Columns of the snapshot table, in order.
@@ -54,6 +55,7 @@ class StatusSnapshot:
     tasks: Mapping[int, TaskMark] = field(default_factory=dict)
     open_issues: Mapping[str, IssueMark] = field(default_factory=dict)
 
+    @without_collector
     def to_rows(self) -> list[dict[str, object]]:
         """The snapshot as rows keyed by ``SNAPSHOT_COLUMNS``: one project row, then tasks, then issues."""
         base = {"status_date": self.status_date}
@@ -70,6 +72,7 @@ class StatusSnapshot:
         return rows
 
     @classmethod
+    @without_collector
     def from_rows(cls, rows: Iterable[Mapping[str, object]], *, before: dt.datetime | None = None
                   ) -> StatusSnapshot | None:
         """The latest snapshot in ``rows`` (strictly before ``before`` when given), or None.
