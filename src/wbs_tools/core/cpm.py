@@ -19,7 +19,7 @@ import gc
 
 from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, compiled, from_minutes, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
-from wbs_tools.core.model import ConstraintType, LinkType, Plan, Task
+from wbs_tools.core.model import ConstraintType, Link, LinkType, Plan, Task
 from wbs_tools.core.network import Network, build_network
 from wbs_tools.core.outline import Outline, build_outline, check_wbs_codes
 from wbs_tools.core.rollup import roll_up
@@ -144,6 +144,8 @@ class _Scheduler:
         self.deadline: list[int | None] = [None] * n
         self.astart: list[int | None] = [None] * n
         self.afinish: list[int | None] = [None] * n
+        self.pct: list[float] = [0.0] * n  # percent complete as typed, within 0-100
+        pct_l = self.pct
         cal_l, dur_l, rem_l, elapsed_l, milestone_l = self.cal, self.dur, self.rem, self.elapsed, self.milestone
         astart_l, afinish_l, constraint_l = self.astart, self.afinish, self.constraint
         calendars = self.calendars
@@ -173,7 +175,7 @@ class _Scheduler:
                         "years; 1 day was used", task_id=t.id, field="duration", location=t.cells.get("duration"),
                         hint="Check the unit (d, w, mo)."))
                     dur, elapsed = _DEFAULT_DURATION, False
-            pct = min(100.0, max(0.0, t.percent_complete or 0.0))
+            pct = pct_l[i] = min(100.0, max(0.0, t.percent_complete or 0.0))
             rd = t.remaining_duration
             dur_l[i] = dur
             rem_l[i] = max(0.0, rd.minutes) if rd is not None else dur * (1 - pct / 100.0)
@@ -732,25 +734,30 @@ class _Scheduler:
         return d  # type: ignore[return-value]
 
     def link_schedules(self) -> list[LinkSchedule]:
-        out = []
         net = self.net
-        pred_l, succ_l = net.pred_index, net.succ_index
+        pred_l, succ_l, links = net.pred_index, net.succ_index, net.links
         active, children = self.active, self.outline.children
         astart, manual, cal_l, es, cand, driver = self.astart, self.manual, self.cal, self.es, self.cand, self.driver
         dropped = net.dropped
-        for k, link in enumerate(net.links):
+        used: list[Link] = []
+        driving: list[bool] = []
+        slack: list[float] = []
+        for k, link in enumerate(links):
             p, s = pred_l[k], succ_l[k]
             if not (active[p] and active[s]) or (dropped and k in dropped):
                 continue
+            used.append(link)
             if children[s] or astart[s] is not None or manual[s]:
-                out.append(LinkSchedule(link, False, 0.0))  # rolled up, or placed by actuals rather than links
+                driving.append(False)  # rolled up, or placed by actuals rather than links
+                slack.append(0.0)
                 continue
             cal = cal_l[s]
-            slack = float(cal.work_at(es[s]) - cal.work_at(cand[k]))
-            d = driver[s]
-            driving = d is not None and (net.links[d] is link if type(d) is int else d.link is link)  # type: ignore[union-attr,index]
-            out.append(LinkSchedule(link, driving, max(0.0, slack)))
-        return out
+            memo, work_at = cal._memo, cal.work_at
+            e, c = es[s], cand[k]
+            value = float((memo.get(e) or work_at(e)) - (memo.get(c) or work_at(c)))
+            slack.append(value if value > 0.0 else 0.0)
+            driving.append(driver[s] == k)  # a link driver is kept as its link number
+        return list(map(LinkSchedule, used, driving, slack))
 
 
 def _m(value: object) -> int | None:

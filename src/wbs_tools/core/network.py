@@ -50,11 +50,15 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
             position[t.id] = i
 
     links: list[Link] = []
-    seen: dict[tuple[int, int], Link] = {}
+    pred_index: list[int] = []
+    succ_index: list[int] = []
+    seen: dict[int, Link] = {}  # by p * n + s: one int key per ordered pair
+    children = outline.children
+    get = position.get
     for link in plan.links:
-        where = link.origin
-        p, s = position.get(link.predecessor), position.get(link.successor)
+        p, s = get(link.predecessor), get(link.successor)
         if p is None or s is None:
+            where = link.origin
             missing = link.predecessor if p is None else link.successor
             findings.append(make_finding(
                 "link.unknown-task",
@@ -68,38 +72,39 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
         if p == s:
             findings.append(make_finding(
                 "link.self", f"task {link.successor} is linked to itself",
-                task_id=link.successor, field="predecessors", location=where,
+                task_id=link.successor, field="predecessors", location=link.origin,
             ))
             continue
-        if (outline.children[p] or outline.children[s]) and (p in outline.ancestors(s) or s in outline.ancestors(p)):
+        if (children[p] or children[s]) and (p in outline.ancestors(s) or s in outline.ancestors(p)):
             findings.append(make_finding(
                 "link.summary-to-child",
                 f"summary task {tasks[min(p, s)].id} is linked to its own subtask "
                 f"{tasks[max(p, s)].id}; the link was ignored",
-                task_id=link.successor, field="predecessors", location=where,
+                task_id=link.successor, field="predecessors", location=link.origin,
             ))
             continue
-        key = (p, s)
-        if key in seen:
-            first = seen[key]
+        key = p * n + s
+        first = seen.get(key)
+        if first is not None:
             if (first.type, first.lag) != (link.type, link.lag):
                 findings.append(make_finding(
                     "link.duplicate",
                     f"task {link.successor} depends on {link.predecessor} twice with different "
                     f"type or lag; the first ({first.type.value}) was used",
-                    task_id=link.successor, field="predecessors", location=where,
+                    task_id=link.successor, field="predecessors", location=link.origin,
                 ))
             continue
         seen[key] = link
         links.append(link)
+        pred_index.append(p)
+        succ_index.append(s)
 
-    pred_index = [position[lk.predecessor] for lk in links]
-    succ_index = [position[lk.successor] for lk in links]
     in_links: list[list[int]] = [[] for _ in range(n)]
     out_links: list[list[int]] = [[] for _ in range(n)]
-    for k in range(len(links)):
-        in_links[succ_index[k]].append(k)
-        out_links[pred_index[k]].append(k)
+    for k, s in enumerate(succ_index):
+        in_links[s].append(k)
+    for k, p in enumerate(pred_index):
+        out_links[p].append(k)
 
     begin_of = {}
     for i in range(n):
@@ -112,18 +117,24 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
 
 def _edges(net: Network, outline: Outline, dropped: set[int]) -> list[list[int]]:
     n = net.n_tasks
-    succs: list[list[int]] = [[] for _ in range(n + len(net.begin_of))]
-    for k in range(len(net.links)):
-        if k in dropped:
-            continue
-        s = net.succ_index[k]
-        succs[net.pred_index[k]].append(net.begin_of.get(s, s))
-    for i, kids in enumerate(outline.children):
-        if kids:
-            b = net.begin_of[i]
-            for c in kids:
-                succs[b].append(net.begin_of.get(c, c))
-                succs[c].append(i)
+    begin_of = net.begin_of
+    node = list(range(n))  # where a link into each task attaches: its begin node if it is a summary
+    for i, b in begin_of.items():
+        node[i] = b
+    succs: list[list[int]] = [[] for _ in range(n + len(begin_of))]
+    succ_index = net.succ_index
+    if dropped:
+        for k, p in enumerate(net.pred_index):
+            if k not in dropped:
+                succs[p].append(node[succ_index[k]])
+    else:
+        for p, s in zip(net.pred_index, succ_index, strict=True):
+            succs[p].append(node[s])
+    for i, b in begin_of.items():
+        kids = outline.children[i]
+        succs[b].extend([node[c] for c in kids])
+        for c in kids:
+            succs[c].append(i)
     return succs
 
 

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from wbs_tools.core.calendar import from_minutes
 from wbs_tools.core.findings import make_finding
-from wbs_tools.core.model import LinkType
 from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
+
+_FS, _FF, _SS = 0, 1, 2  # link type codes of the passes (cpm._TYPE_CODE)
 
 _SUMMARY = Driver(DriverKind.SUMMARY)  # immutable, so every summary shares it
 
@@ -21,7 +22,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     tasks = plan.tasks
     n = len(tasks)
     children, levels, active = outline.children, outline.levels, sch.active
-    astart, afinish, is_alap, dur_l = sch.astart, sch.afinish, sch.is_alap, sch.dur
+    astart, afinish, is_alap, dur_l, cal_l = sch.astart, sch.afinish, sch.is_alap, sch.dur, sch.cal
     start = [0] * n
     finish = [0] * n
     total = [0.0] * n
@@ -32,24 +33,44 @@ def roll_up(sch: _Scheduler) -> Schedule:
     limit = plan.settings.critical_slack_minutes
     leaves = [i for i in range(n) if active[i] and not children[i]]
     es0, ef0, ls0, lf0 = sch.es, sch.ef, sch.ls, sch.lf
+    link_es, typed_pct = sch.link_es, sch.pct
     for i in leaves:
-        alap = is_alap[i]
         a, f = astart[i], afinish[i]
-        start[i] = a if a is not None else (ls0[i] if alap else es0[i])
-        finish[i] = f if f is not None else (lf0[i] if alap else ef0[i])
-        slack = total[i] = _total_slack(sch, i)
         dur[i] = dur_l[i]
+        if is_alap[i]:
+            start[i] = a if a is not None else ls0[i]
+            finish[i] = f if f is not None else lf0[i]
+            slack = 0.0
+        else:
+            start[i] = a if a is not None else es0[i]
+            finish[i] = f if f is not None else ef0[i]
+            # total slack: the smaller of start and finish slack (finish slack once started), in working
+            # minutes on the task's calendar, measured from where the links alone would put it
+            cal = cal_l[i]
+            memo, work_at = cal._memo, cal.work_at
+            e_s, e_f = es0[i], ef0[i]
+            if link_es and i in link_es:
+                e_s = link_es[i]
+                e_f = sch._after(i, e_s, dur_l[i])
+            finish_slack = (memo.get(lf0[i]) or work_at(lf0[i])) - (memo.get(e_f) or work_at(e_f))
+            if a is not None:
+                slack = float(finish_slack)
+            else:
+                start_slack = (memo.get(ls0[i]) or work_at(ls0[i])) - (memo.get(e_s) or work_at(e_s))
+                slack = float(start_slack if start_slack < finish_slack else finish_slack)
+        total[i] = slack
         if f is not None:
             pct[i] = 100.0
         else:
-            p = pct[i] = min(100.0, max(0.0, tasks[i].percent_complete or 0.0))
+            p = pct[i] = typed_pct[i]
             critical[i] = slack <= limit and p < 100
     _free_slack(sch, leaves, total, free)
     # summaries, deepest first, so nested summaries roll up their rolled-up children
     es, ef, ls, lf = list(es0), list(ef0), list(ls0), list(lf0)
     cal = sch.project_cal
     work_at = cal.work_at
-    for i in sorted((i for i in range(n) if children[i] and active[i]), key=lambda i: -levels[i]):
+    summaries = [i for i in range(n) if children[i] and active[i]]
+    for i in sorted(summaries, key=lambda i: -levels[i]):
         kids = [c for c in children[i] if active[c]]
         if not kids:  # nothing under it is scheduled: a zero-length summary at the project start
             start[i] = finish[i] = es[i] = ef[i] = ls[i] = lf[i] = sch.project_start
@@ -69,7 +90,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
         free[i] = max(0.0, total[i])
 
     # every distinct instant converted once: many tasks share dates
-    seen: dict[int, dt.datetime] = {}
+    seen: dict[int, dt.datetime | None] = {}
     for column in (start, finish, es, ef, ls, lf):
         for t in set(column):
             if t not in seen:
@@ -86,27 +107,28 @@ def roll_up(sch: _Scheduler) -> Schedule:
                 f"{task.deadline:%Y-%m-%d}", task_id=task.id, field="deadline",
                 location=task.cells.get("deadline")))
 
-    in_cycle = sch.net.in_cycle
-    parent = outline.parent
-    milestone = sch.milestone
+    # the results, column by column; a task that is not scheduled keeps the defaults
     ids = [t.id for t in tasks]
-    out: list[TaskSchedule] = []
-    append = out.append
-    for i, task in enumerate(tasks):
-        summary = bool(children[i])
-        p = parent[i]
-        uid = task.uid
-        if active[i]:
-            append(TaskSchedule(
-                task.id, uid if uid is not None else task.id, task.name, levels[i], outline.numbers[i], summary,
-                (not summary) and milestone[i], ids[p] if p >= 0 else None,
-                seen[start[i]], seen[finish[i]], seen[es[i]], seen[ef[i]], seen[ls[i]], seen[lf[i]],
-                dur[i], total[i], free[i], critical[i], round(pct[i], 6), i in in_cycle,
-                sch.driver_of(i) if not summary else _SUMMARY))
-        else:
-            append(TaskSchedule(
-                task.id, uid if uid is not None else task.id, task.name, levels[i], outline.numbers[i], summary,
-                (not summary) and milestone[i], ids[p] if p >= 0 else None, in_cycle=i in in_cycle))
+    uids = [t.id if t.uid is None else t.uid for t in tasks]
+    summary = [bool(c) for c in children]
+    milestone = [m and not c for m, c in zip(sch.milestone, children, strict=True)]
+    parent_id = [ids[p] if p >= 0 else None for p in outline.parent]
+    in_cycle = sch.net.in_cycle
+    cycle = [i in in_cycle for i in range(n)] if in_cycle else [False] * n
+    drivers: list[Driver | None] = [None] * n
+    driver_of = sch.driver_of
+    for i in leaves:
+        drivers[i] = driver_of(i)
+    for i in summaries:
+        drivers[i] = _SUMMARY
+    dates = [[seen[t] for t in column] for column in (start, finish, es, ef, ls, lf)]
+    if len(leaves) + len(summaries) < n:
+        for i in range(n):
+            if not active[i]:
+                for column in dates:
+                    column[i] = None
+    out = list(map(TaskSchedule, ids, uids, [t.name for t in tasks], levels, outline.numbers, summary, milestone,
+                   parent_id, *dates, dur, total, free, critical, [round(p, 6) for p in pct], cycle, drivers))
     return Schedule(
         plan=plan, tasks=out, links=sch.link_schedules(), findings=findings,
         project_start=from_minutes(min((start[i] for i in leaves), default=sch.project_start)),
@@ -114,50 +136,46 @@ def roll_up(sch: _Scheduler) -> Schedule:
     )
 
 
-def _total_slack(sch: _Scheduler, i: int) -> float:
-    if sch.is_alap[i]:
-        return 0.0
-    cal = sch.cal[i]
-    es, ef = sch.es[i], sch.ef[i]
-    if i in sch.link_es:  # measured from where the links alone would put it
-        es = sch.link_es[i]
-        ef = sch._after(i, es, sch.dur[i])
-    finish_slack = cal.work_at(sch.lf[i]) - cal.work_at(ef)
-    if sch.astart[i] is not None:
-        return float(finish_slack)
-    start_slack = cal.work_at(sch.ls[i]) - cal.work_at(es)
-    return float(min(start_slack, finish_slack))
-
-
 def _free_slack(sch: _Scheduler, leaves: list[int], total: list[float], free: list[float]) -> None:
     """Room before any unfinished successor's early date moves (never negative), per leaf."""
     net = sch.net
     afinish, is_alap, children, cal_l = sch.afinish, sch.is_alap, sch.outline.children, sch.cal
     es, ef, ls, lf = sch.es, sch.ef, sch.ls, sch.lf
-    out_links, succ_l, links = net.out_links, net.succ_index, net.links
-    fs_ff = (LinkType.FS, LinkType.FF)
-    fs_ss = (LinkType.FS, LinkType.SS)
+    out_links, succ_l, ltype, lags = net.out_links, net.succ_index, sch.ltype, sch.lags
+    per_day = sch.plan.settings.minutes_per_day
     for i in leaves:
         if afinish[i] is not None:
             continue  # 0.0
         best: float | None = None
         cal = cal_l[i]
+        memo, work_at = cal._memo, cal.work_at
+        w_es = w_ef = None
         for k in out_links[i]:
             s = succ_l[k]
             if afinish[s] is not None:
                 continue
-            kind = links[k].type
-            p_date = ef[i] if kind in fs_ff else es[i]
-            if is_alap[s] and not children[s]:
-                s_es, s_ef = ls[s], lf[s]
+            kind = ltype[k]  # from a finish: FS, FF; to a start: FS, SS
+            if kind <= _FF:
+                if w_ef is None:
+                    w_ef = memo.get(ef[i]) or work_at(ef[i])
+                w_p = w_ef
             else:
-                s_es, s_ef = es[s], ef[s]
-            s_date = s_es if kind in fs_ss else s_ef
-            lag, elapsed = sch._lag(k)
+                if w_es is None:
+                    w_es = memo.get(es[i]) or work_at(es[i])
+                w_p = w_es
+            if is_alap[s] and not children[s]:
+                s_date = ls[s] if kind in (_FS, _SS) else lf[s]
+            else:
+                s_date = es[s] if kind in (_FS, _SS) else ef[s]
+            lag = lags[k]
+            if lag is None:
+                lag = sch._lag(k)
+            minutes, elapsed = lag
             if elapsed:
-                lag = lag * sch.plan.settings.minutes_per_day / 1440.0
-            value = cal.work_at(s_date) - cal.work_at(p_date) - lag
-            best = value if best is None else min(best, value)
+                minutes = minutes * per_day / 1440.0
+            value = (memo.get(s_date) or work_at(s_date)) - w_p - minutes
+            if best is None or value < best:
+                best = value
         if best is None:
             best = total[i]
         free[i] = max(0.0, float(best))
