@@ -20,7 +20,7 @@ from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import StatusReport
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS
-from wbs_tools.workbook.lossless import CellValue, OwnedSheet, WriteReport, write_workbook
+from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
 from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
 from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
@@ -61,7 +61,7 @@ class Computed:
     data: WorkbookData
     schedule: Schedule
     findings: list[Finding]
-    edits: dict[str, dict[str, CellValue]]
+    edits: dict[str, CellEdits]  # sheet -> computed cells (a read-only {"H12": value} mapping too)
     owned: dict[str, OwnedSheet]
     status: StatusReport | None = None
 
@@ -83,14 +83,14 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decid
                                   f"no status date in Settings; today ({today:%Y-%m-%d}) was used",
                                   location=data.setting_cells.get("status_date")))
     result = schedule(plan)
-    edits: dict[str, dict[str, CellValue]] = {}
+    edits: dict[str, CellEdits] = {}
     tasks_at = data.cells.get(TASKS.name)
     if tasks_at is not None:
         edits[tasks_at.sheet] = tasks_edits(result, tasks_at)
     deps_at = data.cells.get(DEPENDENCIES.name)
     if deps_at is not None:
         tasks_sheet = tasks_at.sheet if tasks_at is not None else TASKS.name
-        edits.setdefault(deps_at.sheet, {}).update(
+        edits.setdefault(deps_at.sheet, CellEdits()).update(
             dependencies_edits(result, deps_at, data.mirror_rows, tasks_sheet))
     owned: dict[str, OwnedSheet] = {}
     status: StatusReport | None = None
@@ -99,7 +99,7 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decid
         calendar = project_calendar(plan)
         registers = register_output(data, result, calendar, plan.settings.status_date, decider)
         for sheet, cells in registers.edits.items():
-            edits.setdefault(sheet, {}).update(cells)
+            edits.setdefault(sheet, CellEdits()).update(cells)
         owned.update(registers.owned)
         findings += registers.findings
         status = registers.status

@@ -16,12 +16,12 @@ from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
 from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule
+from wbs_tools.workbook.cell_edits import CellEdits, RowCells
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
 from wbs_tools.workbook.reader_tables import TableLocation
 
 _ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)$")
-Edits = dict[str, dict[str, CellValue]]
 EXCEL_ROWS = 1_048_576
 
 
@@ -85,27 +85,32 @@ def task_values(schedule: Schedule) -> list[dict[str, CellValue]]:
     return out
 
 
-def _cell_edits(location: TableLocation, layout: SheetLayout, row: int,
-                values: Mapping[str, CellValue], *, inputs: bool = False) -> dict[str, CellValue]:
-    """Edits for the computed columns of one row (and its input columns in rows wbs_tools owns)."""
-    edits: dict[str, CellValue] = {}
+def table_columns(location: TableLocation, layout: SheetLayout, *, inputs: bool = False) -> list[tuple[int, str]]:
+    """(sheet column, key) of the table's computed columns (and input columns in rows wbs_tools owns),
+    by column; worked out once per table, not per row."""
+    found: dict[int, str] = {}
     for column in layout.columns:
         number = location.columns.get(column.key)
-        if (column.computed or inputs) and number is not None and column.key in values:
-            edits[f"{column_letter(number)}{row}"] = values[column.key]
-    return edits
+        if (column.computed or inputs) and number is not None:
+            found[number] = column.key
+    return sorted(found.items())
 
 
-def tasks_edits(schedule: Schedule, location: TableLocation) -> dict[str, CellValue]:
+def _row_cells(columns: Sequence[tuple[int, str]], values: Mapping[str, CellValue]) -> RowCells:
+    return [(number, values[key]) for number, key in columns if key in values]
+
+
+def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
     values = task_values(schedule)
-    edits: dict[str, CellValue] = {}
+    columns = table_columns(location, TASKS)
+    edits = CellEdits()
     seen: set[int] = set()
     for task, row_values in zip(schedule.plan.tasks, values, strict=True):
         row = row_of(task.cells.values())
         if row is None or row in seen:
             continue
         seen.add(row)
-        edits.update(_cell_edits(location, TASKS, row, row_values))
+        edits.set_row(row, _row_cells(columns, row_values))
     return edits
 
 
@@ -124,7 +129,7 @@ def _link_values(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSc
 
 
 def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows: Sequence[int] = (),
-                       tasks_sheet: str = TASKS.name) -> dict[str, CellValue]:
+                       tasks_sheet: str = TASKS.name) -> CellEdits:
     """The Dependencies sheet shows every link the engine used.
 
     Rows typed there get their computed columns. Links typed in the Tasks sheet's Predecessors cells
@@ -135,14 +140,15 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     settings = schedule.plan.settings
     per_day = settings.minutes_per_day
     used = {(ls.link.predecessor, ls.link.successor, ls.link.origin): ls for ls in schedule.links}
-    edits: dict[str, CellValue] = {}
+    edits = CellEdits()
+    computed = table_columns(location, DEPENDENCIES)
+    owned = table_columns(location, DEPENDENCIES, inputs=True)
     prefix = f"{location.sheet}!"
     for link in schedule.plan.links:
         row = row_of([link.origin]) if (link.origin or "").startswith(prefix) else None
         if row is not None:
             ls = used.get((link.predecessor, link.successor, link.origin))
-            edits.update(_cell_edits(location, DEPENDENCIES, row, _link_values(link, ls, by_id, per_day,
-                                                                                DEPENDENCIES.name)))
+            edits.set_row(row, _row_cells(computed, _link_values(link, ls, by_id, per_day, DEPENDENCIES.name)))
     mirrored = sorted((ls for ls in schedule.links if (ls.link.origin or "").startswith(f"{tasks_sheet}!")),
                       key=lambda ls: (ls.link.successor, ls.link.predecessor))
     rows = sorted(mirror_rows)
@@ -160,10 +166,10 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
         values = {"predecessor_id": link.predecessor, "successor_id": link.successor, "type": link.type.value,
                   "lag": None if link.lag.is_zero else format_lag(link.lag, **units),
                   **_link_values(link, ls, by_id, per_day, tasks_sheet)}
-        edits.update(_cell_edits(location, DEPENDENCIES, row, values, inputs=True))
+        edits.set_row(row, _row_cells(owned, values))
+    gone = [(number, None) for number, key in owned if key != "note"]
     for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)
-        gone = {k: None for k in location.columns if k != "note"}
-        edits.update(_cell_edits(location, DEPENDENCIES, row, gone, inputs=True))
+        edits.set_row(row, list(gone))
     return edits
 
 

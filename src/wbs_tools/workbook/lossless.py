@@ -19,13 +19,14 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lxml import etree
 
 from wbs_tools.workbook import package
+from wbs_tools.workbook.cell_edits import CellEdits
 from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_styles, read_workbook
 from wbs_tools.workbook.package import (
     Limits,
@@ -41,6 +42,7 @@ from wbs_tools.workbook.package import (
 from wbs_tools.workbook.sheet_xml import CellValue, decode_text, patch_sheet, split_ref
 
 __all__ = [
+    "CellEdits",
     "CellValue",
     "Limits",
     "OwnedSheet",
@@ -52,7 +54,7 @@ __all__ = [
     "write_workbook",
 ]
 
-Edits = Mapping[str, Mapping[str, CellValue]]  # sheet name -> {"H12": value}
+Edits = Mapping[str, Mapping[str, CellValue] | CellEdits]  # sheet name -> {"H12": value} or CellEdits
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class WriteReport:
 
     path: Path | None = None
     backup: Path | None = None
-    written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # sheet -> refs
+    written: dict[str, Sequence[str]] = field(default_factory=dict)  # sheet -> refs ("H12")
     unchanged: int = 0
     skipped: tuple[SkippedCell, ...] = ()
     changed_parts: tuple[str, ...] = ()
@@ -147,7 +149,7 @@ def render_workbook(
     if clash:
         raise ValueError(f"sheets both edited and owned in one write: {sorted(clash)}")
     strings = _SharedStrings(pkg, info.related.get("sharedStrings"))
-    written: dict[str, tuple[str, ...]] = {}
+    written: dict[str, Sequence[str]] = {}
     skipped: list[SkippedCell] = []
     unchanged = 0
     removed_formulas = False
@@ -162,8 +164,8 @@ def render_workbook(
                             shared_string=strings, protected=_table_cells(pkg, entry.part))
         if patch.written:
             pkg.write(entry.part, patch.data)
-            written[entry.name] = tuple(patch.written)
-        unchanged += len(patch.unchanged)
+            written[entry.name] = patch.written
+        unchanged += patch.unchanged
         skipped += [SkippedCell(entry.name, ref, why) for ref, why in patch.skipped]
         removed_formulas |= patch.removed_formulas
     editor = WorkbookEditor(pkg, info)

@@ -27,7 +27,8 @@ from wbs_tools.core.registers.cells import id_key
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import RagRules, StatusReport, StatusSnapshot, build_status, status_sheet_rows
 from wbs_tools.core.status.register_rows import register_view
-from wbs_tools.workbook.computed import column_letter
+from wbs_tools.workbook.cell_edits import CellEdits
+from wbs_tools.workbook.computed import table_columns
 from wbs_tools.workbook.layout import (
     ACTIONS,
     CHANGE_LOG,
@@ -48,7 +49,7 @@ Rows = list[dict[str, object]]
 
 @dataclass
 class RegisterOutput:
-    edits: dict[str, dict[str, CellValue]] = field(default_factory=dict)  # sheet -> {"H12": value}
+    edits: dict[str, CellEdits] = field(default_factory=dict)  # sheet -> cells by row and column
     owned: dict[str, OwnedSheet] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     status: StatusReport | None = None
@@ -79,25 +80,25 @@ def _cell(value: object) -> CellValue:
 
 
 def _computed_edits(data: WorkbookData, layout: SheetLayout, per_row: Iterable[tuple[int | None, Mapping]]
-                    ) -> dict[str, CellValue]:
+                    ) -> CellEdits:
     table = data.table(layout)
+    edits = CellEdits()
     if table is None:
-        return {}
-    edits: dict[str, CellValue] = {}
+        return edits
+    columns = dict(table_columns(table, layout))
     for row, values in per_row:
         if row is None:
             continue
-        for key, value in values.items():
-            number = table.columns.get(key)
-            if number is not None and layout.column(key).computed:
-                edits[f"{column_letter(number)}{row}"] = _cell(value)
+        cells = {number: _cell(value) for key, value in values.items()
+                 if (number := table.columns.get(key)) is not None and number in columns}
+        edits.set_row(row, sorted(cells.items()))
     return edits
 
 
-def _add(out: RegisterOutput, data: WorkbookData, layout: SheetLayout, edits: dict[str, CellValue]) -> None:
+def _add(out: RegisterOutput, data: WorkbookData, layout: SheetLayout, edits: CellEdits) -> None:
     table = data.table(layout)
     if table is not None and edits:
-        out.edits.setdefault(table.sheet, {}).update(edits)
+        out.edits.setdefault(table.sheet, CellEdits()).update(edits)
 
 
 def _when(value: object) -> dt.datetime | None:

@@ -18,14 +18,34 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import pairwise
 
+from wbs_tools.workbook.cell_edits import (
+    MAX_COL,
+    MAX_ROW,
+    CellEdits,
+    CellRefs,
+    RowCells,
+    as_rows,
+    col_letters,
+    col_number,
+    split_ref,
+)
+from wbs_tools.workbook.cell_values import (
+    MAX_TEXT,
+    CellValue,
+    Encoded,
+    ValueEncoder,
+    decode_text,
+    encode_text,
+    excel_serial,
+    number_text,
+    value_xml,
+)
 from wbs_tools.workbook.package import (
     ATTRS,
     WorkbookError,
@@ -36,118 +56,16 @@ from wbs_tools.workbook.package import (
     start_tag,
 )
 
-CellValue = str | int | float | bool | dt.datetime | dt.date | None
+__all__ = [
+    "MAX_COL", "MAX_ROW", "MAX_TEXT", "CellEdits", "CellValue", "SheetPatch", "col_letters", "col_number",
+    "column_styles", "decode_text", "element_pattern", "encode_text", "excel_serial", "number_text",
+    "patch_sheet", "split_ref", "value_xml",
+]
 
 MAIN_NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "http://purl.oclc.org/ooxml/spreadsheetml/main",
 )
-MAX_ROW, MAX_COL, MAX_TEXT = 1_048_576, 16_384, 32_767
-
-# --- references and values ------------------------------------------------------------------------
-
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
-
-
-@lru_cache(maxsize=4096)
-def col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-@lru_cache(maxsize=4096)
-def col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def split_ref(ref: str) -> tuple[int, int]:
-    """``"H12"`` -> (12, 8); raises ValueError outside Excel's grid."""
-    m = _REF.fullmatch(ref.strip())
-    if not m:
-        raise ValueError(f"not a cell reference: {ref!r}")
-    row, col = int(m.group(2)), col_number(m.group(1))
-    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
-        raise ValueError(f"cell reference outside the sheet: {ref!r}")
-    return row, col
-
-
-def excel_serial(value: dt.date, date1904: bool = False) -> float:
-    """Excel's day number, including the 1900 leap-year quirk (serial 60 is 29 Feb 1900)."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            raise ValueError(f"time zone aware datetimes are ambiguous in Excel: {value!r}")
-        moment = value
-    else:
-        moment = dt.datetime(value.year, value.month, value.day)
-    if date1904:
-        delta = moment - dt.datetime(1904, 1, 1)
-    else:
-        delta = moment - dt.datetime(1899, 12, 30)
-        if moment < dt.datetime(1900, 3, 1):
-            delta -= dt.timedelta(days=1)
-    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-    if serial < (0 if date1904 else 1):
-        raise ValueError(f"Excel cannot hold dates this early: {value!r}")
-    return serial
-
-
-def number_text(value: float) -> str:
-    if isinstance(value, int):
-        if abs(value) >= 1e308:
-            raise ValueError(f"number too large for Excel: {value!r}")
-        return str(value)
-    if not math.isfinite(value):
-        raise ValueError(f"Excel cannot hold {value!r}")
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
-
-_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
-_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def encode_text(text: str) -> bytes:
-    """Cell text as SpreadsheetML wants it: ``_xHHHH_`` for characters XML cannot carry."""
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"text longer than Excel's {MAX_TEXT} characters: {text[:40]!r}...")
-    text = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", _LOOKS_ESCAPED.sub(r"_x005F_\1", text))
-    try:
-        return html.escape(text, quote=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"text is not valid Unicode: {text[:40]!r}") from exc
-
-
-def decode_text(text: str) -> str:
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
-
-
-def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | None, bytes]:
-    """(``t`` attribute, child elements) for a value; text is always a string, never a formula.
-
-    Raises TypeError or ValueError for anything a cell cannot hold (NaN, aware datetimes, ...).
-    """
-    p = prefix
-    if value is None:
-        return None, b""
-    if isinstance(value, bool):
-        return "b", b"<" + p + b"v>" + (b"1" if value else b"0") + b"</" + p + b"v>"
-    if isinstance(value, str):
-        space = b' xml:space="preserve"' if value != value.strip() or "\n" in value else b""
-        t = b"<" + p + b"t" + space + b">" + encode_text(value) + b"</" + p + b"t>"
-        return "inlineStr", b"<" + p + b"is>" + t + b"</" + p + b"is>"
-    if isinstance(value, dt.date):
-        text = number_text(excel_serial(value, date1904))
-    elif isinstance(value, int | float):
-        text = number_text(value)
-    else:
-        raise TypeError(f"unsupported cell value type {type(value).__name__}")
-    return None, b"<" + p + b"v>" + text.encode() + b"</" + p + b"v>"
 
 
 # --- the patch -------------------------------------------------------------------------------------
@@ -155,11 +73,11 @@ def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | No
 
 @dataclass
 class SheetPatch:
-    """What happened to one sheet: the new bytes and, per cell, written / unchanged / skipped."""
+    """What happened to one sheet: the new bytes and the cells written, left unchanged or skipped."""
 
     data: bytes
-    written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    written: CellRefs = field(default_factory=CellRefs)
+    unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed_formulas: bool = False
 
@@ -180,6 +98,9 @@ _S_NUM = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
 _T_ATTR = re.compile(rb"\st\s*=\s*[\"'](\w*)[\"']")
 _R_LETTERS = re.compile(rb"(?<![\w:])r\s*=\s*[\"']\$?([A-Za-z]{1,3})")
 _SPANS = re.compile(rb"\sspans\s*=\s*[\"']([^\"']*)[\"']")
+# the attributes after ``r`` of a cell as Excel writes it: nothing but a style and a type
+_PLAIN_ATTRS = re.compile(rb'( s="[0-9]+")?(?: t="(\w+)")?(/?)')
+_MISSING = object()
 
 
 def element_pattern(prefix: bytes, local: str, key: bytes = rb"(\d+)") -> re.Pattern[bytes]:
@@ -198,7 +119,18 @@ def column_styles(data: bytes, prefix: bytes, end: int) -> list[tuple[int, int, 
             for m in start_tag(prefix, "col").finditer(data, 0, end) if "style" in (a := get_attrs(m.group(1)))]
 
 
-class _SheetPatcher:
+def _style_attr(style: str | None) -> bytes:
+    return b' s="' + style.encode() + b'"' if style else b""
+
+
+class SheetPatcherBase:
+    """One worksheet part indexed for patching: its rows, cells and the styles new cells take.
+
+    The cell by cell methods here handle every shape SpreadsheetML allows (cells without ``r``, any
+    attribute order, formulas, extension lists); :mod:`sheet_patch` adds the fast path for the
+    cells Excel and wbs_tools write, and falls back to these for anything else.
+    """
+
     def __init__(self, data: bytes, part: str, date1904: bool, overwrite_formulas: bool,
                  style_row: int | None, shared_string: Callable[[int], str | None],
                  protected: Mapping[tuple[int, int], str]) -> None:
@@ -226,8 +158,9 @@ class _SheetPatcher:
         self.row_keys, self.row_starts = self._index_rows(begin, end)
         self.cells_re = element_pattern(p, "c", key=rb"\$?([A-Za-z]{1,3})")
         self.columns: dict[int, tuple[list[int], list[str | None]]] = {}
-        self.encoded: dict[str, tuple[str | None, bytes]] = {}
+        self.encode = ValueEncoder(p, date1904)
         self.col_styles = column_styles(data, p, self.sheet_data.start())
+        self._static_styles: dict[int, object] = {}
 
     def _index_rows(self, begin: int, end: int) -> tuple[list[int], list[int]]:
         """Row numbers and start offsets. Two C-level passes when every row states its ``r`` (Excel
@@ -290,31 +223,38 @@ class _SheetPatcher:
             self.columns[col] = (rows, styles)
         return self.columns[col]
 
-    def _style_for(self, row: int, col: int, row_elem: _Elem | None) -> str | None:
+    def _static_style(self, col: int) -> object:
+        """The style a new cell of ``col`` takes whatever its row, or ``_MISSING`` when that depends on
+        the row (its own format, the cell above)."""
+        found = self._static_styles.get(col)
+        if found is None:
+            found = _MISSING
+            if self.style_row is not None:
+                rows, styles = self._column(col)
+                i = bisect_left(rows, self.style_row)
+                if i < len(rows) and rows[i] == self.style_row:
+                    found = styles[i]
+            self._static_styles[col] = found
+        return found
+
+    def _style_for(self, row: int, col: int, row_attrs: bytes | None) -> str | None:
         """A new cell's style: the template row's, else the row's or column's (what the empty cell shows
         now, and what Excel gives a typed value), else the nearest cell above (a formatted list)."""
-        rows, styles = self._column(col)
-        if self.style_row is not None:
-            i = bisect_left(rows, self.style_row)
-            if i < len(rows) and rows[i] == self.style_row:
-                return styles[i]
-        if row_elem is not None and b"customFormat" in row_elem.attrs:
-            a = get_attrs(row_elem.attrs)
+        static = self._static_style(col)
+        if static is not _MISSING:
+            return static  # type: ignore[return-value]
+        if row_attrs is not None and b"customFormat" in row_attrs:
+            a = get_attrs(row_attrs)
             if a.get("customFormat") in ("1", "true") and "s" in a:
                 return a["s"]
         style = next((s for lo, hi, s in self.col_styles if lo <= col <= hi), None)
         if style is not None or self.style_row is not None:
             return style
+        rows, styles = self._column(col)
         i = bisect_left(rows, row) - 1
         return styles[i] if i >= 0 else None
 
     # cells
-    def _cell(self, ref: str, style: str | None, encoded: tuple[str | None, bytes]) -> bytes:
-        (t, body), p = encoded, self.p
-        attrs = b' r="' + ref.encode() + (b'" s="' + style.encode() if style else b"") + (
-            b'" t="' + t.encode() if t else b"") + b'"'
-        return b"<" + p + b"c" + attrs + (b">" + body + b"</" + p + b"c>" if body else b"/>")
-
     def _same(self, cell_type: str, content: bytes, value: CellValue) -> bool:
         m = self.v_re.search(content)
         v = html.unescape(m.group(1).decode()) if m else None
@@ -356,21 +296,28 @@ class _SheetPatcher:
                 return None
             result.removed_formulas = True
         elif self._same(t_attr.group(1).decode() if t_attr else "n", content, value):
-            result.unchanged.append(ref)
+            result.unchanged += 1
             return None
-        t, body = self.encoded[ref]
+        t, _t_attr, body = self.encode(value)
         ext = self.ext_re.search(content)
         body += ext.group(0) if ext else b""
         p = self.p
         head = b"<" + p + b"c" + set_attrs(attrs, {"t": t, "cm": None, "vm": None})
-        result.written.append(ref)
         return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
 
-    def _patch_row(self, row: _Elem, cells: list[tuple[int, CellValue]], result: SheetPatch) -> bytes | None:
+    def _cell(self, ref: str, style: str | None, encoded: Encoded) -> bytes:
+        _t, t_attr, body = encoded
+        p = self.p
+        head = b"<" + p + b'c r="' + ref.encode() + b'"' + _style_attr(style) + t_attr
+        return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
+
+    def _patch_row(self, row: _Elem, cells: RowCells, result: SheetPatch) -> bytes | None:
+        """The row with ``cells`` set, any shape of row; None when no cell changes."""
         p, data = self.p, self.data
         keys, existing = self._cells(row)
         splices: list[tuple[int, int, bytes]] = []
         added: list[int] = []
+        written: list[int] = []
         close = row.inner[1] if row.inner else row.end
         if row.inner is not None and (ext := data.find(b"<" + p + b"extLst", *row.inner)) >= 0:
             close = min(close, ext)  # new cells go before the row's own extension list
@@ -381,64 +328,32 @@ class _SheetPatcher:
                 new = self._rewrite(existing[i], ref, value, result)
                 if new is not None:
                     splices.append((existing[i].start(), existing[i].end(), new))
+                    written.append(col)
             else:
                 at = existing[i].start() if i < len(existing) else close
-                splices.append((at, at, self._cell(ref, self._style_for(row.key, col, row), self.encoded[ref])))
+                splices.append((at, at, self._cell(ref, self._style_for(row.key, col, row.attrs),
+                                                   self.encode(value))))
                 added.append(col)
-                result.written.append(ref)
+                written.append(col)
         if not splices:
             return None
+        result.written.add(row.key, written)
         head = data[row.start : row.inner[0]] if row.inner else b"<" + p + b"row" + row.attrs + b">"
+        head = self._spans(head, added)
+        if row.inner is None:  # <row .../> grows children
+            return head + b"".join(s[2] for s in splices) + b"</" + p + b"row>"
+        return head + _apply(data, splices, *row.inner) + data[row.inner[1] : row.end]
+
+    def _spans(self, head: bytes, added: list[int]) -> bytes:
+        """The row's start tag with its hint of its first:last column still covering its cells."""
         spans = _SPANS.search(head) if added else None
-        if spans:  # the row's hint of its first:last column must still cover its cells
+        if spans:
             bounds = [tuple(int(x) for x in s.split(b":")) for s in spans.group(1).split() if b":" in s]
             if bounds and not all(any(lo <= c <= hi for lo, hi in bounds) for c in added):
                 lo = min([b[0] for b in bounds] + added)
                 hi = max([b[-1] for b in bounds] + added)
                 head = head[: spans.start(1)] + f"{lo}:{hi}".encode() + head[spans.end(1) :]
-        if row.inner is None:  # <row .../> grows children
-            return head + b"".join(s[2] for s in splices) + b"</" + p + b"row>"
-        return head + _apply(data, splices, *row.inner) + data[row.inner[1] : row.end]
-
-    def run(self, cells: Mapping[str, CellValue]) -> SheetPatch:
-        result = SheetPatch(self.data)
-        by_row: dict[int, dict[int, CellValue]] = {}
-        for ref, value in cells.items():
-            r, c = split_ref(ref)
-            name = f"{col_letters(c)}{r}"
-            self.encoded[name] = value_xml(self.p, value, self.date1904)  # validates before any change
-            if (r, c) in self.protected:
-                result.skipped.append((name, self.protected[(r, c)]))
-            else:
-                by_row.setdefault(r, {})[c] = value
-        keys = self.row_keys
-        splices: list[tuple[int, int, bytes]] = []
-        p = self.p
-        for r in sorted(by_row):
-            row_cells = sorted(by_row[r].items())
-            i = bisect_left(keys, r)
-            if i < len(keys) and keys[i] == r:
-                row = self._row(i)
-                new = self._patch_row(row, row_cells, result)
-                if new is not None:
-                    splices.append((row.start, row.end, new))
-                continue
-            at = self.row_starts[i] if i < len(keys) else self.content[1]
-            body = b"".join(self._cell(f"{col_letters(c)}{r}", self._style_for(r, c, None),
-                                       self.encoded[f"{col_letters(c)}{r}"]) for c, _v in row_cells)
-            result.written += [f"{col_letters(c)}{r}" for c, _v in row_cells]
-            splices.append((at, at, b"<" + p + b'row r="' + str(r).encode() + b'">' + body + b"</" + p + b"row>"))
-        if not splices:
-            return result
-        tag = self.sheet_data
-        if tag.group(2):  # <sheetData/> becomes <sheetData>rows</sheetData>
-            rows = b"".join(s[2] for s in splices)
-            opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
-            splices = [(tag.start(), tag.end(), opened + rows + b"</" + p + b"sheetData>")]
-        cols = [c for row_cells in by_row.values() for c in row_cells]
-        splices += self._dimension(((min(by_row), min(cols)), (max(by_row), max(cols))))
-        result.data = _apply(self.data, splices, 0, len(self.data))
-        return result
+        return head
 
     def _dimension(self, box: tuple[tuple[int, int], ...]) -> list[tuple[int, int, bytes]]:
         """Widen ``<dimension ref>`` to cover the edited cells; nothing else outside sheetData changes."""
@@ -471,7 +386,7 @@ def _apply(data: bytes, splices: list[tuple[int, int, bytes]], begin: int, end: 
 
 def patch_sheet(
     data: bytes,
-    cells: Mapping[str, CellValue],
+    cells: Mapping[str, CellValue] | CellEdits,
     *,
     part: str = "sheet",
     date1904: bool = False,
@@ -480,12 +395,15 @@ def patch_sheet(
     shared_string: Callable[[int], str | None] = lambda i: None,
     protected: Mapping[tuple[int, int], str] | None = None,
 ) -> SheetPatch:
-    """Set ``cells`` (``"H12" -> value``) in one worksheet part; see the module docstring.
+    """Set ``cells`` (``"H12" -> value``, or :class:`CellEdits`) in one worksheet part; see the module
+    docstring.
 
     Formula cells are skipped unless ``overwrite_formulas``; cells already holding the value are left
     byte-identical. New cells take the style of ``style_row``'s cell in their column when given,
     otherwise of the nearest cell above (then the row's, then the column's style). ``protected``
     cells ((row, col) -> reason) are reported as skipped, e.g. table headers.
     """
-    return _SheetPatcher(data, part, date1904, overwrite_formulas, style_row, shared_string,
-                         protected or {}).run(cells)
+    from wbs_tools.workbook.sheet_patch import SheetWriter
+
+    return SheetWriter(data, part, date1904, overwrite_formulas, style_row, shared_string,
+                       protected or {}).run(as_rows(cells))

@@ -1,0 +1,163 @@
+"""Cell edits of one sheet addressed by numbers, and the cells a write reports, without "H12" strings.
+
+A refresh of a large plan writes millions of cells. Building an "H12" key for each and parsing it
+back in the writer cost more than writing the cell, so the computed columns are handed over as rows
+of (column, value) pairs. Both classes still read as the A1-addressed mappings and sequences
+callers know, built lazily when someone asks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import overload
+
+from wbs_tools.workbook.cell_values import CellValue
+
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+RowCells = list[tuple[int, CellValue]]
+
+
+@lru_cache(maxsize=4096)
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@lru_cache(maxsize=16_384)
+def col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """``"H12"`` -> (12, 8); raises ValueError outside Excel's grid."""
+    m = _REF.fullmatch(ref.strip())
+    if not m:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    row, col = int(m.group(2)), col_number(m.group(1))
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise ValueError(f"cell reference outside the sheet: {ref!r}")
+    return row, col
+
+
+class CellEdits(Mapping[str, CellValue]):
+    """``{row: [(column, value), ...]}`` for one sheet; also a read-only ``{"H12": value}`` mapping.
+
+    ``set_row`` replaces values cell by cell, as ``dict.update`` would: the last value set wins.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[int, RowCells] = {}
+        self._count = 0
+
+    def set_row(self, row: int, cells: RowCells) -> None:
+        """Cells of ``row`` as (column, value), columns ascending and distinct."""
+        if not cells:
+            return
+        if not (1 <= row <= MAX_ROW and cells[0][0] >= 1 and cells[-1][0] <= MAX_COL):
+            raise ValueError(f"cell outside the sheet in row {row}")
+        old = self.rows.get(row)
+        if old is None:
+            self.rows[row] = cells
+            self._count += len(cells)
+            return
+        merged = dict(old)
+        merged.update(cells)
+        self.rows[row] = sorted(merged.items())
+        self._count += len(merged) - len(old)
+
+    def set(self, ref: str, value: CellValue) -> None:
+        row, col = split_ref(ref)
+        self.set_row(row, [(col, value)])
+
+    def update(self, other: Mapping[str, CellValue] | CellEdits) -> None:  # type: ignore[override]
+        if isinstance(other, CellEdits):
+            for row, cells in other.rows.items():
+                self.set_row(row, cells)
+            return
+        for ref, value in other.items():
+            self.set(ref, value)
+
+    def sorted_rows(self) -> list[tuple[int, RowCells]]:
+        return sorted(self.rows.items())
+
+    def __getitem__(self, ref: str) -> CellValue:
+        row, col = split_ref(ref)
+        for c, value in self.rows.get(row, ()):
+            if c == col:
+                return value
+        raise KeyError(ref)
+
+    def __iter__(self) -> Iterator[str]:
+        for row, cells in self.sorted_rows():
+            for col, _value in cells:
+                yield f"{col_letters(col)}{row}"
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __repr__(self) -> str:
+        return f"CellEdits({len(self)} cells in {len(self.rows)} rows)"
+
+
+def as_rows(cells: Mapping[str, CellValue] | CellEdits) -> list[tuple[int, RowCells]]:
+    """Any edits as rows ascending, each with its cells by column ascending."""
+    if isinstance(cells, CellEdits):
+        return cells.sorted_rows()
+    by_row: dict[int, dict[int, CellValue]] = {}
+    for ref, value in cells.items():
+        row, col = split_ref(ref)
+        by_row.setdefault(row, {})[col] = value
+    return [(row, sorted(found.items())) for row, found in sorted(by_row.items())]
+
+
+class CellRefs(Sequence[str]):
+    """Cells written, kept as (row, columns) and spelled "H12" only when read."""
+
+    def __init__(self, rows: Iterable[tuple[int, Sequence[int]]] = ()) -> None:
+        self.rows: list[tuple[int, Sequence[int]]] = list(rows)
+        self._len = sum(len(cols) for _row, cols in self.rows)
+        self._refs: tuple[str, ...] | None = None
+
+    def add(self, row: int, cols: Sequence[int]) -> None:
+        if cols:
+            self.rows.append((row, cols))
+            self._len += len(cols)
+            self._refs = None
+
+    def _all(self) -> tuple[str, ...]:
+        if self._refs is None:
+            self._refs = tuple(f"{col_letters(c)}{row}" for row, cols in self.rows for c in cols)
+        return self._refs
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CellRefs | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all()) if self._len <= 20 else f"CellRefs({self._len} cells)"

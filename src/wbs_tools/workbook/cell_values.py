@@ -1,0 +1,121 @@
+"""Cell values as SpreadsheetML: the ``t`` attribute and the child elements of a ``<c>``.
+
+A refresh writes millions of cells but few distinct values (booleans, a few thousand dates, rounded
+day counts), so :class:`ValueEncoder` encodes each distinct value once and hands out the same bytes.
+Text is always an inline string, never a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+
+CellValue = str | int | float | bool | dt.datetime | dt.date | None
+
+MAX_TEXT = 32_767
+
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# text needing more than UTF-8 encoding: markup characters, control characters, a possible ``_xHHHH_``
+_SPECIAL = re.compile("[&<>_\x00-\x1f\ufffe\uffff]")
+_EPOCH_1900, _EPOCH_1904 = dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)
+_LEAP_BUG_END = dt.datetime(1900, 3, 1)
+_CACHE_LIMIT = 1 << 18  # distinct values remembered per encoder
+
+
+def excel_serial(value: dt.date, date1904: bool = False) -> float:
+    """Excel's day number, including the 1900 leap-year quirk (serial 60 is 29 Feb 1900)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise ValueError(f"time zone aware datetimes are ambiguous in Excel: {value!r}")
+        moment = value
+    else:
+        moment = dt.datetime(value.year, value.month, value.day)
+    if date1904:
+        delta = moment - _EPOCH_1904
+    else:
+        delta = moment - _EPOCH_1900
+        if moment < _LEAP_BUG_END:
+            delta -= dt.timedelta(days=1)
+    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    if serial < (0 if date1904 else 1):
+        raise ValueError(f"Excel cannot hold dates this early: {value!r}")
+    return serial
+
+
+def number_text(value: float) -> str:
+    if isinstance(value, int):
+        if abs(value) >= 1e308:
+            raise ValueError(f"number too large for Excel: {value!r}")
+        return str(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Excel cannot hold {value!r}")
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def encode_text(text: str) -> bytes:
+    """Cell text as SpreadsheetML wants it: ``_xHHHH_`` for characters XML cannot carry."""
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"text longer than Excel's {MAX_TEXT} characters: {text[:40]!r}...")
+    if _SPECIAL.search(text) is not None:
+        text = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", _LOOKS_ESCAPED.sub(r"_x005F_\1", text))
+        text = html.escape(text, quote=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode: {text[:40]!r}") from exc
+
+
+def decode_text(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | None, bytes]:
+    """(``t`` attribute, child elements) for a value; text is always a string, never a formula.
+
+    Raises TypeError or ValueError for anything a cell cannot hold (NaN, aware datetimes, ...).
+    """
+    p = prefix
+    if value is None:
+        return None, b""
+    if isinstance(value, bool):
+        return "b", b"<" + p + b"v>" + (b"1" if value else b"0") + b"</" + p + b"v>"
+    if isinstance(value, str):
+        space = b' xml:space="preserve"' if value != value.strip() or "\n" in value else b""
+        t = b"<" + p + b"t" + space + b">" + encode_text(value) + b"</" + p + b"t>"
+        return "inlineStr", b"<" + p + b"is>" + t + b"</" + p + b"is>"
+    if isinstance(value, dt.date):
+        text = number_text(excel_serial(value, date1904))
+    elif isinstance(value, int | float):
+        text = number_text(value)
+    else:
+        raise TypeError(f"unsupported cell value type {type(value).__name__}")
+    return None, b"<" + p + b"v>" + text.encode() + b"</" + p + b"v>"
+
+
+Encoded = tuple[str | None, bytes, bytes]  # (t, ``t`` attribute as written, child elements)
+
+
+class ValueEncoder:
+    """:func:`value_xml` for one sheet, remembering each distinct value's bytes.
+
+    The cache key carries the type, since ``True == 1 == 1.0`` and a date equals no datetime.
+    """
+
+    def __init__(self, prefix: bytes, date1904: bool) -> None:
+        self.prefix, self.date1904 = prefix, date1904
+        self._cache: dict[tuple[type, CellValue], Encoded] = {}
+
+    def __call__(self, value: CellValue) -> Encoded:
+        key = (value.__class__, value)
+        found = self._cache.get(key)
+        if found is None:
+            t, body = value_xml(self.prefix, value, self.date1904)
+            found = (t, b' t="' + t.encode() + b'"' if t else b"", body)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = found
+        return found

@@ -1,0 +1,241 @@
+"""The fast path of :func:`sheet_xml.patch_sheet`: cells found by their reference, rows written whole.
+
+A large plan's refresh sets millions of cells, nearly all of them shaped as Excel writes them
+(``<c r="H12" s="5" t="s">``, in column order) or as the template leaves them empty
+(``<c r="H12" s="5"/>``). Such a cell is found with one byte search for ``<c r="H12"`` inside its
+row and rewritten from bytes kept ready per column and per distinct value; the cells of a row that
+do not move are never looked at. New rows below the data are written whole, each column's style
+worked out once. Anything else (formulas, extension lists, cells without ``r``, other attribute
+orders) falls back to the general cell by cell patch of the row, so the output is the same.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from itertools import pairwise
+
+from wbs_tools.workbook.cell_edits import RowCells, col_letters
+from wbs_tools.workbook.package import WorkbookError
+from wbs_tools.workbook.sheet_xml import (
+    _MISSING,
+    _PLAIN_ATTRS,
+    SheetPatch,
+    SheetPatcherBase,
+    _style_attr,
+)
+
+Attrs = tuple[bytes, str | None, bool]  # (style attribute as written, t, self-closing)
+
+
+class SheetWriter(SheetPatcherBase):
+    """Patches one worksheet part; :meth:`run` returns the new bytes and what was done."""
+
+    def _setup(self) -> None:
+        p = self.p
+        self.cell_open = b"<" + p + b'c r="'
+        self.cell_close = b"</" + p + b"c>"
+        self.row_close = b"</" + p + b"row>"
+        self.ext_open = b"<" + p + b"extLst"
+        self.letters: dict[int, bytes] = {}
+        self.attrs: dict[bytes, Attrs | None] = {}
+        self.shapes: dict[tuple[bytes, ...], list[int] | None] = {}
+        self.tail_styles: dict[int, bytes] = {}
+        self.spans_ok: dict[tuple[bytes, int, int], bool] = {}
+
+    def _letters(self, col: int) -> bytes:
+        found = self.letters.get(col)
+        if found is None:
+            found = self.letters[col] = col_letters(col).encode()
+        return found
+
+    def _plain(self, attrs: bytes) -> Attrs | None:
+        """The attributes after ``r`` of a cell when they are only a style and a type, else None."""
+        if attrs not in self.attrs:
+            m = _PLAIN_ATTRS.fullmatch(attrs)
+            self.attrs[attrs] = None if m is None else (m.group(1) or b"", m.group(2) and m.group(2).decode(),
+                                                        bool(m.group(3)))
+        return self.attrs[attrs]
+
+    def _shape(self, lo: int, hi: int) -> tuple[list[bytes], list[int]] | None:
+        """Column letters and numbers of every cell in a row, when each states ``r`` first, else None."""
+        data = self.data
+        found = self.shape_re.findall(data, lo, hi)
+        if len(found) != data.count(b"<" + self.p + b"c", lo, hi):
+            return None  # a cell without r, or not first, or rich text (<color>...): the general path
+        key = tuple(found)
+        if key not in self.shapes:
+            cols = [self._col(letters) for letters in found]
+            self.shapes[key] = cols if all(a < b for a, b in pairwise(cols)) else None
+        cols = self.shapes[key]
+        return None if cols is None else (found, cols)
+
+    def _col(self, letters: bytes) -> int:
+        n = 0
+        for ch in letters.upper():
+            n = n * 26 + ch - 64
+        return n
+
+    def _new_style(self, row: int, col: int, row_attrs: bytes) -> bytes:
+        static = self._static_style(col)
+        if static is not _MISSING:
+            return _style_attr(static)  # type: ignore[arg-type]
+        return _style_attr(self._style_for(row, col, row_attrs))
+
+    def _fast_row(self, i: int, row: int, cells: RowCells, result: SheetPatch) -> tuple[bytes | None, int] | None:
+        """(the edited row's new bytes or None when nothing changes, where the row ends), or None to
+        take the general path."""
+        data = self.data
+        m = self.row_re.match(data, self.row_starts[i])
+        if m is None or m.group(2):
+            return None
+        lo = m.end()
+        hi = data.find(self.row_close, lo, self.content[1])
+        if hi < 0:
+            return None
+        tail = str(row).encode() + b'"'
+        pre, enc, close_c = self.cell_open, self.encode, self.cell_close
+        pieces: list[bytes] = [data[m.start() : lo]]
+        pos = lo
+        written: list[int] = []
+        added: list[int] = []
+        unchanged = 0
+        shape: tuple[list[bytes], list[int]] | None = None
+        for col, value in cells:
+            needle = pre + self._letters(col) + tail
+            j = data.find(needle, pos, hi)
+            t, t_attr, body = enc(value)
+            if j < 0:  # a new cell: goes before the first cell to its right
+                if data.find(needle, lo, pos) >= 0:
+                    return None
+                if shape is None and (shape := self._shape(lo, hi)) is None:
+                    return None
+                k = bisect_left(shape[1], col)
+                if k < len(shape[1]):
+                    at = data.find(pre + shape[0][k] + tail, pos, hi)
+                else:
+                    ext = data.find(self.ext_open, pos, hi)
+                    at = hi if ext < 0 else ext
+                if at < 0:
+                    return None
+                style = self._new_style(row, col, m.group(1))
+                pieces += [data[pos:at], needle, style, t_attr, b">" + body + close_c if body else b"/>"]
+                pos = at
+                added.append(col)
+                written.append(col)
+                continue
+            k = j + len(needle)
+            gt = data.find(b">", k, hi)
+            plain = self._plain(data[k:gt]) if gt >= 0 else None
+            if plain is None:
+                return None
+            style, old_t, empty = plain
+            if empty:
+                end, content = gt + 1, b""
+            else:
+                c_end = data.find(close_c, gt, hi)
+                if c_end < 0:
+                    return None
+                content, end = data[gt + 1 : c_end], c_end + len(close_c)
+                if b"<" + self.p + b"f" in content or self.ext_open in content:
+                    return None  # formulas and extension lists: the general path
+            if content == body and (not body or (old_t or "n") == (t or "n")):
+                unchanged += 1
+                continue
+            if content and self._same(old_t or "n", content, value):
+                unchanged += 1
+                continue
+            pieces += [data[pos:j], needle, style, t_attr, b">" + body + close_c if body else b"/>"]
+            pos = end
+            written.append(col)
+        result.unchanged += unchanged
+        end = hi + len(self.row_close)
+        if not written:
+            return None, end
+        result.written.add(row, written)
+        if added:
+            pieces[0] = self._spans(pieces[0], added)
+        pieces.append(data[pos:end])
+        return b"".join(pieces), end
+
+    def _new_row(self, row: int, cells: RowCells, tail_row: bool, result: SheetPatch) -> bytes:
+        """A row that does not exist yet; below the data each column's style is worked out once."""
+        tail = str(row).encode() + b'"'
+        pre, enc, close_c = self.cell_open, self.encode, self.cell_close
+        pieces = [b"<" + self.p + b'row r="' + tail + b">"]
+        for col, value in cells:
+            if tail_row:
+                style = self.tail_styles.get(col)
+                if style is None:
+                    style = self.tail_styles[col] = _style_attr(self._style_for(row, col, None))
+            else:
+                style = _style_attr(self._style_for(row, col, None))
+            _t, t_attr, body = enc(value)
+            pieces += [pre, self._letters(col), tail, style, t_attr, b">" + body + close_c if body else b"/>"]
+        pieces.append(self.row_close)
+        result.written.add(row, [col for col, _v in cells])
+        return b"".join(pieces)
+
+    def _unprotected(self, row: int, cells: RowCells, result: SheetPatch) -> RowCells:
+        keep: RowCells = []
+        for col, value in cells:
+            reason = self.protected.get((row, col))
+            if reason is None:
+                keep.append((col, value))
+            else:
+                self.encode(value)  # an invalid value is refused even where it is not written
+                result.skipped.append((f"{col_letters(col)}{row}", reason))
+        return keep
+
+    def run(self, rows: list[tuple[int, RowCells]]) -> SheetPatch:
+        """Apply edits given as rows ascending, each with its cells by column ascending."""
+        self._setup()
+        self.shape_re = re.compile(rb"<" + re.escape(self.p) + rb'c r="([A-Z]{1,3})[0-9]')
+        result = SheetPatch(self.data)
+        keys, starts = self.row_keys, self.row_starts
+        protected_rows = {r for r, _c in self.protected}
+        out: list[bytes | memoryview] = []
+        view = memoryview(self.data)
+        cursor, i, n = 0, 0, len(keys)
+        last_key = keys[-1] if keys else 0
+        box: list[tuple[int, int]] = []
+        for row, cells in rows:
+            if row in protected_rows:
+                cells = self._unprotected(row, cells, result)
+                if not cells:
+                    continue
+            box += [(row, cells[0][0]), (row, cells[-1][0])]
+            i = bisect_left(keys, row, i)
+            if i < n and keys[i] == row:
+                fast = self._fast_row(i, row, cells, result)
+                if fast is None:
+                    elem = self._row(i)
+                    new, start, end = self._patch_row(elem, cells, result), elem.start, elem.end
+                else:
+                    (new, end), start = fast, starts[i]
+                if new is not None:
+                    out += [view[cursor:start], new]
+                    cursor = end
+            else:
+                at = starts[i] if i < n else self.content[1]
+                out += [view[cursor:at], self._new_row(row, cells, row > last_key, result)]
+                cursor = at
+        if not result.written:
+            return result
+        out.append(view[cursor:])
+        tag = self.sheet_data
+        if tag.group(2):  # <sheetData/> becomes <sheetData>rows</sheetData>
+            p = self.p
+            rows_xml = b"".join(out[1:-1:2])  # type: ignore[arg-type]
+            opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
+            out = [view[: tag.start()], opened + rows_xml + b"</" + p + b"sheetData>", view[tag.end() :]]
+        dims = self._dimension(((min(r for r, _c in box), min(c for _r, c in box)),
+                                (max(r for r, _c in box), max(c for _r, c in box))))
+        if dims:
+            start, stop, new = dims[0]
+            first = out[0]
+            if len(first) < stop:  # type: ignore[arg-type]
+                raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
+            out[:1] = [view[:start], new, view[stop : len(first)]]  # type: ignore[arg-type]
+        result.data = b"".join(out)  # type: ignore[arg-type]
+        return result
