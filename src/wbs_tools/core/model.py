@@ -9,6 +9,7 @@ finding can point at it without the core knowing anything about Excel.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -132,7 +133,7 @@ class Task:
     owner: str | None = None
     notes: str | None = None
     active: bool = True
-    cells: dict[str, str] = field(default_factory=dict)  # field name -> where it was read
+    cells: MutableMapping[str, str] = field(default_factory=dict)  # field name -> where it was read
 
     def __post_init__(self) -> None:
         if self.uid is None:

@@ -208,8 +208,9 @@ class _Reader:
         if DEPENDENCIES.table_name in self.tables:
             plan.links += self._dependencies(plan)
         sources: dict[tuple[int, int], tuple[str, ...]] = {}
+        prefix = self._origin_prefix()
         for link in plan.links:
-            sheet_of = DEPENDENCIES.name if (link.origin or "").startswith(self._origin_prefix()) else TASKS.name
+            sheet_of = DEPENDENCIES.name if (link.origin or "").startswith(prefix) else TASKS.name
             known = sources.get((link.predecessor, link.successor), ())
             sources[link.predecessor, link.successor] = known if sheet_of in known else (*known, sheet_of)
         cells = {table_key(x): self.tables[x.table_name][1] for x in LAYOUTS if x.table_name in self.tables}
@@ -319,11 +320,16 @@ class _Reader:
                  "days_per_month": s.days_per_month}
         keys = [k for k in table.columns if not DEPENDENCIES.column(k).computed]
         links = []
+        typed: dict[tuple[int, int], list[Link]] | None = None  # the Predecessors links by (pred, succ)
         for row in data_rows(sheet, table, keys):
             cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
             if re.match(r"\s*tasks?\b", text_of(cell.get("source")) or "", re.IGNORECASE):
                 self.mirror_rows.append(row)
-                self._check_mirror(plan, table, row, cell, units)
+                if typed is None:
+                    typed = {}
+                    for lk in plan.links:
+                        typed.setdefault((lk.predecessor, lk.successor), []).append(lk)
+                self._check_mirror(typed, table, row, cell, units)
                 continue
             if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
                 continue  # a note or a heading, not a link
@@ -346,8 +352,8 @@ class _Reader:
             links.append(Link(pred, succ, kind, lag, origin))
         return links
 
-    def _check_mirror(self, plan: Plan, table: TableLocation, row: int, cell: dict[str, Cell],
-                      units: dict[str, int]) -> None:
+    def _check_mirror(self, links: dict[tuple[int, int], list[Link]], table: TableLocation, row: int,
+                      cell: dict[str, Cell], units: dict[str, int]) -> None:
         """A row mirrored from a Predecessors cell is rewritten on refresh: an edit there is reported."""
         try:
             pred = _task_id(cell.get("predecessor_id"), "predecessor")
@@ -355,7 +361,7 @@ class _Reader:
             kind, lag = _link_type(cell.get("type")), parse_lag(cell.get("lag"), **units)
         except InputError:
             pred = succ = None
-        typed = [lk for lk in plan.links if (lk.predecessor, lk.successor) == (pred, succ)]
+        typed = links.get((pred, succ), []) if pred is not None else []
         if typed and any((lk.type, lk.lag) == (kind, lag) for lk in typed):
             return
         key = "predecessor_id" if not typed else ("type" if all(lk.type != kind for lk in typed) else "lag")

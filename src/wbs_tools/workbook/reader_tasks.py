@@ -35,7 +35,8 @@ from wbs_tools.core.parsing import (
     parse_predecessors,
 )
 from wbs_tools.workbook.layout import TASKS
-from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters, data_rows
+from wbs_tools.workbook.reader_cells import RowCells
+from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters
 from wbs_tools.workbook.reader_values import Cell, finding, is_empty, number_of, text_of, whole_number
 
 T = TypeVar("T")
@@ -117,21 +118,30 @@ class TaskReader:
         self.keys = [k for k in table.columns if not TASKS.column(k).computed]
         self.prefix = {k: f"{sheet.name}!{col_letters(table.columns[k])}" for k in self.keys}
         self.places = [(k, table.columns[k], table.columns[k] - 1 - sheet.col0) for k in self.keys]
+        self.picks = [(k, index) for k, _, index in self.places]
+        self.width = max((index for _, _, index in self.places), default=-1) + 1  # a row this long needs no check
+        self.error_rows = {row for row, _ in sheet.errors} if sheet.errors else set()
         self.links: list[Link] = []
+        self._cache: dict[tuple[object, ...], object] = {}  # (field, type, value[, minute]) -> value read
 
     def read(self) -> list[Task]:
         """Every task row in sheet order; links go to ``self.links``."""
-        rows = [(number, self._raw(number)) for number in data_rows(self.sheet, self.table, self.keys)]
-        rows = [(number, raw) for number, raw in rows if self._is_task(number, raw)]
+        rows = []
+        for number in range(self.table.first_row, self.table.last_row + 1):
+            raw = self._raw(number)  # empty: no value in any input column (a blank row)
+            if raw and self._is_task(number, raw):
+                rows.append((number, raw))
         ids = self._ids(rows)
         fractions = not any(isinstance(v, float) and 1 < v <= 100 for _, raw in rows
                             if (v := raw.get("percent_complete")) is not None)
         levels = [self._level(number, raw, ids[i]) for i, (number, raw) in enumerate(rows)]
         if any(level is None for level, _ in levels):
             indents = self.indents()
-            levels = [(level, cell) if level is not None else (indents.get(number, 0) + 1, self._at("name", number))
-                      for (level, cell), (number, _) in zip(levels, rows, strict=True)]
-        return [self._task(number, raw, ids[i], levels[i], fractions) for i, (number, raw) in enumerate(rows)]
+            levels = [(level, key) if level is not None else (indents.get(number, 0) + 1, "name")
+                      for (level, key), (number, _) in zip(levels, rows, strict=True)]
+        fast = self._task_fast
+        return [fast(number, raw, ids[i], levels[i], fractions) or self._task(number, raw, ids[i], levels[i], fractions)
+                for i, (number, raw) in enumerate(rows)]
 
     def _at(self, key: str, number: int) -> str | None:
         prefix = self.prefix.get(key)
@@ -139,7 +149,10 @@ class TaskReader:
 
     def _raw(self, number: int) -> dict[str, object]:
         """The row's non-empty input cells by key; an error cell holds its code ("#REF!")."""
-        cells, errors = self.sheet.row(number), self.sheet.errors
+        cells = self.sheet.row(number)
+        if len(cells) >= self.width and number not in self.error_rows:
+            return {key: value for key, index in self.picks if (value := cells[index]) != "" and value is not None}
+        errors = self.sheet.errors
         raw: dict[str, object] = {}
         for key, column, index in self.places:
             value = cells[index] if index < len(cells) else None
@@ -184,6 +197,10 @@ class TaskReader:
     def _ids(self, rows: list[tuple[int, dict[str, object]]]) -> list[int]:
         typed: list[int | None] = []
         for number, raw in rows:
+            value = raw.get("id")
+            if type(value) is float and value >= 0 and value.is_integer():  # the usual cell: 12.0
+                typed.append(int(value))
+                continue
             value = self._value(raw, "id", None, number)
             try:
                 task_id = None if value is None else whole_number(value, "a task ID (a whole number)")
@@ -206,19 +223,30 @@ class TaskReader:
         return ids
 
     def _level(self, number: int, raw: dict[str, object], task_id: int) -> tuple[int | None, str | None]:
+        """The outline level and the field whose cell gives it (None, None: from the indentation)."""
+        value = raw.get("outline_level")
+        if type(value) is float and value >= 1 and value.is_integer():  # the usual cell: 3.0
+            return int(value), "outline_level"
         value = self._value(raw, "outline_level", task_id, number)
         if value is not None:
             try:
                 level = whole_number(value, "an outline level (1, 2, 3...)")
                 if level >= 1:
-                    return level, self._at("outline_level", number)
+                    return level, "outline_level"
                 self._bad("outline_level", task_id, number, f"{level} is not an outline level (1, 2, 3...)")
             except InputError as error:
                 self._bad("outline_level", task_id, number, error)
         wbs = None if excel_error(raw.get("wbs")) else text_of(raw.get("wbs"))  # reported with the task
         if wbs and wbs.strip(".").strip():
-            return wbs.strip().strip(".").count(".") + 1, self._at("wbs", number)
+            return wbs.strip().strip(".").count(".") + 1, "wbs"
         return None, None
+
+    def _cells(self, number: int, level_from: str | None) -> RowCells:
+        """Where the row's fields were read; the outline level's cell is the one it was taken from."""
+        if level_from is None or (level_from == "outline_level" and "outline_level" in self.prefix):
+            return RowCells(self.prefix, number)
+        at = self._at(level_from, number)
+        return RowCells(self.prefix, number, None if at is None else {"outline_level": at})
 
     def _parse(self, values: dict[str, Cell], key: str, convert: Callable[[Cell], T], task_id: int,
                number: int) -> T | None:
@@ -235,13 +263,90 @@ class TaskReader:
             self._bad(key, task_id, number, error, code=code)
             return cast(T, Duration(0.0)) if code == "task.negative-duration" else None
 
+    def _task_fast(self, number: int, raw: dict[str, object], task_id: int, level: tuple[int | None, str | None],
+                   fractions: bool) -> Task | None:
+        """``_task`` for a row whose every value reads; None when one does not (or shows an Excel error), and
+        ``_task`` then reads the row again, reporting what it finds. Nothing is recorded before that."""
+        values: dict[str, Cell] = {}
+        for key, value in raw.items():
+            if key == "id" or key == "outline_level":
+                continue
+            if type(value) is str:
+                head = value.lstrip()[:1]
+                if not head:
+                    continue
+                if head == "#":
+                    return None
+            values[key] = value
+        task = Task(task_id, outline_level=level[0] or 1)
+        get = values.get
+        for key in _TEXTS:
+            value = get(key)
+            if value is not None:
+                text = value.strip() if type(value) is str else text_of(value)
+                if key == "calendar":
+                    typed = text or ""
+                    task.calendar = self.calendar_names.get(typed.casefold(), typed)
+                else:
+                    setattr(task, key, text or "" if key == "name" else text)
+        cache = self._cache
+        try:
+            if "duration" in values:
+                task.duration = duration = self._duration(values["duration"])
+                task.milestone = duration.minutes == 0
+            if "percent_complete" in values:
+                value = values["percent_complete"]
+                if isinstance(value, float) and not fractions:
+                    value = text_of(value)
+                found = cache.get(("percent", type(value), value))
+                if found is None:
+                    found = cache["percent", type(value), value] = parse_percent(value) or 0.0  # type: ignore[arg-type]
+                task.percent_complete = cast(float, found)
+            if "constraint" in values:
+                value = values["constraint"]
+                found = cache.get(("constraint", type(value), value))
+                if found is None:
+                    found = cache["constraint", type(value), value] = parse_constraint_type(text_of(value))
+                task.constraint = cast(ConstraintType, found) or task.constraint
+            if "cost" in values:
+                task.cost = _amount(values["cost"])
+            if "actual_cost" in values:
+                task.actual_cost = _amount(values["actual_cost"])
+            dates: dict[str, dt.datetime] = {}
+            for key in _DATES:
+                value = get(key)
+                if value is not None:
+                    finish = key in _FINISH_DATES or (key == "constraint_date"
+                                                      and task.constraint not in _START_CONSTRAINTS)
+                    minute = self.settings.default_finish_minute if finish else self.settings.default_start_minute
+                    found = cache.get(("date", type(value), value, minute))
+                    if found is None:
+                        found = cache["date", type(value), value, minute] = parse_date(
+                            value, day_first=self.day_first, today=self.today, default_minute=minute)
+                    dates[key] = cast(dt.datetime, found)
+            baseline_duration = self._duration(values["baseline_duration"]) if "baseline_duration" in values else None
+        except InputError:
+            return None
+        if dates:
+            task.constraint_date, task.deadline = dates.get("constraint_date"), dates.get("deadline")
+            task.actual_start, task.actual_finish = dates.get("actual_start"), dates.get("actual_finish")
+        baseline_start, baseline_finish = dates.get("baseline_start"), dates.get("baseline_finish")
+        if baseline_start is not None or baseline_finish is not None or baseline_duration is not None:
+            minutes = baseline_duration.minutes if isinstance(baseline_duration, Duration) else None
+            task.baselines[0] = Baseline(baseline_start, baseline_finish, minutes, task.cost)
+        if "predecessors" in values:
+            entries, errors = _links(values["predecessors"], self.units)
+            if errors:
+                return None
+            origin = self._at("predecessors", number)
+            self.links.extend(Link(pred, task_id, kind, lag, origin) for pred, kind, lag in entries)
+        task.cells = self._cells(number, level[1])
+        return task
+
     def _task(self, number: int, raw: dict[str, object], task_id: int, level: tuple[int | None, str | None],
               fractions: bool) -> Task:
-        row = str(number)
         task = Task(task_id, outline_level=level[0] or 1)
-        task.cells = {key: prefix + row for key, prefix in self.prefix.items()}
-        if level[1] is not None:
-            task.cells["outline_level"] = level[1]
+        task.cells = self._cells(number, level[1])
         values: dict[str, Cell] = {}
         for key in raw:
             if key != "id" and key != "outline_level" and (value := self._value(raw, key, task_id, number)) is not None:
