@@ -727,12 +727,6 @@ class _Scheduler:
             self.net.links = []
             return roll_up(self)
 
-    def driver_of(self, i: int) -> Driver | None:
-        d = self.driver[i]
-        if type(d) is int:
-            return Driver(DriverKind.LINK, self.net.links[d])
-        return d  # type: ignore[return-value]
-
     def link_schedules(self) -> list[LinkSchedule]:
         net = self.net
         pred_l, succ_l, links = net.pred_index, net.succ_index, net.links

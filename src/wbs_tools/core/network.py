@@ -37,18 +37,69 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
     tasks = plan.tasks
     n = len(tasks)
     findings: list[Finding] = []
-    position: dict[int, int] = {}
-    for i, t in enumerate(tasks):
-        if t.id in position:
-            findings.append(make_finding(
-                "task.duplicate-id",
-                f"task ID {t.id} is used twice ('{tasks[position[t.id]].name}' and '{t.name}'); "
-                "links to it go to the first one",
-                task_id=t.id, field="id", location=t.cells.get("id"),
-            ))
-        else:
-            position[t.id] = i
+    position = {t.id: i for i, t in enumerate(tasks)}
+    if len(position) < n:  # a reused ID: links go to its first task
+        position = {}
+        for i, t in enumerate(tasks):
+            if t.id in position:
+                findings.append(make_finding(
+                    "task.duplicate-id",
+                    f"task ID {t.id} is used twice ('{tasks[position[t.id]].name}' and '{t.name}'); "
+                    "links to it go to the first one",
+                    task_id=t.id, field="id", location=t.cells.get("id"),
+                ))
+            else:
+                position[t.id] = i
 
+    links, pred_index, succ_index = _clean_links(plan, position, outline, active) or _checked_links(
+        plan, position, outline, active, findings)
+
+    in_links: list[list[int]] = [[] for _ in range(n)]
+    out_links: list[list[int]] = [[] for _ in range(n)]
+    for k, s in enumerate(succ_index):
+        in_links[s].append(k)
+    for k, p in enumerate(pred_index):
+        out_links[p].append(k)
+
+    begin_of = {}
+    for i in range(n):
+        if outline.children[i]:
+            begin_of[i] = n + len(begin_of)
+    net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings)
+    _order(net, plan, outline)
+    return net
+
+
+def _clean_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool]
+                 ) -> tuple[list[Link], list[int], list[int]] | None:
+    """The links as they are when none needs a finding or is set aside (the usual case), in bulk;
+    None when one does."""
+    links = plan.links
+    get = position.get
+    pred_index = [get(lk.predecessor) for lk in links]
+    succ_index = [get(lk.successor) for lk in links]
+    if None in pred_index or None in succ_index or not all(active):
+        return None
+    if any(map(int.__eq__, pred_index, succ_index)):  # type: ignore[arg-type]
+        return None
+    n = len(plan.tasks)
+    if len({p * n + s for p, s in zip(pred_index, succ_index, strict=True)}) != len(links):  # type: ignore[operator]
+        return None
+    children = outline.children
+    summary = [bool(c) for c in children]
+    if any(summary):
+        for p, s in zip(pred_index, succ_index, strict=True):
+            if (summary[p] or summary[s]) and (p in outline.ancestors(s) or s in outline.ancestors(p)):  # type: ignore[index,arg-type]
+                return None
+    return list(links), pred_index, succ_index  # type: ignore[return-value]
+
+
+def _checked_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool],
+                   findings: list[Finding]) -> tuple[list[Link], list[int], list[int]]:
+    """Accepted links, one by one: unknown tasks, self links, summary-to-own-subtask links and duplicates
+    are reported and left out."""
+    tasks = plan.tasks
+    n = len(tasks)
     links: list[Link] = []
     pred_index: list[int] = []
     succ_index: list[int] = []
@@ -99,20 +150,7 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
         pred_index.append(p)
         succ_index.append(s)
 
-    in_links: list[list[int]] = [[] for _ in range(n)]
-    out_links: list[list[int]] = [[] for _ in range(n)]
-    for k, s in enumerate(succ_index):
-        in_links[s].append(k)
-    for k, p in enumerate(pred_index):
-        out_links[p].append(k)
-
-    begin_of = {}
-    for i in range(n):
-        if outline.children[i]:
-            begin_of[i] = n + len(begin_of)
-    net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings)
-    _order(net, plan, outline)
-    return net
+    return links, pred_index, succ_index
 
 
 def _edges(net: Network, outline: Outline, dropped: set[int]) -> list[list[int]]:

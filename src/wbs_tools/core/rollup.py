@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from operator import mul
 from typing import TYPE_CHECKING
 
 from wbs_tools.core.calendar import from_minutes
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 _FS, _FF, _SS = 0, 1, 2  # link type codes of the passes (cpm._TYPE_CODE)
 
 _SUMMARY = Driver(DriverKind.SUMMARY)  # immutable, so every summary shares it
+LINK = DriverKind.LINK
 
 
 def roll_up(sch: _Scheduler) -> Schedule:
@@ -70,24 +72,33 @@ def roll_up(sch: _Scheduler) -> Schedule:
     cal = sch.project_cal
     work_at = cal.work_at
     summaries = [i for i in range(n) if children[i] and active[i]]
+    everyone = all(active)
+    any_alap = any(is_alap)
+    # per-kid values through map(list.__getitem__, kids): the aggregates run in C
+    at_start, at_finish, at_es, at_ef = start.__getitem__, finish.__getitem__, es.__getitem__, ef.__getitem__
+    at_ls, at_lf, at_dur, at_pct = ls.__getitem__, lf.__getitem__, dur.__getitem__, pct.__getitem__
     for i in sorted(summaries, key=lambda i: -levels[i]):
-        kids = [c for c in children[i] if active[c]]
+        kids = children[i] if everyone else [c for c in children[i] if active[c]]
         if not kids:  # nothing under it is scheduled: a zero-length summary at the project start
             start[i] = finish[i] = es[i] = ef[i] = ls[i] = lf[i] = sch.project_start
             continue
-        start[i] = min([start[c] for c in kids])
-        finish[i] = max([finish[c] for c in kids])
-        es[i] = min([(ls0[c] if is_alap[c] and not children[c] else es[c]) for c in kids])
-        ef[i] = max([(lf0[c] if is_alap[c] and not children[c] else ef[c]) for c in kids])
-        ls[i] = min([ls[c] for c in kids])
-        lf[i] = max([lf[c] for c in kids])
-        dur[i] = float(work_at(finish[i]) - work_at(start[i]))
-        weight = sum(dur[c] for c in kids)
-        pct[i] = (sum(dur[c] * pct[c] for c in kids) / weight) if weight else (
-            sum(pct[c] for c in kids) / len(kids))
-        total[i] = float(min(work_at(ls[i]) - work_at(es[i]), work_at(lf[i]) - work_at(ef[i])))
-        critical[i] = any(critical[c] for c in kids)
-        free[i] = max(0.0, total[i])
+        first = start[i] = min(map(at_start, kids))
+        last = finish[i] = max(map(at_finish, kids))
+        if any_alap:
+            e_s = es[i] = min([(ls0[c] if is_alap[c] and not children[c] else es[c]) for c in kids])
+            e_f = ef[i] = max([(lf0[c] if is_alap[c] and not children[c] else ef[c]) for c in kids])
+        else:
+            e_s = es[i] = min(map(at_es, kids))
+            e_f = ef[i] = max(map(at_ef, kids))
+        l_s = ls[i] = min(map(at_ls, kids))
+        l_f = lf[i] = max(map(at_lf, kids))
+        dur[i] = float(work_at(last) - work_at(first))
+        weight = sum(map(at_dur, kids))
+        pct[i] = (sum(map(mul, map(at_dur, kids), map(at_pct, kids))) / weight) if weight else (
+            sum(map(at_pct, kids)) / len(kids))
+        slack = total[i] = float(min(work_at(l_s) - work_at(e_s), work_at(l_f) - work_at(e_f)))
+        critical[i] = any(map(critical.__getitem__, kids))
+        free[i] = max(0.0, slack)
 
     # every distinct instant converted once: many tasks share dates
     seen: dict[int, dt.datetime | None] = {}
@@ -116,9 +127,10 @@ def roll_up(sch: _Scheduler) -> Schedule:
     in_cycle = sch.net.in_cycle
     cycle = [i in in_cycle for i in range(n)] if in_cycle else [False] * n
     drivers: list[Driver | None] = [None] * n
-    driver_of = sch.driver_of
+    driver, links = sch.driver, sch.net.links
     for i in leaves:
-        drivers[i] = driver_of(i)
+        d = driver[i]
+        drivers[i] = Driver(LINK, links[d]) if type(d) is int else d  # type: ignore[assignment,index]
     for i in summaries:
         drivers[i] = _SUMMARY
     dates = [[seen[t] for t in column] for column in (start, finish, es, ef, ls, lf)]

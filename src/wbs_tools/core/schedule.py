@@ -22,7 +22,7 @@ class DriverKind(str, Enum):
     SUMMARY = "summary roll-up"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Driver:
     kind: DriverKind
     link: Link | None = None
