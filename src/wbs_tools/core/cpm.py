@@ -19,7 +19,7 @@ import gc
 
 from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, compiled, from_minutes, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
-from wbs_tools.core.model import ConstraintType, Link, LinkType, Plan, Task
+from wbs_tools.core.model import ConstraintType, LinkType, Plan, Task
 from wbs_tools.core.network import Network, build_network
 from wbs_tools.core.outline import Outline, build_outline, check_wbs_codes
 from wbs_tools.core.rollup import roll_up
@@ -287,11 +287,29 @@ class _Scheduler:
 
     def _fixed_lags(self) -> list[tuple[float, bool] | None]:
         """Each link's lag in minutes once; a percent lag of a summary waits for its roll-up (None)."""
-        out: list[tuple[float, bool] | None] = []
-        children = self.outline.children
         longest = self.longest
+        lags = [link.lag for link in self.net.links]
+        children = self.outline.children
         pred_index = self.net.pred_index
         known: dict[int, tuple[float, bool]] = {}  # by id: most links share a handful of Lag objects
+        percent = too_long = False
+        for key, lag in {id(lag): lag for lag in lags}.items():
+            if lag.percent is not None:
+                percent = True
+            elif abs(lag.duration.minutes) > longest:
+                too_long = True
+            else:
+                known[key] = (round(lag.duration.minutes), lag.duration.elapsed)
+        if not too_long:  # nothing to report: in bulk, then the percent lags from their predecessors
+            fixed: list[tuple[float, bool] | None] = [known.get(id(lag)) for lag in lags]
+            if percent:
+                for k, lag in enumerate(lags):
+                    if lag.percent is not None:
+                        p = pred_index[k]
+                        fixed[k] = None if children[p] else (round(self.dur[p] * lag.percent / 100.0),
+                                                             self.elapsed[p])
+            return fixed
+        out: list[tuple[float, bool] | None] = []
         for k, link in enumerate(self.net.links):
             lag = link.lag
             if lag.percent is None:
@@ -731,27 +749,32 @@ class _Scheduler:
         net = self.net
         pred_l, succ_l, links = net.pred_index, net.succ_index, net.links
         active, children = self.active, self.outline.children
-        astart, manual, cal_l, es, cand, driver = self.astart, self.manual, self.cal, self.es, self.cand, self.driver
+        # a successor rolled up, or placed by actuals or by hand rather than by its links: no slack, no driver
+        fixed = [bool(c) or a is not None or m for c, a, m in zip(children, self.astart, self.manual, strict=True)]
+        cal_l, es, cand, driver = self.cal, self.es, self.cand, self.driver
+        w_es: list[int | None] = [None] * len(es)  # each successor's early start in its working time, once
         dropped = net.dropped
-        used: list[Link] = []
-        driving: list[bool] = []
+        if dropped or not all(active):
+            kept = [k for k in range(len(links)) if active[pred_l[k]] and active[succ_l[k]] and k not in dropped]
+        else:
+            kept = range(len(links))  # type: ignore[assignment]
         slack: list[float] = []
-        for k, link in enumerate(links):
-            p, s = pred_l[k], succ_l[k]
-            if not (active[p] and active[s]) or (dropped and k in dropped):
-                continue
-            used.append(link)
-            if children[s] or astart[s] is not None or manual[s]:
-                driving.append(False)  # rolled up, or placed by actuals rather than links
-                slack.append(0.0)
+        append = slack.append
+        for k in kept:
+            s = succ_l[k]
+            if fixed[s]:
+                append(0.0)
                 continue
             cal = cal_l[s]
-            memo, work_at = cal._memo, cal.work_at
-            e, c = es[s], cand[k]
-            value = float((memo.get(e) or work_at(e)) - (memo.get(c) or work_at(c)))
-            slack.append(value if value > 0.0 else 0.0)
-            driving.append(driver[s] == k)  # a link driver is kept as its link number
-        return list(map(LinkSchedule, used, driving, slack))
+            w = w_es[s]
+            if w is None:
+                e = es[s]
+                w = w_es[s] = cal._memo.get(e) or cal.work_at(e)
+            c = cand[k]
+            value = float(w - (cal._memo.get(c) or cal.work_at(c)))
+            append(value if value > 0.0 else 0.0)
+        driving = [not fixed[succ_l[k]] and driver[succ_l[k]] == k for k in kept]  # a link driver is its number
+        return list(map(LinkSchedule, [links[k] for k in kept] if isinstance(kept, list) else links, driving, slack))
 
 
 def _m(value: object) -> int | None:

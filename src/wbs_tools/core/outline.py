@@ -56,35 +56,45 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
     numbers = [""] * n
     stack: list[int] = []  # indices of the open ancestors
     counters: list[int] = [0]
-    for i, task in enumerate(tasks):
-        level = task.outline_level if task.outline_level and task.outline_level > 0 else 1
-        if level > len(stack) + 1:
+    depth = 0  # len(stack)
+    for i, level in enumerate([t.outline_level for t in tasks]):
+        if not level or level <= 0:
+            level = 1
+        if level > depth + 1:
+            task = tasks[i]
             findings.append(make_finding(
                 "task.bad-outline",
-                f"task {task.id}: outline level {level} follows level {len(stack)}; "
-                f"treated as level {len(stack) + 1}",
+                f"task {task.id}: outline level {level} follows level {depth}; "
+                f"treated as level {depth + 1}",
                 task_id=task.id, field="outline_level", location=task.cells.get("outline_level"),
             ))
-            level = len(stack) + 1
-        del stack[level - 1:]
-        del counters[level:]
-        counters[level - 1] += 1
+            level = depth + 1
+        if level <= depth:
+            del stack[level - 1:]
+            del counters[level:]
+        count = counters[level - 1] = counters[level - 1] + 1
         counters.append(0)
         levels[i] = level
-        if stack:
-            parent[i] = stack[-1]
-            children[stack[-1]].append(i)
-        numbers[i] = f"{numbers[stack[-1]]}.{counters[level - 1]}" if stack else str(counters[0])
+        if level > 1:
+            up = parent[i] = stack[-1]
+            children[up].append(i)
+            numbers[i] = f"{numbers[up]}.{count}"
+        else:
+            numbers[i] = str(count)
         stack.append(i)
+        depth = level
     return Outline(levels, parent, children, numbers), findings
 
 
 def check_wbs_codes(tasks: list[Task], outline: Outline) -> list[Finding]:
     """Typed WBS codes that disagree with the outline position are reported, never rewritten."""
     findings = []
-    for i, task in enumerate(tasks):
-        typed = (task.wbs or "").strip().rstrip(".")
+    for i, wbs in enumerate([task.wbs for task in tasks]):
+        if not wbs:
+            continue
+        typed = wbs.strip().rstrip(".")
         if typed and typed != outline.numbers[i]:
+            task = tasks[i]
             findings.append(make_finding(
                 "task.wbs-mismatch",
                 f"task {task.id} '{task.name}': WBS code {typed} but its outline position is "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from operator import mul
+from operator import attrgetter, mul
 from typing import TYPE_CHECKING
 
 from wbs_tools.core.calendar import from_minutes
@@ -101,11 +101,8 @@ def roll_up(sch: _Scheduler) -> Schedule:
         free[i] = max(0.0, slack)
 
     # every distinct instant converted once: many tasks share dates
-    seen: dict[int, dt.datetime | None] = {}
-    for column in (start, finish, es, ef, ls, lf):
-        for t in set(column):
-            if t not in seen:
-                seen[t] = from_minutes(t)
+    instants = set(start).union(finish, es, ef, ls, lf)
+    seen: dict[int, dt.datetime | None] = dict(zip(instants, map(from_minutes, instants), strict=True))
     findings = list(sch.findings)
     deadline_l = sch.deadline
     for i in leaves:  # in task order, after the passes' findings
@@ -119,9 +116,11 @@ def roll_up(sch: _Scheduler) -> Schedule:
                 location=task.cells.get("deadline")))
 
     # the results, column by column; a task that is not scheduled keeps the defaults
-    ids = [t.id for t in tasks]
-    uids = [t.id if t.uid is None else t.uid for t in tasks]
-    summary = [bool(c) for c in children]
+    ids = list(map(attrgetter("id"), tasks))
+    uids = list(map(attrgetter("uid"), tasks))
+    if None in uids:
+        uids = [t.id if t.uid is None else t.uid for t in tasks]
+    summary = list(map(bool, children))
     milestone = [m and not c for m, c in zip(sch.milestone, children, strict=True)]
     parent_id = [ids[p] if p >= 0 else None for p in outline.parent]
     in_cycle = sch.net.in_cycle
@@ -133,13 +132,14 @@ def roll_up(sch: _Scheduler) -> Schedule:
         drivers[i] = Driver(LINK, links[d]) if type(d) is int else d  # type: ignore[assignment,index]
     for i in summaries:
         drivers[i] = _SUMMARY
-    dates = [[seen[t] for t in column] for column in (start, finish, es, ef, ls, lf)]
+    dates = [list(map(seen.__getitem__, column)) for column in (start, finish, es, ef, ls, lf)]
     if len(leaves) + len(summaries) < n:
         for i in range(n):
             if not active[i]:
                 for column in dates:
                     column[i] = None
-    out = list(map(TaskSchedule, ids, uids, [t.name for t in tasks], levels, outline.numbers, summary, milestone,
+    names = list(map(attrgetter("name"), tasks))
+    out = list(map(TaskSchedule, ids, uids, names, levels, outline.numbers, summary, milestone,
                    parent_id, *dates, dur, total, free, critical, [round(p, 6) for p in pct], cycle, drivers))
     return Schedule(
         plan=plan, tasks=out, links=sch.link_schedules(), findings=findings,
