@@ -20,8 +20,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from wbs_tools.core.durations import excel_error, format_number
 from wbs_tools.core.findings import Finding
@@ -57,8 +56,7 @@ _CODES = {
 }
 
 
-@dataclass(frozen=True)
-class Units:
+class Units(NamedTuple):  # a tuple: hashed fast as the key of the parse caches below
     minutes_per_day: float
     minutes_per_week: float
     days_per_month: float
@@ -86,7 +84,8 @@ def _links(value: Cell, units: Units) -> tuple[list[tuple[int, LinkType, Lag]], 
     per distinct tail; a cell with commas or anything unusual goes to the full parser as a whole."""
     if isinstance(value, str) and "," not in value and value.isascii():
         entries = []
-        for chunk in re.split(r"[;\r\n]+", value):
+        split = ";" in value or "\n" in value or "\r" in value
+        for chunk in re.split(r"[;\r\n]+", value) if split else (value,):
             match = _ENTRY.fullmatch(chunk) if chunk.strip() else None
             tail = _entry_tail(match[2], units) if match else None
             if chunk.strip() and tail is None:
