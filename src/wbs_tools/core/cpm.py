@@ -473,22 +473,25 @@ class _Scheduler:
         status = self.status
         late_status = self.plan.settings.reschedule_after_status_date and status is not None
         links_l = self.net.links
+        everyone = all(active)
+        at_es, at_ef = es.__getitem__, ef.__getitem__
+        special = [p or a is not None for p, a in zip(placed, astart_l, strict=True)]  # placed by hand or actuals
         for node in self.net.order:
             if node >= n or not active[node]:
                 continue
             kids = children[node]
             if kids:
-                live = [c for c in kids if active[c]]
+                live = kids if everyone else [c for c in kids if active[c]]
                 if not live:
                     es[node] = ef[node] = project_start
                 elif alap_pass:
                     es[node] = min(self._pred_dates(c)[0] for c in live)
                     ef[node] = max(self._pred_dates(c)[1] for c in live)
                 else:
-                    es[node] = min([es[c] for c in live])
-                    ef[node] = max([ef[c] for c in live])
+                    es[node] = min(map(at_es, live))
+                    ef[node] = max(map(at_ef, live))
                 continue
-            if placed[node] or astart_l[node] is not None:
+            if special[node]:
                 self._forward_special(node)
                 continue
             i = node
@@ -633,13 +636,15 @@ class _Scheduler:
         astart_l, afinish_l, cdate_l, deadline_l = self.astart, self.afinish, self.cdate, self.deadline
         project_finish = self.project_finish
         multiple = self.plan.settings.multiple_critical_paths
+        everyone = all(active)
         for node in reversed(self.net.order):
             if node >= n:  # begin node of a summary: its late dates as a successor
                 i = node_task[node]
-                live = [c for c in children[i] if active[c]]
+                kids = children[i]
+                live = kids if everyone else [c for c in kids if active[c]]
                 if live:
-                    ls_calc[i] = ls[i] = min([ls[c] for c in live])
-                    lf_l[i] = min([lf_l[c] for c in live])
+                    ls_calc[i] = ls[i] = min(map(ls.__getitem__, live))
+                    lf_l[i] = min(map(lf_l.__getitem__, live))
                 else:  # nothing under it is scheduled: it binds nothing
                     ls_calc[i] = ls[i] = lf_l[i] = project_finish
                 continue

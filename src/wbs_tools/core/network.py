@@ -159,18 +159,15 @@ def _edges(net: Network, outline: Outline, dropped: set[int]) -> list[list[int]]
     node = list(range(n))  # where a link into each task attaches: its begin node if it is a summary
     for i, b in begin_of.items():
         node[i] = b
-    succs: list[list[int]] = [[] for _ in range(n + len(begin_of))]
-    succ_index = net.succ_index
+    to = list(map(node.__getitem__, net.succ_index))  # per link: the node it leads to
     if dropped:
-        for k, p in enumerate(net.pred_index):
-            if k not in dropped:
-                succs[p].append(node[succ_index[k]])
+        succs = [[to[k] for k in ks if k not in dropped] for ks in net.out_links]
     else:
-        for p, s in zip(net.pred_index, succ_index, strict=True):
-            succs[p].append(node[s])
+        succs = [list(map(to.__getitem__, ks)) for ks in net.out_links]
+    succs += [[] for _ in range(len(begin_of))]
     for i, b in begin_of.items():
         kids = outline.children[i]
-        succs[b].extend([node[c] for c in kids])
+        succs[b].extend(map(node.__getitem__, kids))
         for c in kids:
             succs[c].append(i)
     return succs
