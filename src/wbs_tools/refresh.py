@@ -7,7 +7,10 @@ Every front end (the ``wbs refresh`` command, the batch runner, the Excel button
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -25,6 +28,20 @@ from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
 from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
 from wbs_tools.workbook.register_sheets import register_output
+
+
+@contextmanager
+def without_cycle_collector() -> Iterator[None]:
+    """Run without the cyclic garbage collector: a refresh allocates millions of small acyclic objects
+    (cells, values, schedule rows), and each full collection would walk all of them again. What it
+    would have found is collected once the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def project_calendar(plan: Plan) -> WorkCalendar:
@@ -120,10 +137,11 @@ def refresh_workbook(
     """
     source = Path(path)
     try:
-        computed = compute(read_workbook(source), status_date=status_date, decider=last_modified_by(source),
-                           today=dt.date.today())
-        report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned,
-                                target=output, backup=backup)
+        with without_cycle_collector():
+            computed = compute(read_workbook(source), status_date=status_date,
+                               decider=last_modified_by(source), today=dt.date.today())
+            report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned,
+                                    target=output, backup=backup)
     except WorkbookLockedError as exc:
         return RefreshResult(source, Outcome.LOCKED, str(exc))
     except (WorkbookError, OSError) as exc:

@@ -96,7 +96,9 @@ def value_xml(prefix: bytes, value: CellValue, date1904: bool) -> tuple[str | No
     return None, b"<" + p + b"v>" + text.encode() + b"</" + p + b"v>"
 
 
-Encoded = tuple[str | None, bytes, bytes]  # (t, ``t`` attribute as written, child elements)
+# (t, ``t`` attribute as written, child elements, and the rest of the cell after its ``s``:
+# ``t`` attribute + ``>`` + children + ``</c>``, or ``/>``)
+Encoded = tuple[str | None, bytes, bytes, bytes]
 
 
 class ValueEncoder:
@@ -107,15 +109,35 @@ class ValueEncoder:
 
     def __init__(self, prefix: bytes, date1904: bool) -> None:
         self.prefix, self.date1904 = prefix, date1904
-        self._cache: dict[tuple[type, CellValue], Encoded] = {}
+        self.cache: dict[tuple[type, CellValue], Encoded] = {}  # hot loops look here first
+        self._close = b"</" + prefix + b"c>"
+        p = prefix
+        self._text_open = b' t="inlineStr"><' + p + b"is><" + p + b"t>"
+        self._text_close = b"</" + p + b"t></" + p + b"is></" + p + b"c>"
+
+    def _plain_text(self, text: str) -> Encoded | None:
+        """Text that is only printable characters and no markup, with no space to keep at its ends;
+        None for any other text (:func:`value_xml` takes it)."""
+        if len(text) > MAX_TEXT or _SPECIAL.search(text) is not None or not text or text[0] in " \u3000" \
+                or text[-1] in " \u3000" or text != text.strip():
+            return None
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        rest = self._text_open + raw + self._text_close
+        return "inlineStr", b' t="inlineStr"', rest[15:-len(self._close)], rest
 
     def __call__(self, value: CellValue) -> Encoded:
         key = (value.__class__, value)
-        found = self._cache.get(key)
+        found = self.cache.get(key)
         if found is None:
-            t, body = value_xml(self.prefix, value, self.date1904)
-            found = (t, b' t="' + t.encode() + b'"' if t else b"", body)
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = found
+            found = self._plain_text(value) if key[0] is str else None  # type: ignore[arg-type]
+            if found is None:
+                t, body = value_xml(self.prefix, value, self.date1904)
+                t_attr = b' t="' + t.encode() + b'"' if t else b""
+                found = (t, t_attr, body, t_attr + (b">" + body + self._close if body else b"/>"))
+            if len(self.cache) >= _CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = found
         return found

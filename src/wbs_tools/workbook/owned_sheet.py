@@ -23,6 +23,7 @@ from typing import Literal
 
 from lxml import etree
 
+from wbs_tools.workbook.cell_values import ValueEncoder
 from wbs_tools.workbook.package import (
     Package,
     SplicedPart,
@@ -45,7 +46,6 @@ from wbs_tools.workbook.sheet_xml import (
     column_styles,
     element_pattern,
     split_ref,
-    value_xml,
 )
 
 SheetState = Literal["visible", "hidden", "veryHidden"]
@@ -192,24 +192,32 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     """The ``<row>`` elements for ``sheet.rows`` and the last column used."""
     if sheet.start_row + len(sheet.rows) - 1 > MAX_ROW or any(len(values) > MAX_COL for values in sheet.rows):
         raise ValueError("an owned sheet's rows do not fit on an Excel sheet")
+    width = max((len(values) for values in sheet.rows), default=0)
+    column_style = [next((s for lo, hi, s in col_styles if lo <= c <= hi), None) for c in range(width + 1)]
+    style_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in column_style]
+    date_style = [s if s in styles.dates else styles.best for s in column_style]
+    date_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in date_style]
+    letters = [b'<' + p + b'c r="' + col_letters(c).encode() for c in range(1, width + 1)]
+    encode = ValueEncoder(p, date1904)
+    close_row = b"</" + p + b"row>"
     out: list[bytes] = []
     last_col = 1
     for r, values in enumerate(sheet.rows, start=sheet.start_row):
+        tail = str(r).encode() + b'"'
         cells: list[bytes] = []
         for c, value in enumerate(values, start=1):
             if value is None:
                 continue
-            style = next((s for lo, hi, s in col_styles if lo <= c <= hi), None)
-            if isinstance(value, dt.date) and style not in styles.dates:
-                style = styles.best
-                if style is None:
+            style = style_attr[c]
+            if isinstance(value, dt.date):
+                style = date_attr[c]
+                if date_style[c] is None:
                     value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-            t, body = value_xml(p, value, date1904)
-            attrs = set_attrs(b"", {"r": f"{col_letters(c)}{r}", "s": style, "t": t})
-            cells.append(b"<" + p + b"c" + attrs + b">" + body + b"</" + p + b"c>")
-            last_col = max(last_col, c)
+            cells += [letters[c - 1], tail, style, encode(value)[3]]
+            if c > last_col:
+                last_col = c
         if cells:
-            out.append(b"<" + p + f'row r="{r}">'.encode() + b"".join(cells) + b"</" + p + b"row>")
+            out += [b"<" + p + b'row r="', tail, b">", *cells, close_row]
     return b"".join(out), last_col
 
 

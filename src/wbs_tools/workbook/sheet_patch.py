@@ -37,16 +37,15 @@ class SheetWriter(SheetPatcherBase):
         self.cell_close = b"</" + p + b"c>"
         self.row_close = b"</" + p + b"row>"
         self.ext_open = b"<" + p + b"extLst"
-        self.letters: dict[int, bytes] = {}
+        self.heads: dict[int, bytes] = {}
         self.attrs: dict[bytes, Attrs | None] = {}
         self.shapes: dict[tuple[bytes, ...], list[int] | None] = {}
         self.tail_styles: dict[int, bytes] = {}
-        self.spans_ok: dict[tuple[bytes, int, int], bool] = {}
+        self.new_styles: dict[int, bytes] = {}
 
-    def _letters(self, col: int) -> bytes:
-        found = self.letters.get(col)
-        if found is None:
-            found = self.letters[col] = col_letters(col).encode()
+    def _head(self, col: int) -> bytes:
+        """``<c r="H`` for column H: a cell's reference is this and its row number."""
+        found = self.heads[col] = self.cell_open + col_letters(col).encode()
         return found
 
     def _plain(self, attrs: bytes) -> Attrs | None:
@@ -77,10 +76,19 @@ class SheetWriter(SheetPatcherBase):
         return n
 
     def _new_style(self, row: int, col: int, row_attrs: bytes) -> bytes:
+        """A new cell's style attribute; worked out once per column unless the row or the cell above
+        decides it."""
+        found = self.new_styles.get(col)
+        if found is not None and b"customFormat" not in row_attrs:
+            return found
         static = self._static_style(col)
         if static is not _MISSING:
-            return _style_attr(static)  # type: ignore[arg-type]
-        return _style_attr(self._style_for(row, col, row_attrs))
+            found = self.new_styles[col] = _style_attr(static)  # type: ignore[arg-type]
+            return found
+        style = self._style_for(row, col, row_attrs)
+        if b"customFormat" not in row_attrs and any(lo <= col <= hi for lo, hi, _s in self.col_styles):
+            self.new_styles[col] = _style_attr(style)  # the column's style, whatever the row
+        return _style_attr(style)
 
     def _fast_row(self, i: int, row: int, cells: RowCells, result: SheetPatch) -> tuple[bytes | None, int] | None:
         """(the edited row's new bytes or None when nothing changes, where the row ends), or None to
@@ -94,7 +102,8 @@ class SheetWriter(SheetPatcherBase):
         if hi < 0:
             return None
         tail = str(row).encode() + b'"'
-        pre, enc, close_c = self.cell_open, self.encode, self.cell_close
+        enc, cache, heads = self.encode, self.encode.cache, self.heads
+        close_c = self.cell_close
         pieces: list[bytes] = [data[m.start() : lo]]
         pos = lo
         written: list[int] = []
@@ -102,9 +111,9 @@ class SheetWriter(SheetPatcherBase):
         unchanged = 0
         shape: tuple[list[bytes], list[int]] | None = None
         for col, value in cells:
-            needle = pre + self._letters(col) + tail
+            needle = (heads.get(col) or self._head(col)) + tail
             j = data.find(needle, pos, hi)
-            t, t_attr, body = enc(value)
+            e = cache.get((value.__class__, value)) or enc(value)
             if j < 0:  # a new cell: goes before the first cell to its right
                 if data.find(needle, lo, pos) >= 0:
                     return None
@@ -112,40 +121,44 @@ class SheetWriter(SheetPatcherBase):
                     return None
                 k = bisect_left(shape[1], col)
                 if k < len(shape[1]):
-                    at = data.find(pre + shape[0][k] + tail, pos, hi)
+                    at = data.find(self.cell_open + shape[0][k] + tail, pos, hi)
                 else:
                     ext = data.find(self.ext_open, pos, hi)
                     at = hi if ext < 0 else ext
                 if at < 0:
                     return None
-                style = self._new_style(row, col, m.group(1))
-                pieces += [data[pos:at], needle, style, t_attr, b">" + body + close_c if body else b"/>"]
+                pieces += [data[pos:at], needle, self._new_style(row, col, m.group(1)), e[3]]
                 pos = at
                 added.append(col)
                 written.append(col)
                 continue
             k = j + len(needle)
             gt = data.find(b">", k, hi)
-            plain = self._plain(data[k:gt]) if gt >= 0 else None
-            if plain is None:
+            attrs = data[k:gt]
+            plain = self.attrs.get(attrs) or self._plain(attrs)
+            if plain is None or gt < 0:
                 return None
             style, old_t, empty = plain
+            body = e[2]
             if empty:
-                end, content = gt + 1, b""
+                if not body:
+                    unchanged += 1
+                    continue
+                end = gt + 1
             else:
                 c_end = data.find(close_c, gt, hi)
                 if c_end < 0:
                     return None
                 content, end = data[gt + 1 : c_end], c_end + len(close_c)
+                if content == body and (not body or (old_t or "n") == (e[0] or "n")):
+                    unchanged += 1
+                    continue
                 if b"<" + self.p + b"f" in content or self.ext_open in content:
                     return None  # formulas and extension lists: the general path
-            if content == body and (not body or (old_t or "n") == (t or "n")):
-                unchanged += 1
-                continue
-            if content and self._same(old_t or "n", content, value):
-                unchanged += 1
-                continue
-            pieces += [data[pos:j], needle, style, t_attr, b">" + body + close_c if body else b"/>"]
+                if content and self._same(old_t or "n", content, value):
+                    unchanged += 1
+                    continue
+            pieces += [data[pos:j], needle, style, e[3]]
             pos = end
             written.append(col)
         result.unchanged += unchanged
@@ -161,17 +174,16 @@ class SheetWriter(SheetPatcherBase):
     def _new_row(self, row: int, cells: RowCells, tail_row: bool, result: SheetPatch) -> bytes:
         """A row that does not exist yet; below the data each column's style is worked out once."""
         tail = str(row).encode() + b'"'
-        pre, enc, close_c = self.cell_open, self.encode, self.cell_close
+        enc, cache, heads, styles = self.encode, self.encode.cache, self.heads, self.tail_styles
         pieces = [b"<" + self.p + b'row r="' + tail + b">"]
         for col, value in cells:
-            if tail_row:
-                style = self.tail_styles.get(col)
-                if style is None:
-                    style = self.tail_styles[col] = _style_attr(self._style_for(row, col, None))
-            else:
+            style = styles.get(col) if tail_row else None
+            if style is None:
                 style = _style_attr(self._style_for(row, col, None))
-            _t, t_attr, body = enc(value)
-            pieces += [pre, self._letters(col), tail, style, t_attr, b">" + body + close_c if body else b"/>"]
+                if tail_row:
+                    styles[col] = style
+            pieces += [heads.get(col) or self._head(col), tail, style,
+                       (cache.get((value.__class__, value)) or enc(value))[3]]
         pieces.append(self.row_close)
         result.written.add(row, [col for col, _v in cells])
         return b"".join(pieces)

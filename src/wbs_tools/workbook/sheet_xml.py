@@ -298,7 +298,7 @@ class SheetPatcherBase:
         elif self._same(t_attr.group(1).decode() if t_attr else "n", content, value):
             result.unchanged += 1
             return None
-        t, _t_attr, body = self.encode(value)
+        t, _t_attr, body, _rest = self.encode(value)
         ext = self.ext_re.search(content)
         body += ext.group(0) if ext else b""
         p = self.p
@@ -306,10 +306,7 @@ class SheetPatcherBase:
         return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
 
     def _cell(self, ref: str, style: str | None, encoded: Encoded) -> bytes:
-        _t, t_attr, body = encoded
-        p = self.p
-        head = b"<" + p + b'c r="' + ref.encode() + b'"' + _style_attr(style) + t_attr
-        return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
+        return b"<" + self.p + b'c r="' + ref.encode() + b'"' + _style_attr(style) + encoded[3]
 
     def _patch_row(self, row: _Elem, cells: RowCells, result: SheetPatch) -> bytes | None:
         """The row with ``cells`` set, any shape of row; None when no cell changes."""
