@@ -104,6 +104,11 @@ def _unit_minutes(minutes_per_day: float, minutes_per_week: float, days_per_mont
 
 def real_number(value: object) -> float | None:
     """A real number cell value as float (bools are not numbers here), else None."""
+    kind = type(value)
+    if kind is float:  # the usual cases first: the ABC check below is slow
+        return value  # type: ignore[return-value]
+    if kind is str or kind is bool or value is None:
+        return None
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     return None
