@@ -25,6 +25,8 @@ WHOLE = "0"
 MONEY = "#,##0"
 PERCENT = "0%"
 
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # the size of an Excel worksheet
+
 
 class Kind(str, Enum):
     """Who fills a column: the person (INPUT) or wbs_tools on every refresh (COMPUTED)."""

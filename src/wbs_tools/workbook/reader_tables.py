@@ -25,12 +25,14 @@ from python_calamine import CalamineWorkbook
 
 from wbs_tools.core.durations import excel_error
 from wbs_tools.core.registers.cells import column_letters as col_letters
-from wbs_tools.workbook.layout import Column, SheetLayout, find_column, normalize_header
+from wbs_tools.workbook.layout import MAX_ROWS, Column, SheetLayout, find_column, normalize_header
 from wbs_tools.workbook.package import Package, WorkbookError, parse_xml, read_relationships, resolve_target
 
 HEADER_SCAN_ROWS = 20
 MIN_HEADER_MATCHES = 2
-MAX_CELLS = 25_000_000  # a used range beyond this (a stray value in column XFD...) is read only in part
+# a used range beyond this (a stray value in column XFD...) is read only in part; a full sheet of 40
+# columns, every row Excel allows, fits
+MAX_CELLS = 40 * MAX_ROWS
 
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
 _REF_ATTR = re.compile(rb'\br\s*=\s*["\']\$?([A-Za-z]{1,3})\$?(\d{1,7})["\']')
