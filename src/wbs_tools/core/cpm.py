@@ -128,72 +128,6 @@ class _Scheduler:
 
     def _rows(self) -> None:
         """Per-task scheduling inputs in minutes, as parallel lists."""
-        if not self._rows_in_bulk():
-            self._rows_one_by_one()
-        self.is_alap = [c is C.ALAP for c in self.constraint]
-        ms = self.manual_start
-        self.placed = [m and ms[i] is not None for i, m in enumerate(self.manual)]  # placed by hand
-
-    def _rows_in_bulk(self) -> bool:
-        """The inputs column by column when no task needs a finding (the usual case). False, with nothing
-        set, when one does: the task-by-task loop then reports them in the order they are met."""
-        tasks = self.plan.tasks
-        n = len(tasks)
-        project_cal = self.project_cal
-        names = [t.calendar for t in tasks]
-        if any(names):
-            calendars = self.calendars
-            cal: list[WorkCalendar | None] = [calendars.get(c) if c else project_cal for c in names]
-            if None in cal:
-                return False
-        else:
-            cal = [project_cal] * n
-        durations = [t.duration for t in tasks]
-        flagged = [t.milestone for t in tasks]
-        dur = [(0.0 if m else _DEFAULT_DURATION) if d is None else max(0.0, d.minutes)
-               for d, m in zip(durations, flagged, strict=True)]
-        longest = self.longest
-        if any(d > longest for d in dur):
-            return False
-        children = self.outline.children
-        ctypes = [t.constraint for t in tasks]
-        cdate = _minutes([t.constraint_date for t in tasks])
-        afinish = _minutes([None if c else t.actual_finish for t, c in zip(tasks, children, strict=True)])
-        astart = _minutes([None if c else t.actual_start for t, c in zip(tasks, children, strict=True)])
-        manual_start = _minutes([t.manual_start for t in tasks])
-        manual_finish = _minutes([t.manual_finish for t in tasks])
-        deadline = _minutes([t.deadline for t in tasks])
-        if cdate is None or afinish is None or astart is None or manual_start is None or manual_finish is None \
-                or deadline is None:
-            return False  # a date outside the years scheduled
-        asap, alap = C.ASAP, C.ALAP
-        if any(c is not asap and c is not alap and d is None for c, d in zip(ctypes, cdate, strict=True)):
-            return False  # a constraint without its date
-        if any(afinish):
-            astart = [a if a is not None or f is None else (f if d == 0 else None)
-                      for a, f, d in zip(astart, afinish, dur, strict=True)]
-            if any(a is not None and f is not None and f < a for a, f in zip(astart, afinish, strict=True)):
-                return False  # an actual finish before the actual start
-        pct = [min(100.0, max(0.0, p or 0.0)) for p in [t.percent_complete for t in tasks]]
-        remaining = [t.remaining_duration for t in tasks]
-        self.cal = cal  # type: ignore[assignment]
-        self.dur = dur
-        self.rem = [max(0.0, r.minutes) if r is not None else d * (1 - p / 100.0)
-                    for r, d, p in zip(remaining, dur, pct, strict=True)]
-        self.elapsed = [False if d is None else d.elapsed for d in durations]
-        self.milestone = [d == 0 or m for d, m in zip(dur, flagged, strict=True)]
-        self.manual = [bool(t.manual and t.manual_start is not None) for t in tasks]
-        self.manual_start = manual_start
-        self.manual_finish = manual_finish
-        self.constraint = ctypes
-        self.cdate = cdate
-        self.deadline = deadline
-        self.astart = astart
-        self.afinish = afinish
-        self.pct = pct
-        return True
-
-    def _rows_one_by_one(self) -> None:
         tasks = self.plan.tasks
         n = len(tasks)
         project_cal = self.project_cal
@@ -241,7 +175,8 @@ class _Scheduler:
                         "years; 1 day was used", task_id=t.id, field="duration", location=t.cells.get("duration"),
                         hint="Check the unit (d, w, mo)."))
                     dur, elapsed = _DEFAULT_DURATION, False
-            pct = pct_l[i] = min(100.0, max(0.0, t.percent_complete or 0.0))
+            pct = t.percent_complete
+            pct = pct_l[i] = min(100.0, max(0.0, pct)) if pct else 0.0  # (as min(100, max(0, pct or 0)))
             rd = t.remaining_duration
             dur_l[i] = dur
             rem_l[i] = max(0.0, rd.minutes) if rd is not None else dur * (1 - pct / 100.0)
@@ -279,6 +214,9 @@ class _Scheduler:
                 self.manual_finish[i] = date(t, "manual_finish")
             if t.deadline is not None:
                 self.deadline[i] = date(t, "deadline")
+        self.is_alap = [c is alap for c in constraint_l]
+        ms = self.manual_start
+        self.placed = [m and ms[i] is not None for i, m in enumerate(self.manual)]  # placed by hand
 
     def _date(self, task: Task, name: str) -> int | None:
         """A task's date in minutes; one outside the years a calendar holds is reported and ignored."""
@@ -843,15 +781,6 @@ class _Scheduler:
             append(value if value > 0.0 else 0.0)
         driving = [not fixed[succ_l[k]] and driver[succ_l[k]] == k for k in kept]  # a link driver is its number
         return list(map(LinkSchedule, [links[k] for k in kept] if isinstance(kept, list) else links, driving, slack))
-
-
-def _minutes(values: list[dt.datetime | None]) -> list[int | None] | None:
-    """Typed dates in minutes (None stays None); None when one is outside the years scheduled."""
-    if not any(values):
-        return values  # type: ignore[return-value]  # all None
-    if any(v is not None and not FIRST_YEAR <= v.year <= _LAST_TYPED_YEAR for v in values):
-        return None
-    return [None if v is None else to_minutes(v) for v in values]
 
 
 def _m(value: object) -> int | None:
