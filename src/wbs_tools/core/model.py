@@ -40,7 +40,7 @@ class ConstraintType(str, Enum):
         return self not in (ConstraintType.ASAP, ConstraintType.ALAP)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Duration:
     """A span of time: working minutes, or wall-clock minutes when ``elapsed``.
 
@@ -60,7 +60,7 @@ class Duration:
 ZERO = Duration(0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lag:
     """Lag (positive) or lead (negative) on a link; either a duration or a percentage.
 
@@ -78,7 +78,7 @@ class Lag:
 NO_LAG = Lag()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A dependency between two tasks, identified by their user-visible IDs."""
 
@@ -89,7 +89,7 @@ class Link:
     origin: str | None = None  # where it was typed, e.g. "Tasks!F12" or "Dependencies!A4"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Baseline:
     """One saved baseline (Baseline, Baseline1..10) of a task."""
 
@@ -100,7 +100,7 @@ class Baseline:
     work_minutes: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     """One row of the work breakdown.
 
@@ -140,7 +140,7 @@ class Task:
             self.uid = self.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkingTime:
     """A working period within a day, in minutes after midnight (end exclusive; 1440 = midnight)."""
 
