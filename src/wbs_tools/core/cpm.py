@@ -748,6 +748,7 @@ class _Scheduler:
                 "schedule.date-out-of-range", f"the schedule could not be computed: {exc}",
                 hint="Look for durations or lags typed in the wrong unit (e.g. 3000w) or dates with a wrong year."))
             self.active = [False] * len(self.plan.tasks)
+            self.driver = [None] * len(self.plan.tasks)
             self.net.links = []
             return roll_up(self)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import repeat
 from operator import attrgetter, mul
 from typing import TYPE_CHECKING
 
@@ -125,11 +126,8 @@ def roll_up(sch: _Scheduler) -> Schedule:
     parent_id = [ids[p] if p >= 0 else None for p in outline.parent]
     in_cycle = sch.net.in_cycle
     cycle = [i in in_cycle for i in range(n)] if in_cycle else [False] * n
-    drivers: list[Driver | None] = [None] * n
-    driver, links = sch.driver, sch.net.links
-    for i in leaves:
-        d = driver[i]
-        drivers[i] = Driver(LINK, links[d]) if type(d) is int else d  # type: ignore[assignment,index]
+    links = sch.net.links
+    drivers = [Driver(LINK, links[d]) if type(d) is int else d for d in sch.driver]  # a link driver is its number
     for i in summaries:
         drivers[i] = _SUMMARY
     dates = [list(map(seen.__getitem__, column)) for column in (start, finish, es, ef, ls, lf)]
@@ -140,7 +138,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
                     column[i] = None
     names = list(map(attrgetter("name"), tasks))
     out = list(map(TaskSchedule, ids, uids, names, levels, outline.numbers, summary, milestone,
-                   parent_id, *dates, dur, total, free, critical, [round(p, 6) for p in pct], cycle, drivers))
+                   parent_id, *dates, dur, total, free, critical, list(map(round, pct, repeat(6))), cycle, drivers))
     return Schedule(
         plan=plan, tasks=out, links=sch.link_schedules(), findings=findings,
         project_start=from_minutes(min((start[i] for i in leaves), default=sch.project_start)),
