@@ -141,3 +141,15 @@ class ValueEncoder:
                 self.cache.clear()
             self.cache[key] = found
         return found
+
+
+_ENCODERS: dict[tuple[bytes, bool], ValueEncoder] = {}
+
+
+def encoder(prefix: bytes, date1904: bool) -> ValueEncoder:
+    """The shared encoder for a namespace prefix and date system: a batch of plans repeats the same
+    dates, flags and day counts, so what one workbook encoded serves the next."""
+    found = _ENCODERS.get((prefix, date1904))
+    if found is None:
+        found = _ENCODERS[(prefix, date1904)] = ValueEncoder(prefix, date1904)
+    return found

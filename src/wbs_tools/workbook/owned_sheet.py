@@ -23,7 +23,7 @@ from typing import Literal
 
 from lxml import etree
 
-from wbs_tools.workbook.cell_values import ValueEncoder
+from wbs_tools.workbook.cell_values import encoder
 from wbs_tools.workbook.package import (
     Package,
     SplicedPart,
@@ -198,7 +198,7 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     date_style = [s if s in styles.dates else styles.best for s in column_style]
     date_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in date_style]
     letters = [b'<' + p + b'c r="' + col_letters(c).encode() for c in range(1, width + 1)]
-    encode = ValueEncoder(p, date1904)
+    encode = encoder(p, date1904)
     close_row = b"</" + p + b"row>"
     out: list[bytes] = []
     last_col = 1

@@ -39,9 +39,9 @@ from wbs_tools.workbook.cell_values import (
     MAX_TEXT,
     CellValue,
     Encoded,
-    ValueEncoder,
     decode_text,
     encode_text,
+    encoder,
     excel_serial,
     number_text,
     value_xml,
@@ -158,7 +158,7 @@ class SheetPatcherBase:
         self.row_keys, self.row_starts = self._index_rows(begin, end)
         self.cells_re = element_pattern(p, "c", key=rb"\$?([A-Za-z]{1,3})")
         self.columns: dict[int, tuple[list[int], list[str | None]]] = {}
-        self.encode = ValueEncoder(p, date1904)
+        self.encode = encoder(p, date1904)
         self.col_styles = column_styles(data, p, self.sheet_data.start())
         self._static_styles: dict[int, object] = {}
 
