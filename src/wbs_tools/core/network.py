@@ -173,12 +173,55 @@ def _edges(net: Network, outline: Outline, dropped: set[int]) -> list[list[int]]
     return succs
 
 
+def _first_order(net: Network, outline: Outline) -> tuple[list[int], list[int]]:
+    """``topological_order(_edges(net, outline, set()))`` without building the successor lists: the
+    same walk (Kahn's, newest ready node first), reading the links and the outline directly."""
+    n = net.n_tasks
+    begin_of = net.begin_of
+    summaries = list(begin_of)  # begin node n + j belongs to summaries[j]
+    node = list(range(n))
+    for i, b in begin_of.items():
+        node[i] = b
+    to = list(map(node.__getitem__, net.succ_index))
+    children, parent, in_links, out_links = outline.children, outline.parent, net.in_links, net.out_links
+    # edges: link p -> node(s); begin(i) -> node(c) and c -> i for each child c of a summary i
+    indegree = [len(children[t]) if children[t] else len(in_links[t]) + (parent[t] >= 0) for t in range(n)]
+    indegree += [len(in_links[i]) + (parent[i] >= 0) for i in summaries]
+    ready = [v for v in range(len(indegree) - 1, -1, -1) if indegree[v] == 0]
+    order: list[int] = []
+    append = order.append
+    push = ready.append
+    while ready:
+        v = ready.pop()
+        append(v)
+        if v < n:
+            for k in out_links[v]:
+                s = to[k]
+                indegree[s] -= 1
+                if indegree[s] == 0:
+                    push(s)
+            p = parent[v]
+            if p >= 0:
+                indegree[p] -= 1
+                if indegree[p] == 0:
+                    push(p)
+        else:
+            for c in children[summaries[v - n]]:
+                s = node[c]
+                indegree[s] -= 1
+                if indegree[s] == 0:
+                    push(s)
+    if len(order) == len(indegree):
+        return order, []
+    return order, [v for v, d in enumerate(indegree) if d > 0]
+
+
 def _order(net: Network, plan: Plan, outline: Outline) -> None:
     """Topological order; loops are reported by name and their inner links set aside."""
     dropped: set[int] = set()
-    succs = _edges(net, outline, dropped)
-    order, left = topological_order(succs)
+    order, left = _first_order(net, outline)
     if left:
+        succs = _edges(net, outline, dropped)
         node_task = {b: i for i, b in net.begin_of.items()}
         for comp in find_cycles(succs, left):
             members = {node_task.get(v, v) for v in comp}

@@ -141,8 +141,8 @@ def roll_up(sch: _Scheduler) -> Schedule:
                    parent_id, *dates, dur, total, free, critical, list(map(round, pct, repeat(6))), cycle, drivers))
     return Schedule(
         plan=plan, tasks=out, links=sch.link_schedules(), findings=findings,
-        project_start=from_minutes(min((start[i] for i in leaves), default=sch.project_start)),
-        project_finish=from_minutes(max((finish[i] for i in leaves), default=sch.project_start)),
+        project_start=from_minutes(min(map(start.__getitem__, leaves), default=sch.project_start)),
+        project_finish=from_minutes(max(map(finish.__getitem__, leaves), default=sch.project_start)),
     )
 
 
