@@ -230,8 +230,10 @@ def _changed(root: Path, before: dict[str, bytes]) -> int:
 def test_killed_run_leaves_old_or_new_files_and_rerun_converges(tmp_path: Path) -> None:
     root, expected_dir = tmp_path / "plans", tmp_path / "expected"
     root.mkdir()
-    for n in range(16):
-        build_workbook(root / f"p{n:02}.xlsx", plan=make_plan(60, n))
+    for n in range(8):  # 48 files, so that a fast run is still caught mid-way
+        build_workbook(root / f"p{n:02}.xlsx", plan=make_plan(120, n))
+        for copy in range(1, 6):
+            shutil.copyfile(root / f"p{n:02}.xlsx", root / f"p{n:02}-{copy}.xlsx")
     shutil.copytree(root, expected_dir)
     when = parse_date("2026-03-06", day_first=None, default_minute=17 * 60)
     for path in expected_dir.glob("*.xlsx"):
@@ -240,7 +242,7 @@ def test_killed_run_leaves_old_or_new_files_and_rerun_converges(tmp_path: Path) 
     command = [sys.executable, "-m", "wbs_tools.cli", "refresh", str(root), "-j", "2", "--status-date", "2026-03-06"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
-    while _changed(root, original) < 3 and process.poll() is None and time.monotonic() < deadline:
+    while not _changed(root, original) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -251,7 +253,7 @@ def test_killed_run_leaves_old_or_new_files_and_rerun_converges(tmp_path: Path) 
         assert (root / name).read_bytes() in (original[name], expected[name]), name
     report = refresh_paths([root], jobs=2, status_date=when, backoff=0.01)
     assert report.counts["failed"] == report.counts["locked"] == 0
-    assert report.counts["refreshed"] + report.counts["unchanged"] == 16
+    assert report.counts["refreshed"] + report.counts["unchanged"] == len(original)
     assert {k: v for k, v in snapshot(root).items() if k.endswith(".xlsx")} == expected
     assert refresh_paths([root], jobs=2, status_date=when).counts["refreshed"] == 0
 
