@@ -56,6 +56,7 @@ from wbs_tools.workbook.reader_tables import (
     col_letters,
     data_rows,
     find_header,
+    indented_formats,
     load_sheet,
     name_indents,
     sheet_key,
@@ -141,8 +142,12 @@ def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine's own error types: a password, damaged XML, a bad zip
         raise WorkbookError(f"{path.name}: the workbook cannot be read ({exc})") from exc
-    with book:
-        return _Reader(book, pkg, parts, styles).read()
+    reader = _Reader(book, pkg, parts, styles)
+    try:
+        return reader.read()
+    finally:
+        if reader.book is not None:
+            book.close()
 
 
 @without_collector
@@ -173,15 +178,28 @@ class _Reader:
         self.indents = indents
         self.named: dict[str, Sheet] = {}  # table name -> the sheet carrying the layout's name
         self.tables: dict[str, tuple[Sheet, TableLocation]] = {}
+        self.indented: bool | None = None  # whether any cell format indents: the sheet XML is kept for them
 
     def sheet(self, name: str, *, header_only: bool = False) -> Sheet:
         if name in self.loaded:
             return self.loaded[name]
         assert self.book is not None and self.pkg is not None  # in-memory sheets are all in ``loaded``
-        sheet = load_sheet(self.book, self.pkg, name, self.parts.get(name), header_only=header_only)
+        shape = _task_columns if sheet_key(name) == sheet_key(TASKS.name) else None
+        sheet = load_sheet(self.book, self.pkg, name, self.parts.get(name), header_only=header_only, shape=shape)
         if not header_only:
+            if self.indented is None:
+                self.indented = bool(indented_formats(self.pkg, self.styles))
+            if not self.indented:
+                sheet.xml = None  # only indents are read from it, once its error cells are known
             self.loaded[name] = sheet
         return sheet
+
+    def _release_tasks(self, sheet: Sheet) -> Callable[[], None]:
+        """Called once the Tasks rows are read: a sheet loaded here lets go of its cell values."""
+        def release() -> None:
+            if self.book is None and self.pkg is not None:
+                sheet.rows = ()
+        return release
 
     def read(self) -> WorkbookData:
         self._locate()
@@ -203,7 +221,8 @@ class _Reader:
             sheet, table = self.tables[TASKS.table_name]
             reader = TaskReader(sheet, table, read.settings, read.day_first, self.findings,
                                 lambda: self._indents(sheet, table.columns["name"])
-                                if "name" in table.columns else {}, list(plan.calendars))
+                                if "name" in table.columns else {}, list(plan.calendars),
+                                self._release_tasks(sheet))
             plan.tasks, plan.links = reader.read(), reader.links
         if DEPENDENCIES.table_name in self.tables:
             plan.links += self._dependencies(plan)
@@ -264,6 +283,9 @@ class _Reader:
             self.tables[table_name] = (sheet, TableLocation(name, row, columns, row + 1,
                                                             table_end(sheet, row, columns, stops)))
         self._report_structure()
+        if self.book is not None:  # every sheet needed is loaded: calamine's copy of the workbook goes
+            self.book.close()
+            self.book = None
 
     def _report_structure(self) -> None:
         """Findings for a missing Tasks sheet, a header that cannot be found, a missing required column."""
@@ -391,6 +413,17 @@ class _Reader:
                     rows.append(row)
             registers[layout.name] = rows
         return registers
+
+
+def _task_columns(head: Sheet) -> tuple[list[int], list[int]] | None:
+    """The Tasks sheet keeps the values of its input columns and only whether a computed column holds
+    anything (where the table ends); the user's own columns are not read."""
+    found = find_header(head, TASKS)
+    if found is None:
+        return None
+    columns = found[1]
+    return ([c for k, c in columns.items() if not TASKS.column(k).computed],
+            [c for k, c in columns.items() if TASKS.column(k).computed])
 
 
 def _task_id(value: object, role: str) -> int:

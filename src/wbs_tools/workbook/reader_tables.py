@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
+from typing import Any
 
 from lxml import etree
 from python_calamine import CalamineWorkbook
@@ -118,15 +121,37 @@ def sheet_parts(pkg: Package) -> tuple[dict[str, str], str | None]:
     return parts, styles
 
 
+#: ``shape(head)`` -> the 1-based sheet columns whose values are kept and those only whose presence is
+#: kept, given the sheet's first ``HEADER_SCAN_ROWS`` rows; None keeps every value.
+Shape = Callable[["Sheet"], tuple[Collection[int], Collection[int]] | None]
+PRESENT = True  # stands for the values of a row's presence-only columns: one of them is not empty
+
+
 def load_sheet(book: CalamineWorkbook, pkg: Package, name: str, part: str | None, *,
-               header_only: bool = False) -> Sheet:
-    """Read one sheet through calamine (``book``), plus its error cells from the XML part."""
+               header_only: bool = False, shape: Shape | None = None) -> Sheet:
+    """Read one sheet through calamine (``book``), plus its error cells from the XML part.
+
+    Rows are converted one at a time from calamine's row iterator. With ``shape``, the rows below the
+    header scan keep the values of the columns it names; its presence-only columns read as empty but
+    for the first, which holds ``PRESENT`` where any of them has a value, and the other columns read
+    as empty. The first rows, where headers are looked for, are kept whole.
+    """
     try:
         calamine_sheet = book.get_sheet_by_name(name)
         height, width = calamine_sheet.height, calamine_sheet.width
         limit = HEADER_SCAN_ROWS if header_only else max(1, MAX_CELLS // max(width, 1))
-        rows = calamine_sheet.to_python(skip_empty_area=True, nrows=min(height, limit))
         start, end = calamine_sheet.start or (0, 0), calamine_sheet.end or (0, 0)
+        if header_only:
+            rows: list[Sequence[object]] = list(calamine_sheet.to_python(skip_empty_area=True,
+                                                                         nrows=min(height, limit)))
+        else:
+            found = islice(calamine_sheet.iter_rows(), start[0], start[0] + min(height, limit))
+            rows = list(islice(found, max(0, HEADER_SCAN_ROWS - start[0])))
+            shaped = shape(Sheet(name, rows, (start[0], start[1]), {})) if shape is not None else None
+            convert = _projection(width, start[1], *shaped) if shaped is not None else None
+            rows.extend(map(convert, found) if convert is not None else found)
+            del found
+        del calamine_sheet
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # calamine raises its own errors, and a Rust panic (a BaseException)
@@ -134,6 +159,28 @@ def load_sheet(book: CalamineWorkbook, pkg: Package, name: str, part: str | None
     xml = pkg.read(part) if part and part in pkg and not header_only else None
     cut = f"{col_letters(end[1] + 1)}{end[0] + 1}" if height > limit and not header_only else None
     return Sheet(name, rows, (start[0], start[1]), error_cells(xml) if xml else {}, xml, cut)
+
+
+def _projection(width: int, col0: int, keep: Collection[int],
+                presence: Collection[int]) -> Callable[[list[Any]], Sequence[object]] | None:
+    """A row of calamine's (a list of ``width`` cells from sheet column ``col0 + 1``) as a tuple as wide,
+    holding only what ``load_sheet`` says; None when it would keep every value."""
+    kept = {c - 1 - col0 for c in keep} & set(range(width))
+    marks = sorted({c - 1 - col0 for c in presence} & set(range(width)) - kept)
+    if width < 2 or len(kept) == width:
+        return None
+    # calamine's row gets two cells appended: None, and the presence mark
+    order = [j if j in kept else width + 1 if marks and j == marks[0] else width for j in range(width)]
+    pick = itemgetter(*order)
+    present = itemgetter(*marks, width) if marks else None
+    blank = ("",) * len(marks) + (None,)
+
+    def convert(row: list[Any]) -> Sequence[object]:
+        row.append(None)
+        row.append(None if present is None or present(row) == blank else PRESENT)
+        return pick(row)  # type: ignore[no-any-return]
+
+    return convert
 
 
 def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
@@ -155,10 +202,8 @@ def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
 
 def name_indents(pkg: Package, styles_part: str | None, xml: bytes | None, column: int) -> dict[int, int]:
     """Row -> indent of the cells in ``column`` that carry an indented style (rows without: absent)."""
-    if not styles_part or styles_part not in pkg or not xml:
-        return {}
-    indented = _indented_styles(parse_xml(pkg.read(styles_part), styles_part))
-    if not indented:
+    indented = indented_formats(pkg, styles_part) if xml else {}
+    if not indented or not xml:
         return {}
     letters = col_letters(column).encode()
     found: dict[int, int] = {}
@@ -167,6 +212,13 @@ def name_indents(pkg: Package, styles_part: str | None, xml: bytes | None, colum
         if style is not None and int(style[1]) in indented:
             found[int(match[1])] = indented[int(style[1])]
     return found
+
+
+def indented_formats(pkg: Package, styles_part: str | None) -> dict[int, int]:
+    """Cell format index -> indent for the formats of the styles part that indent (none: no indents)."""
+    if not styles_part or styles_part not in pkg:
+        return {}
+    return _indented_styles(parse_xml(pkg.read(styles_part), styles_part))
 
 
 def _indented_styles(styles: etree._Element) -> dict[int, int]:

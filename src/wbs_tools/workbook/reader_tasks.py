@@ -103,15 +103,19 @@ def _amount(value: object) -> float:
     return number_of(value, "an amount")
 
 
+_DONE: tuple[int, dict[str, object]] = (0, {})
+
+
 class TaskReader:
     """Reads the rows of one Tasks table into tasks and links, appending findings."""
 
     def __init__(self, sheet: Sheet, table: TableLocation, settings: Settings, day_first: bool | None,
-                 findings: list[Finding], indents: Callable[[], dict[int, int]], calendars: list[str]) -> None:
+                 findings: list[Finding], indents: Callable[[], dict[int, int]], calendars: list[str],
+                 release: Callable[[], None] | None = None) -> None:
         self.calendar_names = {name.casefold(): name for name in calendars}
         self.sheet, self.table, self.settings, self.day_first = sheet, table, settings, day_first
         self.findings = findings
-        self.indents = indents
+        self.indents, self.release = indents, release
         self.units = Units(settings.minutes_per_day, settings.minutes_per_week, settings.days_per_month)
         self.today = settings.status_date.date() if settings.status_date else None
         self.keys = [k for k in table.columns if not TASKS.column(k).computed]
@@ -125,7 +129,7 @@ class TaskReader:
 
     def read(self) -> list[Task]:
         """Every task row in sheet order; links go to ``self.links``."""
-        rows = []
+        rows: list[tuple[int, dict[str, object]]] = []
         for number in range(self.table.first_row, self.table.last_row + 1):
             raw = self._raw(number)  # empty: no value in any input column (a blank row)
             if raw and self._is_task(number, raw):
@@ -138,9 +142,14 @@ class TaskReader:
             indents = self.indents()
             levels = [(level, key) if level is not None else (indents.get(number, 0) + 1, "name")
                       for (level, key), (number, _) in zip(levels, rows, strict=True)]
-        fast = self._task_fast
-        return [fast(number, raw, ids[i], levels[i], fractions) or self._task(number, raw, ids[i], levels[i], fractions)
-                for i, (number, raw) in enumerate(rows)]
+        if self.release is not None:
+            self.release()  # the rows are all in ``rows`` now
+        fast, tasks = self._task_fast, []
+        for i, (number, raw) in enumerate(rows):
+            rows[i] = _DONE  # each row's values go once its task is made
+            tasks.append(fast(number, raw, ids[i], levels[i], fractions)
+                         or self._task(number, raw, ids[i], levels[i], fractions))
+        return tasks
 
     def _at(self, key: str, number: int) -> str | None:
         prefix = self.prefix.get(key)
