@@ -72,9 +72,10 @@ class _Scheduler:
         self.findings += found + check_wbs_codes(tasks, self.outline)
         self.active = [t.active for t in tasks]
         active = self.active
-        for i, parent in enumerate(self.outline.parent):  # an inactive summary takes its subtree with it
-            if parent >= 0 and not active[parent]:
-                active[i] = False
+        if not all(active):
+            for i, parent in enumerate(self.outline.parent):  # an inactive summary takes its subtree with it
+                if parent >= 0 and not active[parent]:
+                    active[i] = False
         self.calendars = self._compile_calendars()
         self.project_cal = self.calendars.get(plan.settings.calendar) or WorkCalendar()
         self.longest = _LONGEST_YEARS * 366 * 1440  # beyond this a duration or lag is a typo, not a plan
