@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum
 from wbs_tools.core.durations import excel_error
 from wbs_tools.core.findings import Finding
 from wbs_tools.core.gcpause import without_collector
-from wbs_tools.core.model import CalendarSpec, Link, LinkType, Plan
-from wbs_tools.core.parsing import InputError, parse_lag
+from wbs_tools.core.model import CalendarSpec, Plan
 from wbs_tools.workbook.layout import (
     CALENDAR_WEEK,
     CHECK,
@@ -49,6 +47,7 @@ from wbs_tools.workbook.layout import (
     SheetLayout,
 )
 from wbs_tools.workbook.package import Limits, Package, WorkbookError
+from wbs_tools.workbook.reader_links import LinkSources, read_dependencies
 from wbs_tools.workbook.reader_settings import check_country, read_holidays, read_settings, read_week
 from wbs_tools.workbook.reader_tables import (
     Sheet,
@@ -64,7 +63,7 @@ from wbs_tools.workbook.reader_tables import (
     table_end,
 )
 from wbs_tools.workbook.reader_tasks import TaskReader
-from wbs_tools.workbook.reader_values import Cell, finding, is_empty, text_of, whole_number
+from wbs_tools.workbook.reader_values import finding
 
 __all__ = ["Indents", "Sheet", "TableLocation", "WorkbookData", "WorkbookError", "read_values", "read_workbook",
            "table_key"]
@@ -101,7 +100,7 @@ class WorkbookData:
     findings: list[Finding] = field(default_factory=list)
     registers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     cells: dict[str, TableLocation] = field(default_factory=dict)
-    link_sources: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
+    link_sources: Mapping[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
     settings_extra: dict[str, object] = field(default_factory=dict)  # SLA days per severity
     setting_cells: dict[str, str] = field(default_factory=dict)  # setting key -> "Settings!B7"
     mirror_rows: list[int] = field(default_factory=list)  # Dependencies rows wbs_tools wrote (Source "Tasks")
@@ -225,13 +224,9 @@ class _Reader:
                                 self._release_tasks(sheet))
             plan.tasks, plan.links = reader.read(), reader.links
         if DEPENDENCIES.table_name in self.tables:
-            plan.links += self._dependencies(plan)
-        sources: dict[tuple[int, int], tuple[str, ...]] = {}
-        prefix = self._origin_prefix()
-        for link in plan.links:
-            sheet_of = DEPENDENCIES.name if (link.origin or "").startswith(prefix) else TASKS.name
-            known = sources.get((link.predecessor, link.successor), ())
-            sources[link.predecessor, link.successor] = known if sheet_of in known else (*known, sheet_of)
+            sheet, table = self.tables[DEPENDENCIES.table_name]
+            plan.links += read_dependencies(sheet, table, plan, self.findings, self.mirror_rows)
+        sources = LinkSources(plan.links, self._origin_prefix(), (TASKS.name, DEPENDENCIES.name))
         cells = {table_key(x): self.tables[x.table_name][1] for x in LAYOUTS if x.table_name in self.tables}
         return WorkbookData(plan, self.findings, self._registers(), cells, sources, read.extra, read.cells,
                             self.mirror_rows)
@@ -334,65 +329,6 @@ class _Reader:
         found = self.tables.get(DEPENDENCIES.table_name)
         return f"{found[0].name}!" if found else "\0"
 
-    def _dependencies(self, plan: Plan) -> list[Link]:
-        """Links typed on the Dependencies sheet; rows mirrored from Predecessors cells are skipped."""
-        sheet, table = self.tables[DEPENDENCIES.table_name]
-        s = plan.settings
-        units = {"minutes_per_day": s.minutes_per_day, "minutes_per_week": s.minutes_per_week,
-                 "days_per_month": s.days_per_month}
-        keys = [k for k in table.columns if not DEPENDENCIES.column(k).computed]
-        links = []
-        typed: dict[tuple[int, int], list[Link]] | None = None  # the Predecessors links by (pred, succ)
-        for row in data_rows(sheet, table, keys):
-            cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
-            if re.match(r"\s*tasks?\b", text_of(cell.get("source")) or "", re.IGNORECASE):
-                self.mirror_rows.append(row)
-                if typed is None:
-                    typed = {}
-                    for lk in plan.links:
-                        typed.setdefault((lk.predecessor, lk.successor), []).append(lk)
-                self._check_mirror(typed, table, row, cell, units)
-                continue
-            if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
-                continue  # a note or a heading, not a link
-            origin = table.address(row, "predecessor_id") or sheet.address(row, min(table.columns.values()))
-            key = "predecessor_id"
-            try:
-                pred = _task_id(cell.get("predecessor_id"), "predecessor")
-                key = "successor_id"
-                succ = _task_id(cell.get("successor_id"), "successor")
-                key = "type"
-                kind = _link_type(cell.get("type"))
-                key = "lag"
-                lag = parse_lag(cell.get("lag"), **units)
-            except InputError as error:
-                shown = text_of(cell.get(key)) or "(empty)"
-                message = f"{DEPENDENCIES.column(key).title} {shown}: {error}; the link was ignored"
-                self.findings.append(finding("link.bad-syntax", message, field=key,
-                                             location=table.address(row, key) or origin))
-                continue
-            links.append(Link(pred, succ, kind, lag, origin))
-        return links
-
-    def _check_mirror(self, links: dict[tuple[int, int], list[Link]], table: TableLocation, row: int,
-                      cell: dict[str, Cell], units: dict[str, int]) -> None:
-        """A row mirrored from a Predecessors cell is rewritten on refresh: an edit there is reported."""
-        try:
-            pred = _task_id(cell.get("predecessor_id"), "predecessor")
-            succ = _task_id(cell.get("successor_id"), "successor")
-            kind, lag = _link_type(cell.get("type")), parse_lag(cell.get("lag"), **units)
-        except InputError:
-            pred = succ = None
-        typed = links.get((pred, succ), []) if pred is not None else []
-        if typed and any((lk.type, lk.lag) == (kind, lag) for lk in typed):
-            return
-        key = "predecessor_id" if not typed else ("type" if all(lk.type != kind for lk in typed) else "lag")
-        self.findings.append(finding(
-            "link.mirror-edited", "this row repeats a link from the Predecessors column (Source: Tasks) and "
-            "is rewritten on every refresh, so the edit was not used", field=key,
-            location=table.address(row, key),
-            hint="Change the link in the Tasks sheet's Predecessors cell, or set Source to Dependencies."))
-
     def _registers(self) -> dict[str, list[dict[str, object]]]:
         registers: dict[str, list[dict[str, object]]] = {}
         for layout in REGISTER_LAYOUTS:
@@ -424,25 +360,3 @@ def _task_columns(head: Sheet) -> tuple[list[int], list[int]] | None:
     columns = found[1]
     return ([c for k, c in columns.items() if not TASKS.column(k).computed],
             [c for k, c in columns.items() if TASKS.column(k).computed])
-
-
-def _task_id(value: object, role: str) -> int:
-    if is_empty(value):
-        raise InputError(f"the {role} ID is missing: type the task's ID")
-    return whole_number(value, f"a {role} ID (a whole number)")
-
-
-_LINK_TYPES = {"fs": LinkType.FS, "ss": LinkType.SS, "ff": LinkType.FF, "sf": LinkType.SF,
-               "finishstart": LinkType.FS, "startstart": LinkType.SS, "finishfinish": LinkType.FF,
-               "startfinish": LinkType.SF}
-
-
-def _link_type(value: object) -> LinkType:
-    """FS/SS/FF/SF in any case, or spelled out ("Finish-to-Start"); empty means FS."""
-    text = text_of(value)
-    if text is None:
-        return LinkType.FS
-    found = _LINK_TYPES.get(re.sub(r"[^a-z]", "", text.lower()).replace("to", ""))
-    if found is None:
-        raise InputError(f"'{text}' is not a link type: use FS, SS, FF or SF")
-    return found

@@ -10,31 +10,28 @@ number above 1 means the column holds whole percentages (50 is 50%, 1 is 1%); te
 always read as written. A date typed without a time gets the default start time, or the default
 finish time for finish-like dates (deadline, actual/baseline finish, finish constraints).
 
-Repeated texts are parsed once: durations ("5d") per distinct cell, predecessor entries per distinct
-text after the ID ("FS+2d"), since a 100,000-row plan repeats a few hundred of them.
+Repeated texts are parsed once (``reader_links``), and so are repeated percentages, constraints and
+dates of the rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar, cast
+from typing import TypeVar, cast
 
 from wbs_tools.core.durations import excel_error, format_number
 from wbs_tools.core.findings import Finding
-from wbs_tools.core.model import Baseline, ConstraintType, Duration, Lag, Link, LinkType, Settings, Task
+from wbs_tools.core.model import Baseline, ConstraintType, Duration, Link, Settings, Task
 from wbs_tools.core.parsing import (
     InputError,
     parse_constraint_type,
     parse_date,
-    parse_duration,
     parse_percent,
-    parse_predecessors,
 )
 from wbs_tools.workbook.layout import TASKS
 from wbs_tools.workbook.reader_cells import RowCells
+from wbs_tools.workbook.reader_links import Units, cached_duration, predecessor_entries
 from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters
 from wbs_tools.workbook.reader_values import Cell, finding, is_empty, number_of, text_of, whole_number
 
@@ -54,49 +51,6 @@ _CODES = {
     **dict.fromkeys(_DATES, ("task.bad-date", "it was ignored")),
     **dict.fromkeys(_TEXTS, ("cell.bad-value", "it was treated as empty")),
 }
-
-
-class Units(NamedTuple):  # a tuple: hashed fast as the key of the parse caches below
-    minutes_per_day: float
-    minutes_per_week: float
-    days_per_month: float
-
-
-@functools.lru_cache(maxsize=65536, typed=True)  # typed: TRUE must not hit the entry of 1.0
-def _duration(value: Cell, units: Units) -> Duration:
-    return parse_duration(value, minutes_per_day=units.minutes_per_day,
-                          minutes_per_week=units.minutes_per_week, days_per_month=units.days_per_month)
-
-
-_ENTRY = re.compile(r"\s*(\d+)(.*)", re.DOTALL | re.ASCII)
-
-
-@functools.lru_cache(maxsize=65536)
-def _entry_tail(tail: str, units: Units) -> tuple[LinkType, Lag] | None:
-    """Type and lag of an entry's text after its ID ("FS+2d"), or None when it is not one plain link."""
-    links, errors = parse_predecessors("1" + tail, 0, minutes_per_day=units.minutes_per_day,
-                                       minutes_per_week=units.minutes_per_week, days_per_month=units.days_per_month)
-    return (links[0].type, links[0].lag) if len(links) == 1 and not errors and links[0].predecessor == 1 else None
-
-
-def _links(value: Cell, units: Units) -> tuple[list[tuple[int, LinkType, Lag]], list[str]]:
-    """Entries of a predecessor cell. IDs make most cells unique, so each entry's tail is parsed once
-    per distinct tail; a cell with commas or anything unusual goes to the full parser as a whole."""
-    if isinstance(value, str) and "," not in value and value.isascii():
-        entries = []
-        split = ";" in value or "\n" in value or "\r" in value
-        for chunk in re.split(r"[;\r\n]+", value) if split else (value,):
-            match = _ENTRY.fullmatch(chunk) if chunk.strip() else None
-            tail = _entry_tail(match[2], units) if match else None
-            if chunk.strip() and tail is None:
-                break
-            if match and tail:
-                entries.append((int(match[1]), *tail))
-        else:
-            return entries, []
-    links, errors = parse_predecessors(value, 0, minutes_per_day=units.minutes_per_day,
-                                       minutes_per_week=units.minutes_per_week, days_per_month=units.days_per_month)
-    return [(link.predecessor, link.type, link.lag) for link in links], errors
 
 
 def _amount(value: object) -> float:
@@ -343,7 +297,7 @@ class TaskReader:
             minutes = baseline_duration.minutes if isinstance(baseline_duration, Duration) else None
             task.baselines[0] = Baseline(baseline_start, baseline_finish, minutes, task.cost)
         if "predecessors" in values:
-            entries, errors = _links(values["predecessors"], self.units)
+            entries, errors = predecessor_entries(values["predecessors"], self.units)
             if errors:
                 return None
             origin = self._at("predecessors", number)
@@ -398,7 +352,7 @@ class TaskReader:
             seconds = value.total_seconds() if isinstance(value, dt.timedelta) else (
                 value.hour * 3600 + value.minute * 60 + value.second)
             value = f"{format_number(seconds / 3600)}h"
-        return _duration(value, self.units)
+        return cached_duration(value, self.units)
 
     def _date(self, values: dict[str, object], key: str, task: Task, number: int) -> dt.datetime | None:
         """A date field; one typed without a time gets the default start or finish time, by its meaning."""
@@ -409,7 +363,7 @@ class TaskReader:
 
     def _predecessors(self, value: object, task_id: int, number: int) -> None:
         origin = self._at("predecessors", number)
-        entries, errors = _links(value, self.units)
+        entries, errors = predecessor_entries(value, self.units)
         self.links.extend(Link(pred, task_id, kind, lag, origin) for pred, kind, lag in entries)
         for error in errors:
             self._bad("predecessors", task_id, number, error)
