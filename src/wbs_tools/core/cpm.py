@@ -523,12 +523,12 @@ class _Scheduler:
                         if lag[1]:
                             t = t + round(minutes)
                         else:
-                            w = wmemo.get(t)
-                            if w is None:
-                                w = cal.work_at(t)
-                            w = w + minutes
-                            x = fmemo.get(w)
-                            t = cal.finish_of(w) if x is None else x
+                            wt = wmemo.get(t)
+                            if wt is None:
+                                wt = cal.work_at(t)
+                            wl = wt + minutes
+                            x = fmemo.get(wl)
+                            t = cal.finish_of(wl) if x is None else x
                     if ty == _FF:
                         t = max(self._before(i, t, rem_l[i]), project_start)
                     elif ty == _SF:  # the lag counts from its start
@@ -572,9 +572,9 @@ class _Scheduler:
                     elif elapsed_l[i]:
                         finish = start + round(d)
                     else:  # work_at(start) is still w: a start keeps its working minute
-                        w = w + d
-                        x = fmemo.get(w)
-                        finish = cal.finish_of(w) if x is None else x
+                        wd = w + d
+                        x = fmemo.get(wd)
+                        finish = cal.finish_of(wd) if x is None else x
             es[i] = start
             ef[i] = finish
 
@@ -684,12 +684,12 @@ class _Scheduler:
                         t = t - round(minutes)
                     else:
                         scal = cal_l[s]
-                        w = scal._memo.get(t)
-                        if w is None:
-                            w = scal.work_at(t)
-                        w = w - minutes
-                        x = scal._start_memo.get(w)
-                        t = scal.start_of(w) if x is None else x
+                        wt = scal._memo.get(t)
+                        if wt is None:
+                            wt = scal.work_at(t)
+                        wl = wt - minutes
+                        x = scal._start_memo.get(wl)
+                        t = scal.start_of(wl) if x is None else x
                 if lf is None or t < lf:
                     lf = t
             anc = anc_out[i]
@@ -723,9 +723,9 @@ class _Scheduler:
                 if r == 0:
                     ls_i = lf
                 else:
-                    w = w - r
-                    x = cal._start_memo.get(w)
-                    ls_i = cal.start_of(w) if x is None else x
+                    wr = w - r
+                    x = cal._start_memo.get(wr)
+                    ls_i = cal.start_of(wr) if x is None else x
             lf_l[i] = lf
             ls_calc[i] = ls_i
             ast = astart_l[i]

@@ -61,7 +61,7 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
     for k, p in enumerate(pred_index):
         out_links[p].append(k)
 
-    begin_of = {}
+    begin_of: dict[int, int] = {}
     for i in range(n):
         if outline.children[i]:
             begin_of[i] = n + len(begin_of)
