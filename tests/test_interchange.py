@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from typer.testing import CliRunner
@@ -229,6 +229,7 @@ def test_csv_export_escapes_formula_injection_and_keeps_numbers(tmp_path: Path) 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
                max_size=30).map(str.strip).filter(lambda s: s and not s.startswith("#")))
+@example(',0"').via("doubled quotes the CSV sniffer misread")
 def test_any_name_survives_csv_escaping(tmp_path: Path, name: str) -> None:
     assert unescape_cell(str(escape_cell(name))) == name
     plan = Plan(Settings(start=dt.datetime(2026, 1, 5, 8)), [Task(1, name, duration=Duration(480))])

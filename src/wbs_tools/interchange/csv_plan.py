@@ -88,10 +88,11 @@ def _decode(data: bytes) -> str:
 def _dialect(text: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
     if suffix == ".tsv":
         return csv.excel_tab
-    try:
-        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    try:  # only the delimiter is sniffed: its quoting guesses misread doubled quotes ("a""b")
+        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
     except csv.Error:
         return csv.excel
+    return type("SniffedExcel", (csv.excel,), {"delimiter": delimiter})
 
 
 def unescape_cell(text: str) -> str:
