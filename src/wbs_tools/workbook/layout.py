@@ -437,6 +437,7 @@ SETTINGS_ROWS: tuple[Setting, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=8192)  # header scans meet the same texts in every sheet and workbook
 def normalize_header(text: str) -> str:
     """Header text reduced for matching: case, spaces, punctuation and a trailing '(unit)' ignored.
 
