@@ -70,6 +70,9 @@ class SheetLayout:
     hidden: bool = False
     guidance: str = ""
 
+    def __hash__(self) -> int:  # layouts key many caches; hashing every column each time is costly
+        return hash((self.name, self.table_name))
+
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
 
