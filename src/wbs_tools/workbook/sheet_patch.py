@@ -39,9 +39,10 @@ class SheetWriter(SheetPatcherBase):
         self.ext_open = b"<" + p + b"extLst"
         self.heads: dict[int, bytes] = {}
         self.attrs: dict[bytes, Attrs | None] = {}
-        self.shapes: dict[tuple[bytes, ...], list[int] | None] = {}
+        self.shapes: dict[tuple[bytes, ...], tuple[list[int], frozenset[int]] | None] = {}
         self.tail_styles: dict[int, bytes] = {}
         self.new_styles: dict[int, bytes] = {}
+        self.above_styles: dict[int, tuple[int, bytes]] = {}  # column -> (its last cell's row, style)
 
     def _head(self, col: int) -> bytes:
         """``<c r="H`` for column H: a cell's reference is this and its row number."""
@@ -56,8 +57,9 @@ class SheetWriter(SheetPatcherBase):
                                                         bool(m.group(3)))
         return self.attrs[attrs]
 
-    def _shape(self, lo: int, hi: int) -> tuple[list[bytes], list[int]] | None:
-        """Column letters and numbers of every cell in a row, when each states ``r`` first, else None."""
+    def _shape(self, lo: int, hi: int) -> tuple[list[bytes], list[int], frozenset[int]] | None:
+        """Column letters and numbers (as a list and a set) of every cell in a row, when each states ``r``
+        first, else None."""
         data = self.data
         found = self.shape_re.findall(data, lo, hi)
         if len(found) != data.count(b"<" + self.p + b"c", lo, hi):
@@ -65,9 +67,9 @@ class SheetWriter(SheetPatcherBase):
         key = tuple(found)
         if key not in self.shapes:
             cols = [self._col(letters) for letters in found]
-            self.shapes[key] = cols if all(a < b for a, b in pairwise(cols)) else None
-        cols = self.shapes[key]
-        return None if cols is None else (found, cols)
+            self.shapes[key] = (cols, frozenset(cols)) if all(a < b for a, b in pairwise(cols)) else None
+        known = self.shapes[key]
+        return None if known is None else (found, *known)
 
     def _col(self, letters: bytes) -> int:
         n = 0
@@ -75,19 +77,30 @@ class SheetWriter(SheetPatcherBase):
             n = n * 26 + ch - 64
         return n
 
-    def _new_style(self, row: int, col: int, row_attrs: bytes) -> bytes:
+    def _new_style(self, row: int, col: int, row_attrs: bytes, cells: RowCells) -> bytes:
         """A new cell's style attribute; worked out once per column unless the row or the cell above
-        decides it."""
-        found = self.new_styles.get(col)
-        if found is not None and b"customFormat" not in row_attrs:
-            return found
+        decides it (below the column's last cell, the cell above is always that one)."""
+        custom = b"customFormat" in row_attrs
+        if not custom:
+            found = self.new_styles.get(col)
+            if found is not None:
+                return found
+            above = self.above_styles.get(col)
+            if above is not None and row > above[0]:
+                return above[1]
         static = self._static_style(col)
         if static is not _MISSING:
             found = self.new_styles[col] = _style_attr(static)  # type: ignore[arg-type]
             return found
+        if self.style_row is None and col not in self.columns:
+            self._column(col, (c for c, _v in cells))  # the row's other columns in the same pass
         style = self._style_for(row, col, row_attrs)
-        if b"customFormat" not in row_attrs and any(lo <= col <= hi for lo, hi, _s in self.col_styles):
-            self.new_styles[col] = _style_attr(style)  # the column's style, whatever the row
+        if not custom:
+            if any(lo <= col <= hi for lo, hi, _s in self.col_styles):
+                self.new_styles[col] = _style_attr(style)  # the column's style, whatever the row
+            elif self.style_row is None:
+                rows, styles = self._column(col)
+                self.above_styles[col] = (rows[-1], _style_attr(styles[-1])) if rows else (0, b"")
         return _style_attr(style)
 
     def _fast_row(self, i: int, row: int, cells: RowCells, result: SheetPatch) -> tuple[bytes | None, int] | None:
@@ -109,16 +122,20 @@ class SheetWriter(SheetPatcherBase):
         written: list[int] = []
         added: list[int] = []
         unchanged = 0
-        shape: tuple[list[bytes], list[int]] | None = None
+        shape: tuple[list[bytes], list[int], frozenset[int]] | None = None
+        present: frozenset[int] = frozenset()  # the row's columns, once its shape is known
         for col, value in cells:
             needle = (heads.get(col) or self._head(col)) + tail
-            j = data.find(needle, pos, hi)
+            j = data.find(needle, pos, hi) if shape is None or col in present else -1
             e = cache.get((value.__class__, value)) or enc(value)
             if j < 0:  # a new cell: goes before the first cell to its right
-                if data.find(needle, lo, pos) >= 0:
-                    return None
-                if shape is None and (shape := self._shape(lo, hi)) is None:
-                    return None
+                if shape is None or col in present:
+                    if data.find(needle, lo, pos) >= 0:
+                        return None
+                    if shape is None:
+                        if (shape := self._shape(lo, hi)) is None:
+                            return None
+                        present = shape[2]
                 k = bisect_left(shape[1], col)
                 if k < len(shape[1]):
                     at = data.find(self.cell_open + shape[0][k] + tail, pos, hi)
@@ -127,7 +144,7 @@ class SheetWriter(SheetPatcherBase):
                     at = hi if ext < 0 else ext
                 if at < 0:
                     return None
-                pieces += [data[pos:at], needle, self._new_style(row, col, m.group(1)), e[3]]
+                pieces += [data[pos:at], needle, self._new_style(row, col, m.group(1), cells), e[3]]
                 pos = at
                 added.append(col)
                 written.append(col)

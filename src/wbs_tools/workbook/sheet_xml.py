@@ -20,7 +20,7 @@ import datetime as dt
 import html
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -209,18 +209,22 @@ class SheetPatcherBase:
         return keys, matches
 
     # styles for cells that do not exist yet
-    def _column(self, col: int) -> tuple[list[int], list[str | None]]:
+    def _column(self, col: int, also: Iterable[int] = ()) -> tuple[list[int], list[str | None]]:
+        """Rows and styles of the column's existing cells; columns in ``also`` are indexed in the same
+        pass over the part (a large sheet is read once, not once per column)."""
         if col not in self.columns:
-            letters = re.escape(col_letters(col).encode())
-            pattern = re.compile(rb"<" + re.escape(self.p) + rb"c\s[^>]*?\br\s*=\s*[\"']\$?" + letters
-                                 + rb"\$?(\d+)[\"'][^>]*>", re.I)
-            rows: list[int] = []
-            styles: list[str | None] = []
+            wanted = sorted({col, *also} - self.columns.keys())
+            letters = b"|".join(re.escape(col_letters(c).encode()) for c in wanted)
+            pattern = re.compile(rb"<" + re.escape(self.p) + rb"c\s[^>]*?\br\s*=\s*[\"']\$?(" + letters
+                                 + rb")\$?(\d+)[\"'][^>]*>", re.I)
+            found: dict[int, tuple[list[int], list[str | None]]] = {c: ([], []) for c in wanted}
+            number = {col_letters(c).encode(): c for c in wanted}
             for m in pattern.finditer(self.data, *self.content):
                 s = _S_NUM.search(m.group(0))
-                rows.append(int(m.group(1)))
+                rows, styles = found[number[m.group(1).upper()]]
+                rows.append(int(m.group(2)))
                 styles.append(s.group(1).decode() if s else None)
-            self.columns[col] = (rows, styles)
+            self.columns.update(found)
         return self.columns[col]
 
     def _static_style(self, col: int) -> object:
