@@ -141,7 +141,7 @@ def refresh_workbook(
             computed = compute(read_workbook(source), status_date=status_date,
                                decider=last_modified_by(source), today=dt.date.today())
             report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned,
-                                    target=output, backup=backup)
+                                    target=output, backup=backup, release=True)  # emptied as written
     except WorkbookLockedError as exc:
         return RefreshResult(source, Outcome.LOCKED, str(exc))
     except (WorkbookError, OSError) as exc:

@@ -19,14 +19,16 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
 from wbs_tools.workbook import package
-from wbs_tools.workbook.cell_edits import CellEdits
+from wbs_tools.workbook.cell_edits import CellEdits, as_rows
 from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_styles, read_workbook
 from wbs_tools.workbook.package import (
     Limits,
@@ -39,7 +41,7 @@ from wbs_tools.workbook.package import (
     resolve_target,
     verify_package,
 )
-from wbs_tools.workbook.sheet_xml import CellValue, decode_text, patch_sheet, split_ref
+from wbs_tools.workbook.sheet_xml import CellValue, decode_text, sheet_writer, split_ref
 
 __all__ = [
     "CellEdits",
@@ -140,6 +142,31 @@ def render_workbook(
     limits: Limits | None = None,
 ) -> tuple[bytes, WriteReport]:
     """The edited package as bytes (pure, deterministic); see :func:`write_workbook` for the options."""
+    pkg, report = edit_package(data, edits=edits, owned_sheets=owned_sheets, style_from_row=style_from_row,
+                               overwrite_formulas=overwrite_formulas, full_calc_on_load=full_calc_on_load,
+                               replace_unmarked_sheets=replace_unmarked_sheets, limits=limits)
+    if not report.changed:
+        return data, report
+    out = pkg.to_bytes()
+    verify_package(out, pkg.names)
+    return out, report
+
+
+def edit_package(
+    data: bytes,
+    *,
+    edits: Edits | None = None,
+    owned_sheets: Mapping[str, OwnedSheet] | None = None,
+    style_from_row: Mapping[str, int] | None = None,
+    overwrite_formulas: bool = False,
+    full_calc_on_load: bool = False,
+    replace_unmarked_sheets: bool = False,
+    limits: Limits | None = None,
+    release: bool = False,
+) -> tuple[Package, WriteReport]:
+    """The package with the edits and owned sheets applied, not yet serialized. Large edited parts are
+    held in chunks. ``release``: ``edits`` and ``owned_sheets`` are dicts this call may empty, each
+    sheet's cells dropped as soon as they are written (a million-row refresh)."""
     edits, owned_sheets, style_from_row = edits or {}, owned_sheets or {}, style_from_row or {}
     pkg = Package(data, limits)
     if any(name.startswith("_xmlsignatures/") for name in pkg.names):
@@ -153,17 +180,19 @@ def render_workbook(
     skipped: list[SkippedCell] = []
     unchanged = 0
     removed_formulas = False
-    for sheet_name, cells in edits.items():
+    for sheet_name in list(edits):
         entry = info.find(sheet_name)
         if entry is None:
             raise WorkbookError(f"the workbook has no sheet {sheet_name!r}")
         if entry.kind != "worksheet" or entry.part is None or entry.part not in pkg:
             raise WorkbookError(f"the sheet {entry.name!r} is not a worksheet (it is a {entry.kind})")
-        patch = patch_sheet(pkg.read(entry.part), cells, part=entry.part, date1904=info.date1904,
-                            overwrite_formulas=overwrite_formulas, style_row=style_from_row.get(sheet_name),
-                            shared_string=strings, protected=_table_cells(pkg, entry.part))
-        if patch.written:
-            pkg.write(entry.part, patch.data)
+        rows = as_rows(edits.pop(sheet_name) if release else edits[sheet_name])  # type: ignore[attr-defined]
+        patch = sheet_writer(pkg.read(entry.part), part=entry.part, date1904=info.date1904,
+                             overwrite_formulas=overwrite_formulas, style_row=style_from_row.get(sheet_name),
+                             shared_string=strings, protected=_table_cells(pkg, entry.part)).run(rows)
+        del rows
+        if patch.written and patch.chunks is not None:
+            pkg.write(entry.part, patch.chunks)
             written[entry.name] = patch.written
         unchanged += patch.unchanged
         skipped += [SkippedCell(entry.name, ref, why) for ref, why in patch.skipped]
@@ -171,8 +200,10 @@ def render_workbook(
     editor = WorkbookEditor(pkg, info)
     if owned_sheets:
         styles = date_styles(pkg, info)
-        for name, sheet in owned_sheets.items():
+        for name in list(owned_sheets):
+            sheet = owned_sheets.pop(name) if release else owned_sheets[name]  # type: ignore[attr-defined]
             editor.put_sheet(name, sheet, styles, replace_unmarked=replace_unmarked_sheets)
+            del sheet
     if full_calc_on_load:
         editor.full_calc_on_load()
     if removed_formulas or editor.formulas_dropped:
@@ -186,14 +217,13 @@ def render_workbook(
         added_parts=tuple(n for n in pkg.names if n not in pkg.original_names),
         removed_parts=tuple(n for n in pkg.original_names if n not in pkg),
     )
-    if not report.changed:
-        return data, report
-    for name in pkg.touched:
+    for name in pkg.touched if report.changed else ():
         if name in pkg and name.endswith((".xml", ".rels")):
-            check_well_formed(pkg.read(name), name)
-    out = pkg.to_bytes()
-    verify_package(out, pkg.names)
-    return out, report
+            if pkg.size(name) > package.FULL_CHECK_BYTES:  # a huge part is not joined to be checked
+                check_well_formed(pkg.head(name, 1024), name, size=pkg.size(name))
+            else:
+                check_well_formed(pkg.read(name), name)
+    return pkg, report
 
 
 # --- the file on disk: locks, bounded reading, atomic replacement ------------------------------------
@@ -226,8 +256,43 @@ def check_not_locked(path: Path) -> None:
         )
 
 
-def _verify_written(temp: Path, expected: bytes) -> None:
+@dataclass(frozen=True)
+class Written:
+    """What a package streamed to a file should read back as: its length, CRC and parts."""
+
+    size: int
+    crc: int
+    names: tuple[str, ...]
+
+
+class _Tally:
+    """A file handle that counts and checksums what is written through it."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.size, self.crc = handle, 0, 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.handle.write(data)
+        self.size += len(data)
+        self.crc = zlib.crc32(data, self.crc)
+        return len(data)
+
+
+# writes a package to the stream it is given and returns the part names it wrote
+Serializer = Callable[[BinaryIO], Sequence[str]]
+
+
+def _verify_written(temp: Path, expected: bytes | Written) -> None:
     """Re-open what reached the disk: the same bytes, and a zip whose every part inflates."""
+    if isinstance(expected, Written):
+        size, crc = 0, 0
+        with temp.open("rb") as handle:
+            while block := handle.read(1 << 22):
+                size, crc = size + len(block), zlib.crc32(block, crc)
+        if (size, crc) != (expected.size, expected.crc):
+            raise WorkbookError("verification failed: the temporary file differs from what was written")
+        verify_package(temp, expected.names)
+        return
     written = temp.read_bytes()
     if written != expected:
         raise WorkbookError("verification failed: the temporary file differs from what was written")
@@ -240,9 +305,10 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
 
 
-def write_atomically(data: bytes, target: Path, *, backup: bool,
+def write_atomically(data: bytes | Serializer, target: Path, *, backup: bool,
                      expected_stat: os.stat_result | None = None) -> Path | None:
-    """Write ``data`` to ``target`` through a checked temporary file; returns the backup path, if any.
+    """Write ``data`` (bytes, or a function streaming a package into the file) to ``target`` through a
+    checked temporary file; returns the backup path, if any.
 
     ``expected_stat`` is the source's stat when it was read: if the file changed meanwhile (someone
     saved it), nothing is written rather than overwriting their work.
@@ -254,11 +320,18 @@ def write_atomically(data: bytes, target: Path, *, backup: bool,
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     temp = Path(temp_name)
     try:
+        expected: bytes | Written
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+                expected = data
+            else:
+                tally = _Tally(handle)
+                names = tuple(data(tally))  # type: ignore[arg-type]
+                expected = Written(tally.size, tally.crc, names)
             handle.flush()
             os.fsync(handle.fileno())
-        _verify_written(temp, data)
+        _verify_written(temp, expected)
         saved: Path | None = None
         if target.exists():
             current = target.stat()
@@ -282,15 +355,14 @@ def write_atomically(data: bytes, target: Path, *, backup: bool,
     return saved
 
 
-def _check_readable(data: bytes, limits: package.Limits) -> None:
+def _check_readable(pkg: Package, limits: package.Limits) -> None:
     """Refuse to write a workbook the reader would refuse to open again (its size limits)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        infos = zf.infolist()
-    biggest = max(infos, key=lambda i: i.file_size, default=None)
-    total = sum(i.file_size for i in infos)
-    if (biggest is not None and biggest.file_size > limits.max_part_bytes) or total > limits.max_total_bytes:
-        raise WorkbookError(f"the refreshed workbook would hold {total:,} bytes (part {biggest.filename!r}: "
-                            f"{biggest.file_size:,}), beyond what wbs_tools reads back; nothing was written")
+    sizes = {name: pkg.size(name) for name in pkg.names}
+    biggest = max(sizes, key=lambda n: sizes[n], default=None)
+    total = sum(sizes.values())
+    if (biggest is not None and sizes[biggest] > limits.max_part_bytes) or total > limits.max_total_bytes:
+        raise WorkbookError(f"the refreshed workbook would hold {total:,} bytes (part {biggest!r}: "
+                            f"{sizes[biggest or '']:,}), beyond what wbs_tools reads back; nothing was written")
 
 
 def write_workbook(
@@ -305,6 +377,7 @@ def write_workbook(
     full_calc_on_load: bool = False,
     replace_unmarked_sheets: bool = False,
     limits: Limits | None = None,
+    release: bool = False,
 ) -> WriteReport:
     """Set cell values and owned sheets in the workbook at ``path`` (or save the result to ``target``).
 
@@ -322,21 +395,33 @@ def write_workbook(
 
     Raises :class:`WorkbookLockedError` if the file is open, :class:`WorkbookError` if it is
     damaged, encrypted or not a workbook; in every failure the file on disk is unchanged. When no
-    value actually changes, nothing is written at all.
+    value actually changes, nothing is written at all. ``release``: ``edits`` and ``owned_sheets`` are
+    dicts the write may empty as it goes (see :func:`edit_package`).
+
+    The new package is streamed into the temporary file, not built in memory first; the file is then
+    re-read: its length and CRC, its parts, and every part up to ``FULL_CHECK_BYTES`` inflating to its CRC.
     """
     source = Path(path)
     destination = Path(target) if target is not None else source
     check_not_locked(source)
     check_not_locked(destination)
     stat, data = read_bounded(source, limits)
-    out, report = render_workbook(
+    pkg, report = edit_package(
         data, edits=edits, owned_sheets=owned_sheets, style_from_row=style_from_row,
         overwrite_formulas=overwrite_formulas, full_calc_on_load=full_calc_on_load,
-        replace_unmarked_sheets=replace_unmarked_sheets, limits=limits,
+        replace_unmarked_sheets=replace_unmarked_sheets, limits=limits, release=release,
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)
-    _check_readable(out, limits or package.Limits())
-    saved = write_atomically(out, destination, backup=backup,
+    def stream(sink: BinaryIO) -> Sequence[str]:
+        pkg.write_to(sink, release=True)
+        return pkg.names
+
+    payload: bytes | Serializer = data
+    if report.changed:
+        _check_readable(pkg, limits or package.Limits())
+        payload = stream
+    del data
+    saved = write_atomically(payload, destination, backup=backup,
                              expected_stat=stat if destination == source else None)
     return replace(report, path=destination, backup=saved)

@@ -187,9 +187,12 @@ def date_styles(pkg: Package, info: WorkbookInfo) -> DateStyles:
     return DateStyles(frozenset(str(i) for _r, i in ranked), str(min(ranked)[1]) if ranked else None)
 
 
+_BLOCK = 1 << 20  # rows are joined into blocks of about this many bytes
+
+
 def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]], styles: DateStyles,
-              date1904: bool) -> tuple[bytes, int]:
-    """The ``<row>`` elements for ``sheet.rows`` and the last column used."""
+              date1904: bool) -> tuple[list[bytes], int]:
+    """The ``<row>`` elements for ``sheet.rows``, in blocks of about a megabyte, and the last column used."""
     if sheet.start_row + len(sheet.rows) - 1 > MAX_ROW or any(len(values) > MAX_COL for values in sheet.rows):
         raise ValueError("an owned sheet's rows do not fit on an Excel sheet")
     width = max((len(values) for values in sheet.rows), default=0)
@@ -201,6 +204,8 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     encode = encoder(p, date1904)
     close_row = b"</" + p + b"row>"
     out: list[bytes] = []
+    blocks: list[bytes] = []
+    size = 0
     last_col = 1
     for r, values in enumerate(sheet.rows, start=sheet.start_row):
         tail = str(r).encode() + b'"'
@@ -217,12 +222,19 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
             if c > last_col:
                 last_col = c
         if cells:
-            out += [b"<" + p + b'row r="', tail, b">", *cells, close_row]
-    return b"".join(out), last_col
+            row_xml = b"".join([b"<" + p + b'row r="', tail, b">", *cells, close_row])
+            out.append(row_xml)
+            size += len(row_xml)
+            if size >= _BLOCK:
+                blocks.append(b"".join(out))
+                out, size = [], 0
+    if out:
+        blocks.append(b"".join(out))
+    return blocks, last_col
 
 
-def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1904: bool) -> bytes:
-    """A new worksheet part for an owned sheet: a plain frame, then filled like an existing one."""
+def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1904: bool) -> list[bytes]:
+    """A new worksheet part for an owned sheet, in pieces: a plain frame, then filled like an existing one."""
     pane = ""
     if sheet.freeze_rows > 0:
         n = sheet.freeze_rows
@@ -238,11 +250,17 @@ def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1
         '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData/>"
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
     )
-    return refill_sheet(frame.encode(), "new sheet", sheet, styles, date1904)
+    return refill_chunks(frame.encode(), "new sheet", sheet, styles, date1904)
 
 
 def refill_sheet(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, date1904: bool) -> bytes:
     """The existing owned sheet with its rows from ``start_row`` down replaced; its frame is kept."""
+    return b"".join(refill_chunks(old, part, sheet, styles, date1904))
+
+
+def refill_chunks(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, date1904: bool) -> list[bytes]:
+    """:func:`refill_sheet` in pieces (the frame before the rows, blocks of rows, the frame after), so
+    a sheet of a million rows is never copied whole."""
     p, _ns = root_prefix(old, part)
     tag = start_tag(p, "sheetData").search(old)
     if tag is None:
@@ -256,22 +274,27 @@ def refill_sheet(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, d
             kept.append(m.group(0))
     rows, last_col = _rows_xml(sheet, p, column_styles(old, p, tag.start()), styles, date1904)
     last_row = max(sheet.start_row + len(sheet.rows) - 1, 1)
-    new = old[: tag.start()] + b"<" + p + b"sheetData" + tag.group(1) + b">" + b"".join(kept) + rows + close
-    out = new + old[end:]
-    changes = []
+    head, tail = old[: tag.start()], old[end:]
+    changes: list[tuple[int, int, int, bytes]] = []  # (0 head / 1 tail, start, stop, new tag)
     for local in ("dimension", "autoFilter"):  # both end at the old last row; rows above stay
-        m = start_tag(p, local).search(out, 0, tag.start()) or start_tag(p, local).search(out, len(new))
+        pattern = start_tag(p, local)
+        m, where = pattern.search(head), 0
+        if m is None:
+            m, where = pattern.search(tail), 1
         ref = get_attrs(m.group(1)).get("ref", "") if m else ""
         try:
             (r1, c1), (_r2, c2) = (split_ref(x) for x in (ref.split(":") * 2)[:2])
         except ValueError:
             continue
+        assert m is not None
         c2 = max(c2, last_col) if local == "dimension" else c2
         grown = f"{col_letters(c1)}{r1}:{col_letters(c2)}{max(last_row, r1)}"
-        changes.append((m.start(), m.end(), retag(m, {"ref": grown})))
-    for start, stop, text in sorted(changes, reverse=True):
-        out = out[:start] + text + out[stop:]
-    return out
+        changes.append((where, m.start(), m.end(), retag(m, {"ref": grown})))
+    frame = [head, tail]
+    for where, start, stop, text in sorted(changes, reverse=True):
+        frame[where] = frame[where][:start] + text + frame[where][stop:]
+    opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
+    return [frame[0] + opened + b"".join(kept), *rows, close + frame[1]]
 
 
 # --- byte splices on the structural parts ----------------------------------------------------------
@@ -332,17 +355,17 @@ class WorkbookEditor:
                                     "create; rename it or choose another name")
             self._mark(entry.index, entry.name)
         old = self.pkg.read(entry.part)
-        xml = refill_sheet(old, entry.part, sheet, styles, self.info.date1904)
-        if xml != old:
-            self.pkg.write(entry.part, xml)
+        chunks = refill_chunks(old, entry.part, sheet, styles, self.info.date1904)
+        if sum(map(len, chunks)) != len(old) or b"".join(chunks) != old:
+            self.pkg.write(entry.part, chunks if len(chunks) > 2 else b"".join(chunks))
             formula = start_tag(root_prefix(old, entry.part)[0], "f")
-            self.formulas_dropped |= len(formula.findall(xml)) < len(formula.findall(old))
+            self.formulas_dropped |= sum(len(formula.findall(c)) for c in chunks) < len(formula.findall(old))
         if entry.state != state:
             m = self.workbook.tags("sheet", within="sheets")[entry.index]
             self.workbook.splice(m.start(), m.end(), retag(m, {"state": None if state == "visible" else state}))
         return entry.part
 
-    def _add_sheet(self, name: str, xml: bytes, state: SheetState, *, mark: bool = True) -> str:
+    def _add_sheet(self, name: str, xml: list[bytes], state: SheetState, *, mark: bool = True) -> str:
         folder = posixpath.dirname(self.info.part)
         taken = {n.lower() for n in self.pkg.names}
         n = 1
@@ -354,7 +377,7 @@ class WorkbookEditor:
         while f"rId{k}" in ids:
             k += 1
         rid = f"rId{k}"
-        self.pkg.write(part, xml)
+        self.pkg.write(part, xml if len(xml) > 2 else b"".join(xml))
         rel = self._element("Relationship", {"Id": rid, "Type": f"{self.rel_ns}/worksheet",
                                              "Target": f"worksheets/sheet{n}.xml"}, self.rels)
         at = self.rels.close_tag("Relationships")

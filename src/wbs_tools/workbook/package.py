@@ -19,6 +19,8 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 from xml.parsers import expat
 
@@ -76,6 +78,7 @@ class _Member:
     info: zipfile.ZipInfo
     raw: bytes | None  # original compressed bytes; None once the part was replaced
     data: bytes | None = None  # new uncompressed content
+    chunks: list[bytes | memoryview] | None = None  # new content in pieces (large parts), instead of data
 
 
 class Package:
@@ -162,6 +165,8 @@ class Package:
         member = self._members.get(name)
         if member is None:
             raise WorkbookError(f"the package has no part {name!r}")
+        if member.chunks is not None:
+            member.data, member.chunks = b"".join(member.chunks), None
         if member.data is not None:
             return member.data
         info = member.info
@@ -177,17 +182,19 @@ class Package:
             raise WorkbookError(f"the part {name!r} does not match its declared size")
         return data
 
-    def write(self, name: str, data: bytes) -> None:
-        """Replace a part's content (keeping its place and date) or append a new part."""
+    def write(self, name: str, data: bytes | list[bytes | memoryview]) -> None:
+        """Replace a part's content (keeping its place and date) or append a new part; a large part
+        may be given as a list of chunks, which the package then owns."""
+        content, chunks = (data, None) if isinstance(data, bytes) else (None, data)
         member = self._members.get(name)
         if member is None:
             info = zipfile.ZipInfo(name, FIXED_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0
             info.create_system = 0
-            self._members[name] = _Member(info, None, data)
+            self._members[name] = _Member(info, None, content, chunks)
         else:
-            member.raw, member.data = None, data
+            member.raw, member.data, member.chunks = None, content, chunks
         self.touched.add(name)
 
     def remove(self, name: str) -> None:
@@ -198,50 +205,29 @@ class Package:
     def to_bytes(self) -> bytes:
         """Serialize: untouched parts as their original compressed bytes, edited parts deflated anew."""
         out = io.BytesIO()
-        central = bytearray()
-        for name, member in self._members.items():
-            info = member.info
-            flags = info.flag_bits & ~0x8  # sizes go into the local header: no data descriptor
-            if member.raw is not None:
-                raw, crc, size, method = member.raw, info.CRC, info.file_size, info.compress_type
-            else:
-                assert member.data is not None
-                method, size, crc = info.compress_type, len(member.data), zlib.crc32(member.data)
-                flags &= ~0x6
-                if method == zipfile.ZIP_DEFLATED:  # Excel's own choice: fastest deflate, flagged so
-                    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-                    raw = packer.compress(member.data) + packer.flush()
-                    flags |= 0x6
-                else:
-                    raw = member.data
-            if size >= 0xFFFFFFFF or len(raw) >= 0xFFFFFFFF or out.tell() >= 0xFFFFFFFF:
-                raise WorkbookError("the result would need zip64, which is not supported")
-            try:
-                encoded = name.encode("ascii")
-            except UnicodeEncodeError:
-                encoded, flags = name.encode("utf-8"), flags | 0x800
-            if flags & 0x800:
-                encoded = name.encode("utf-8")
-            extra = _filtered_extra(info.extra)
-            dostime, dosdate = _dos_time(info.date_time)
-            version = max(info.extract_version, 20 if method == zipfile.ZIP_DEFLATED else 10)
-            offset = out.tell()
-            out.write(_LOCAL_HEADER.pack(b"PK\x03\x04", version, 0, flags, method, dostime, dosdate,
-                                         crc, len(raw), size, len(encoded), len(extra)))
-            out.write(encoded + extra + raw)
-            central += _CENTRAL_HEADER.pack(
-                b"PK\x01\x02", info.create_version, info.create_system, version, 0, flags, method,
-                dostime, dosdate, crc, len(raw), size, len(encoded), len(extra), len(info.comment),
-                0, info.internal_attr, info.external_attr, offset,
-            )
-            central += encoded + extra + info.comment
-        start = out.tell()
-        out.write(central)
-        count = len(self._members)
-        out.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), start,
-                                   len(self.comment)))
-        out.write(self.comment)
+        self.write_to(out)
         return out.getvalue()
+
+    def write_to(self, sink: BinaryIO, *, release: bool = False) -> None:
+        """Serialize into a stream (a file); ``release`` lets parts given as chunks go as they are
+        written, after which the package cannot be written again."""
+        from wbs_tools.workbook.package_out import write_members
+
+        write_members(self._members.items(), self.comment, sink, release=release)
+
+    def size(self, name: str) -> int:
+        """A part's inflated size, without inflating it."""
+        member = self._members[name]
+        if member.chunks is not None:
+            return sum(map(len, member.chunks))
+        return member.info.file_size if member.data is None else len(member.data)
+
+    def head(self, name: str, length: int) -> bytes:
+        """The first bytes of a part (a large edited part is not joined to read them)."""
+        member = self._members[name]
+        if member.chunks is not None:
+            return bytes(b"".join(member.chunks[:4])[:length])
+        return self.read(name)[:length]
 
 
 # --- OPC helpers: relationships, part names, safe XML --------------------------------------------
@@ -302,16 +288,16 @@ def read_relationships(pkg: Package, source_part: str) -> list[Relationship]:
 FULL_CHECK_BYTES = 16 * 1024 * 1024
 
 
-def check_well_formed(data: bytes, part: str) -> None:
-    """Prove a part we wrote parses (expat: no tree is built); parts above FULL_CHECK_BYTES only need
-    to start as XML."""
+def check_well_formed(data: bytes, part: str, *, size: int | None = None) -> None:
+    """Prove a part we wrote parses (expat: no tree is built); parts above FULL_CHECK_BYTES (``size``,
+    when ``data`` is only the part's start) only need to start as XML."""
     parser = expat.ParserCreate()
 
     def refuse_dtd(*_args: object) -> None:
         raise WorkbookError(f"the part {part!r} declares a DTD")
 
     parser.StartDoctypeDeclHandler = refuse_dtd
-    if len(data) > FULL_CHECK_BYTES:
+    if (len(data) if size is None else size) > FULL_CHECK_BYTES:
         if not data.lstrip().startswith(b"<"):
             raise WorkbookError(f"the part {part!r} would not be XML")
         return
@@ -321,11 +307,11 @@ def check_well_formed(data: bytes, part: str) -> None:
         raise WorkbookError(f"the part {part!r} would not be well-formed XML ({exc})") from exc
 
 
-def verify_package(data: bytes, expected_names: Iterable[str]) -> None:
-    """Re-open a written package: the parts as planned, each one's local header where the directory
-    says, and every part up to FULL_CHECK_BYTES inflating to its CRC."""
+def verify_package(data: bytes | Path, expected_names: Iterable[str]) -> None:
+    """Re-open a written package (bytes or a file): the parts as planned, each one's local header where
+    the directory says, and every part up to FULL_CHECK_BYTES inflating to its CRC."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if [i.filename for i in infos] != list(expected_names):
                 raise WorkbookError("verification failed: the written package has unexpected parts")

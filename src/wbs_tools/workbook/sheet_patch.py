@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left
 from itertools import pairwise
 
-from wbs_tools.workbook.cell_edits import RowCells, col_letters
+from wbs_tools.workbook.cell_edits import MAX_COL, RowCells, col_letters
 from wbs_tools.workbook.package import WorkbookError
 from wbs_tools.workbook.sheet_xml import (
     _MISSING,
@@ -217,23 +217,28 @@ class SheetWriter(SheetPatcherBase):
         return keep
 
     def run(self, rows: list[tuple[int, RowCells]]) -> SheetPatch:
-        """Apply edits given as rows ascending, each with its cells by column ascending."""
+        """Apply edits given as rows ascending, each with its cells by column ascending. The new part is
+        left in ``result.chunks`` (the head up to the first edited row, blocks of rows, the tail)."""
         self._setup()
         self.shape_re = re.compile(rb"<" + re.escape(self.p) + rb'c r="([A-Z]{1,3})[0-9]')
         result = SheetPatch(self.data)
         keys, starts = self.row_keys, self.row_starts
         protected_rows = {r for r, _c in self.protected}
-        out: list[bytes | memoryview] = []
-        view = memoryview(self.data)
+        out = _Blocks(memoryview(self.data))
         cursor, i, n = 0, 0, len(keys)
         last_key = keys[-1] if keys else 0
-        box: list[tuple[int, int]] = []
+        r1 = r2 = c2 = 0
+        c1 = MAX_COL + 1
         for row, cells in rows:
             if row in protected_rows:
                 cells = self._unprotected(row, cells, result)
                 if not cells:
                     continue
-            box += [(row, cells[0][0]), (row, cells[-1][0])]
+            r1, r2 = r1 or row, row
+            if cells[0][0] < c1:
+                c1 = cells[0][0]
+            if cells[-1][0] > c2:
+                c2 = cells[-1][0]
             i = bisect_left(keys, row, i)
             if i < n and keys[i] == row:
                 fast = self._fast_row(i, row, cells, result)
@@ -243,28 +248,69 @@ class SheetWriter(SheetPatcherBase):
                 else:
                     (new, end), start = fast, starts[i]
                 if new is not None:
-                    out += [view[cursor:start], new]
+                    out.add(cursor, start, new)
                     cursor = end
             else:
                 at = starts[i] if i < n else self.content[1]
-                out += [view[cursor:at], self._new_row(row, cells, row > last_key, result)]
+                out.add(cursor, at, self._new_row(row, cells, row > last_key, result))
                 cursor = at
         if not result.written:
             return result
-        out.append(view[cursor:])
+        chunks = out.finish(cursor)
+        view = out.view
         tag = self.sheet_data
         if tag.group(2):  # <sheetData/> becomes <sheetData>rows</sheetData>
             p = self.p
-            rows_xml = b"".join(out[1:-1:2])  # type: ignore[arg-type]
+            rows_xml = b"".join(chunks[1:-1])
             opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
-            out = [view[: tag.start()], opened + rows_xml + b"</" + p + b"sheetData>", view[tag.end() :]]
-        dims = self._dimension(((min(r for r, _c in box), min(c for _r, c in box)),
-                                (max(r for r, _c in box), max(c for _r, c in box))))
+            chunks = [view[: tag.start()], opened + rows_xml + b"</" + p + b"sheetData>", view[tag.end() :]]
+        dims = self._dimension(((r1, c1), (r2, c2)))
         if dims:
             start, stop, new = dims[0]
-            first = out[0]
-            if len(first) < stop:  # type: ignore[arg-type]
+            first = chunks[0]
+            if len(first) < stop:
                 raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
-            out[:1] = [view[:start], new, view[stop : len(first)]]  # type: ignore[arg-type]
-        result.data = b"".join(out)  # type: ignore[arg-type]
+            chunks[:1] = [view[:start], new, view[stop : len(first)]]
+        # short views become bytes of their own, so the original part can go once the patch is done
+        result.chunks = [bytes(c) if isinstance(c, memoryview) and len(c) <= _Blocks.BLOCK else c for c in chunks]
         return result
+
+
+class _Blocks:
+    """The patched part as it is built: the original bytes up to the first edited row, then the new
+    rows and the unchanged stretches between them joined into blocks of about a megabyte (a million
+    rows are a few hundred objects, not millions), long unchanged stretches kept as views."""
+
+    BLOCK = 1 << 20
+    KEEP_VIEW = 1 << 16
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+        self.chunks: list[bytes | memoryview] = []
+        self.block: list[bytes | memoryview] = []
+        self.size = 0
+
+    def _flush(self) -> None:
+        if self.block:
+            self.chunks.append(b"".join(self.block))
+            self.block, self.size = [], 0
+
+    def add(self, cursor: int, start: int, new: bytes) -> None:
+        """The original bytes [cursor, start), then ``new``."""
+        if not self.chunks:
+            self.chunks.append(self.view[cursor:start])  # the head: <dimension> is fixed in it later
+        elif start - cursor >= self.KEEP_VIEW:
+            self._flush()
+            self.chunks.append(self.view[cursor:start])
+        elif start > cursor:
+            self.block.append(self.view[cursor:start])
+            self.size += start - cursor
+        self.block.append(new)
+        self.size += len(new)
+        if self.size >= self.BLOCK:
+            self._flush()
+
+    def finish(self, cursor: int) -> list[bytes | memoryview]:
+        self._flush()
+        self.chunks.append(self.view[cursor:])
+        return self.chunks

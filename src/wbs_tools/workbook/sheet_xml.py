@@ -23,6 +23,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from wbs_tools.workbook.cell_edits import (
     MAX_COL,
@@ -62,6 +63,9 @@ __all__ = [
     "patch_sheet", "split_ref", "value_xml",
 ]
 
+if TYPE_CHECKING:
+    from wbs_tools.workbook.sheet_patch import SheetWriter
+
 MAIN_NAMESPACES = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "http://purl.oclc.org/ooxml/spreadsheetml/main",
@@ -80,6 +84,7 @@ class SheetPatch:
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed_formulas: bool = False
+    chunks: list[bytes | memoryview] | None = None  # the new part in pieces, before :func:`patch_sheet` joins it
 
 
 @dataclass(slots=True)
@@ -404,7 +409,17 @@ def patch_sheet(
     otherwise of the nearest cell above (then the row's, then the column's style). ``protected``
     cells ((row, col) -> reason) are reported as skipped, e.g. table headers.
     """
+    result = sheet_writer(data, part=part, date1904=date1904, overwrite_formulas=overwrite_formulas,
+                          style_row=style_row, shared_string=shared_string, protected=protected).run(as_rows(cells))
+    if result.chunks is not None:
+        result.data, result.chunks = b"".join(result.chunks), None
+    return result
+
+
+def sheet_writer(data: bytes, *, part: str = "sheet", date1904: bool = False, overwrite_formulas: bool = False,
+                 style_row: int | None = None, shared_string: Callable[[int], str | None] = lambda i: None,
+                 protected: Mapping[tuple[int, int], str] | None = None) -> SheetWriter:
+    """The patcher behind :func:`patch_sheet`, whose ``run`` leaves the new part in ``chunks``."""
     from wbs_tools.workbook.sheet_patch import SheetWriter
 
-    return SheetWriter(data, part, date1904, overwrite_formulas, style_row, shared_string,
-                       protected or {}).run(as_rows(cells))
+    return SheetWriter(data, part, date1904, overwrite_formulas, style_row, shared_string, protected or {})

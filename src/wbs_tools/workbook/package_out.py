@@ -1,0 +1,114 @@
+"""Serializing a :class:`~wbs_tools.workbook.package.Package` into a zip, part after part, to any stream.
+
+Untouched parts are copied as their original compressed bytes; edited parts are deflated anew. A
+large edited part (a million-row worksheet) may be held as a list of chunks rather than one
+``bytes``: it is deflated chunk by chunk, each chunk let go once compressed, so the inflated part
+and its compressed form never both exist whole. Sizes and CRC go into the local header (no data
+descriptor), so a part's compressed bytes are complete before its header is written.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from collections.abc import Iterable
+from typing import Protocol
+
+from wbs_tools.workbook import package as pk
+
+Chunk = bytes | memoryview
+
+
+class Sink(Protocol):
+    def write(self, data: Chunk, /) -> int: ...
+
+
+class _Counter:
+    """A sink that tracks how many bytes went through it (the offsets the central directory needs)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink, self.offset = sink, 0
+
+    def write(self, data: Chunk) -> None:
+        self.sink.write(data)
+        self.offset += len(data)
+
+
+def _deflate(chunks: list[Chunk], release: bool) -> tuple[list[bytes], int, int]:
+    """(compressed pieces, inflated size, CRC) of a part given as chunks; Excel's own choice of level."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    out: list[bytes] = []
+    size, crc = 0, 0
+    if release:
+        chunks.reverse()  # popped from the end: each chunk is freed as soon as it is compressed
+        while chunks:
+            chunk = chunks.pop()
+            size, crc = size + len(chunk), zlib.crc32(chunk, crc)
+            out.append(packer.compress(chunk))
+            del chunk
+    else:
+        for chunk in chunks:
+            size, crc = size + len(chunk), zlib.crc32(chunk, crc)
+            out.append(packer.compress(chunk))
+    out.append(packer.flush())
+    return [piece for piece in out if piece], size, crc
+
+
+def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sink: Sink, *,
+                  release: bool = False) -> None:
+    """Write the zip of ``members`` (in order) to ``sink``; ``release`` lets chunked parts go as they
+    are written (the package cannot be written again)."""
+    out = _Counter(sink)
+    central = bytearray()
+    count = 0
+    for name, member in members:
+        count += 1
+        info = member.info
+        flags = info.flag_bits & ~0x8  # sizes go into the local header: no data descriptor
+        if member.raw is not None:
+            pieces: list[bytes] = [member.raw]
+            crc, size, method = info.CRC, info.file_size, info.compress_type
+        else:
+            method = info.compress_type
+            chunks: list[Chunk] = member.chunks if member.chunks is not None else [member.data or b""]
+            flags &= ~0x6
+            if method == zipfile.ZIP_DEFLATED:  # Excel's own choice: fastest deflate, flagged so
+                pieces, size, crc = _deflate(chunks, release and member.chunks is not None)
+                flags |= 0x6
+            else:
+                pieces = [bytes(c) for c in chunks]
+                size = sum(map(len, pieces))
+                crc = 0
+                for piece in pieces:
+                    crc = zlib.crc32(piece, crc)
+            if release and member.chunks is not None:
+                member.chunks = None
+        packed = sum(map(len, pieces))
+        if size >= 0xFFFFFFFF or packed >= 0xFFFFFFFF or out.offset >= 0xFFFFFFFF:
+            raise pk.WorkbookError("the result would need zip64, which is not supported")
+        try:
+            encoded = name.encode("ascii")
+        except UnicodeEncodeError:
+            encoded, flags = name.encode("utf-8"), flags | 0x800
+        if flags & 0x800:
+            encoded = name.encode("utf-8")
+        extra = pk._filtered_extra(info.extra)
+        dostime, dosdate = pk._dos_time(info.date_time)
+        version = max(info.extract_version, 20 if method == zipfile.ZIP_DEFLATED else 10)
+        offset = out.offset
+        out.write(pk._LOCAL_HEADER.pack(b"PK\x03\x04", version, 0, flags, method, dostime, dosdate,
+                                        crc, packed, size, len(encoded), len(extra)))
+        out.write(encoded + extra)
+        pieces.reverse()
+        while pieces:
+            out.write(pieces.pop())
+        central += pk._CENTRAL_HEADER.pack(
+            b"PK\x01\x02", info.create_version, info.create_system, version, 0, flags, method,
+            dostime, dosdate, crc, packed, size, len(encoded), len(extra), len(info.comment),
+            0, info.internal_attr, info.external_attr, offset,
+        )
+        central += encoded + extra + info.comment
+    start = out.offset
+    out.write(bytes(central))
+    out.write(pk._END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), start, len(comment)))
+    out.write(comment)
