@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from wbs_tools.core.calendar import from_minutes
 from wbs_tools.core.findings import make_finding
 from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
+from wbs_tools.core.slack import LeafDates, free_slack, total_slack
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
@@ -25,7 +26,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     tasks = plan.tasks
     n = len(tasks)
     children, levels, active = outline.children, outline.levels, sch.active
-    astart, afinish, is_alap, dur_l, cal_l = sch.astart, sch.afinish, sch.is_alap, sch.dur, sch.cal
+    astart, afinish, is_alap, dur_l = sch.astart, sch.afinish, sch.is_alap, sch.dur
     start = [0] * n
     finish = [0] * n
     total = [0.0] * n
@@ -36,38 +37,24 @@ def roll_up(sch: _Scheduler) -> Schedule:
     limit = plan.settings.critical_slack_minutes
     leaves = [i for i in range(n) if active[i] and not children[i]]
     es0, ef0, ls0, lf0 = sch.es, sch.ef, sch.ls, sch.lf
-    link_es, typed_pct = sch.link_es, sch.pct
-    for i in leaves:
+    typed_pct = sch.pct
+    dates = LeafDates(sch, leaves)
+    for i, slack in zip(leaves, total_slack(sch, dates), strict=True):
         a, f = astart[i], afinish[i]
         dur[i] = dur_l[i]
         if is_alap[i]:
             start[i] = a if a is not None else ls0[i]
             finish[i] = f if f is not None else lf0[i]
-            slack = 0.0
         else:
             start[i] = a if a is not None else es0[i]
             finish[i] = f if f is not None else ef0[i]
-            # total slack: the smaller of start and finish slack (finish slack once started), in working
-            # minutes on the task's calendar, measured from where the links alone would put it
-            cal = cal_l[i]
-            memo, work_at = cal._memo, cal.work_at
-            e_s, e_f = es0[i], ef0[i]
-            if link_es and i in link_es:
-                e_s = link_es[i]
-                e_f = sch._after(i, e_s, dur_l[i])
-            finish_slack = (memo.get(lf0[i]) or work_at(lf0[i])) - (memo.get(e_f) or work_at(e_f))
-            if a is not None:
-                slack = float(finish_slack)
-            else:
-                start_slack = (memo.get(ls0[i]) or work_at(ls0[i])) - (memo.get(e_s) or work_at(e_s))
-                slack = float(start_slack if start_slack < finish_slack else finish_slack)
         total[i] = slack
         if f is not None:
             pct[i] = 100.0
         else:
             p = pct[i] = typed_pct[i]
             critical[i] = slack <= limit and p < 100
-    _free_slack(sch, leaves, total, free)
+    free_slack(sch, dates, total, free)
     # summaries, deepest first, so nested summaries roll up their rolled-up children
     es, ef, ls, lf = list(es0), list(ef0), list(ls0), list(lf0)
     cal = sch.project_cal
@@ -144,48 +131,3 @@ def roll_up(sch: _Scheduler) -> Schedule:
         project_start=from_minutes(min(map(start.__getitem__, leaves), default=sch.project_start)),
         project_finish=from_minutes(max(map(finish.__getitem__, leaves), default=sch.project_start)),
     )
-
-
-def _free_slack(sch: _Scheduler, leaves: list[int], total: list[float], free: list[float]) -> None:
-    """Room before any unfinished successor's early date moves (never negative), per leaf."""
-    net = sch.net
-    afinish, is_alap, children, cal_l = sch.afinish, sch.is_alap, sch.outline.children, sch.cal
-    es, ef, ls, lf = sch.es, sch.ef, sch.ls, sch.lf
-    out_links, succ_l, ltype, lags = net.out_links, net.succ_index, sch.ltype, sch.lags
-    per_day = sch.plan.settings.minutes_per_day
-    for i in leaves:
-        if afinish[i] is not None:
-            continue  # 0.0
-        best: float | None = None
-        cal = cal_l[i]
-        memo, work_at = cal._memo, cal.work_at
-        w_es = w_ef = None
-        for k in out_links[i]:
-            s = succ_l[k]
-            if afinish[s] is not None:
-                continue
-            kind = ltype[k]  # from a finish: FS, FF; to a start: FS, SS
-            if kind <= _FF:
-                if w_ef is None:
-                    w_ef = memo.get(ef[i]) or work_at(ef[i])
-                w_p = w_ef
-            else:
-                if w_es is None:
-                    w_es = memo.get(es[i]) or work_at(es[i])
-                w_p = w_es
-            if is_alap[s] and not children[s]:
-                s_date = ls[s] if kind in (_FS, _SS) else lf[s]
-            else:
-                s_date = es[s] if kind in (_FS, _SS) else ef[s]
-            lag = lags[k]
-            if lag is None:
-                lag = sch._lag(k)
-            minutes, elapsed = lag
-            if elapsed:
-                minutes = minutes * per_day / 1440.0
-            value = (memo.get(s_date) or work_at(s_date)) - w_p - minutes
-            if best is None or value < best:
-                best = value
-        if best is None:
-            best = total[i]
-        free[i] = max(0.0, float(best))

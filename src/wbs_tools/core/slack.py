@@ -1,0 +1,162 @@
+"""Slack columns in bulk: working-minute look-ups through the calendars' memos, arithmetic in numpy.
+
+The per-task and per-link steps of slack are a few look-ups and a subtraction each; done one by one
+in Python they cost more than the passes that produced the dates. Grouping the look-ups by calendar
+(plans use a handful) lets them run as ``map(memo.get, ...)`` and the arithmetic as array operations.
+Values are the same as step by step: working minutes are exact integers in float64.
+"""
+
+from __future__ import annotations
+
+from itertools import compress, repeat
+from operator import is_, itemgetter
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from wbs_tools.core.calendar import WorkCalendar
+
+if TYPE_CHECKING:
+    from wbs_tools.core.cpm import _Scheduler
+
+_FF, _SS = 1, 2  # link type codes of the passes (cpm._TYPE_CODE): FS 0, FF 1, SS 2, SF 3
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class Calendars:
+    """Each task's calendar as a small code, so look-ups can be grouped by calendar."""
+
+    def __init__(self, cal_l: list[WorkCalendar]) -> None:
+        self.distinct = list(dict.fromkeys(cal_l))  # by identity
+        code_of = {cal: j for j, cal in enumerate(self.distinct)}
+        self.codes = np.array(list(map(code_of.__getitem__, cal_l)), dtype=np.intp)
+
+    def work_minutes(self, tasks: IntArray, instants: IntArray) -> FloatArray:
+        """Working minute of each instant on the calendar of the task beside it, as float64: exact
+        below 2**53, and the slack arithmetic subtracts float lags from it anyway."""
+        if len(self.distinct) == 1:
+            return np.array(_work_on(self.distinct[0], instants.tolist()), dtype=np.float64)
+        codes = self.codes[tasks]
+        out = np.empty(len(tasks))
+        for j, cal in enumerate(self.distinct):
+            where = np.flatnonzero(codes == j)
+            if len(where):
+                out[where] = _work_on(cal, instants[where].tolist())
+        return out
+
+
+def _work_on(cal: WorkCalendar, instants: list[int]) -> list[int]:
+    """``cal.work_at`` of each instant, memo hits in C."""
+    out = list(map(cal._memo.get, instants))
+    if None in out:
+        work_at = cal.work_at
+        for j in compress(range(len(out)), map(is_, out, repeat(None))):
+            out[j] = work_at(instants[j])
+    return out  # type: ignore[return-value]
+
+
+def lag_minutes(sch: _Scheduler, ks: IntArray) -> FloatArray:
+    """Lag of each link in ``ks`` in working minutes (elapsed lags at minutes_per_day per 1440)."""
+    lags, lag_of = sch.lags, sch._lag
+    chosen = list(map(lags.__getitem__, ks.tolist()))
+    if None in chosen:
+        chosen = [lag_of(k) if lag is None else lag for k, lag in zip(ks.tolist(), chosen, strict=True)]
+    minutes = np.array(list(map(itemgetter(0), chosen)), dtype=np.float64)
+    elapsed = np.array(list(map(itemgetter(1), chosen)), dtype=bool)
+    if elapsed.any():  # as m * per_day / 1440.0 on Python numbers: the product is exact here too
+        minutes[elapsed] = minutes[elapsed] * sch.plan.settings.minutes_per_day / 1440.0
+    return minutes
+
+
+def unset(values: list[object]) -> npt.NDArray[np.bool_]:
+    """Which entries are None."""
+    return np.array(list(map(is_, values, repeat(None))), dtype=bool)
+
+
+class LeafDates:
+    """The passes' early and late dates of the scheduled leaves, as instants and as working minutes on
+    each leaf's own calendar, looked up once for total, free and link slack."""
+
+    def __init__(self, sch: _Scheduler, leaves: list[int]) -> None:
+        n = len(sch.es)
+        self.cals = Calendars(sch.cal)
+        self.leaves = at = np.array(leaves, dtype=np.intp)
+        self.is_leaf = np.zeros(n, dtype=bool)
+        self.is_leaf[at] = True
+        self.es, self.ef, self.ls, self.lf = (np.array(x, dtype=np.int64) for x in (sch.es, sch.ef, sch.ls, sch.lf))
+        self.w_es, self.w_ef, self.w_ls, self.w_lf = (self._own(x, at) for x in (self.es, self.ef, self.ls, self.lf))
+
+    def _own(self, instants: IntArray, at: IntArray) -> FloatArray:
+        out = np.zeros(len(instants))
+        out[at] = self.cals.work_minutes(at, instants[at])
+        return out
+
+
+def total_slack(sch: _Scheduler, dates: LeafDates) -> list[float]:
+    """Per leaf (in ``dates.leaves`` order): the smaller of start and finish slack (finish slack once
+    started), in working minutes on its calendar, measured from where the links alone would put it; 0
+    for an ALAP task."""
+    at = dates.leaves
+    finish_slack = dates.w_lf[at] - dates.w_ef[at]
+    start_slack = dates.w_ls[at] - dates.w_es[at]
+    started = ~unset(sch.astart)[at]
+    slack = np.where(started, finish_slack, np.minimum(start_slack, finish_slack))
+    slack[np.array(sch.is_alap, dtype=bool)[at]] = 0.0
+    out: list[float] = slack.tolist()
+    link_es = sch.link_es
+    if link_es:  # a constraint or the status date held it later than its links: from the links' dates
+        row = {i: j for j, i in enumerate(at.tolist())}
+        for i, e_s in link_es.items():
+            j = row.get(i)
+            if j is None or sch.is_alap[i]:
+                continue
+            cal = sch.cal[i]
+            e_f = sch._after(i, e_s, sch.dur[i])
+            finish = cal.work_at(sch.lf[i]) - cal.work_at(e_f)
+            start = cal.work_at(sch.ls[i]) - cal.work_at(e_s)
+            out[j] = float(finish if sch.astart[i] is not None or finish <= start else start)
+    return out
+
+
+def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list[float]) -> None:
+    """Room before any unfinished successor's early date moves (never negative), per unfinished leaf:
+    the least over its out-links of the successor's date less its own date and the lag, in working
+    minutes on its own calendar; its total slack when no such link."""
+    net = sch.net
+    n = len(total)
+    unfinished = unset(sch.afinish)
+    open_leaf = dates.is_leaf & unfinished
+    if not open_leaf.any():
+        return
+    pred = np.array(net.pred_index, dtype=np.intp)
+    succ = np.array(net.succ_index, dtype=np.intp)
+    keep = open_leaf[pred] & unfinished[succ]
+    if net.dropped:
+        keep[list(net.dropped)] = False
+    ks = np.flatnonzero(keep)
+    p, s = pred[ks], succ[ks]
+    kind = np.array(sch.ltype, dtype=np.int8)[ks]
+    from_finish = kind <= _FF  # FS and FF leave from the predecessor's finish
+    to_start = (kind == 0) | (kind == _SS)  # FS and SS reach the successor's start
+    late = (np.array(sch.is_alap, dtype=bool) & dates.is_leaf)[s]  # an ALAP leaf waits at its late dates
+    w_p = np.where(from_finish, dates.w_ef[p], dates.w_es[p])
+    cals = dates.cals
+    # the successor's date on the predecessor's calendar: already looked up when they share one
+    w_s = np.where(late, np.where(to_start, dates.w_ls[s], dates.w_lf[s]),
+                   np.where(to_start, dates.w_es[s], dates.w_ef[s]))
+    other = np.flatnonzero((cals.codes[p] != cals.codes[s]) | ~dates.is_leaf[s])
+    if len(other):
+        o_s, o_late, o_start = s[other], late[other], to_start[other]
+        instants = np.where(o_late, np.where(o_start, dates.ls[o_s], dates.lf[o_s]),
+                            np.where(o_start, dates.es[o_s], dates.ef[o_s]))
+        w_s[other] = cals.work_minutes(p[other], instants)
+    value = (w_s - w_p) - lag_minutes(sch, ks)
+    best = np.full(n, np.inf)
+    np.minimum.at(best, p, value)
+    for i, b in zip(np.flatnonzero(open_leaf).tolist(), best[open_leaf].tolist(), strict=True):
+        if b == np.inf:
+            b = total[i]
+        free[i] = b if b > 0.0 else 0.0
