@@ -23,7 +23,7 @@ from wbs_tools.core.model import ConstraintType, LinkType, Plan, Task
 from wbs_tools.core.network import Network, build_network
 from wbs_tools.core.outline import Outline, build_outline, check_wbs_codes
 from wbs_tools.core.rollup import roll_up
-from wbs_tools.core.schedule import Driver, DriverKind, LinkSchedule, Schedule, TaskSchedule
+from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
 
 _LONGEST_YEARS = 100
 _LAST_TYPED_YEAR = 2999  # dates typed beyond this are typos; the calendar itself reaches 9998
@@ -752,37 +752,6 @@ class _Scheduler:
             self.driver = [None] * len(self.plan.tasks)
             self.net.links = []
             return roll_up(self)
-
-    def link_schedules(self) -> list[LinkSchedule]:
-        net = self.net
-        pred_l, succ_l, links = net.pred_index, net.succ_index, net.links
-        active, children = self.active, self.outline.children
-        # a successor rolled up, or placed by actuals or by hand rather than by its links: no slack, no driver
-        fixed = [bool(c) or a is not None or m for c, a, m in zip(children, self.astart, self.manual, strict=True)]
-        cal_l, es, cand, driver = self.cal, self.es, self.cand, self.driver
-        w_es: list[int | None] = [None] * len(es)  # each successor's early start in its working time, once
-        dropped = net.dropped
-        if dropped or not all(active):
-            kept = [k for k in range(len(links)) if active[pred_l[k]] and active[succ_l[k]] and k not in dropped]
-        else:
-            kept = range(len(links))  # type: ignore[assignment]
-        slack: list[float] = []
-        append = slack.append
-        for k in kept:
-            s = succ_l[k]
-            if fixed[s]:
-                append(0.0)
-                continue
-            cal = cal_l[s]
-            w = w_es[s]
-            if w is None:
-                e = es[s]
-                w = w_es[s] = cal._memo.get(e) or cal.work_at(e)
-            c = cand[k]
-            value = float(w - (cal._memo.get(c) or cal.work_at(c)))
-            append(value if value > 0.0 else 0.0)
-        driving = [not fixed[succ_l[k]] and driver[succ_l[k]] == k for k in kept]  # a link driver is its number
-        return list(map(LinkSchedule, [links[k] for k in kept] if isinstance(kept, list) else links, driving, slack))
 
 
 def _m(value: object) -> int | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from wbs_tools.core.calendar import from_minutes
 from wbs_tools.core.findings import make_finding
 from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
-from wbs_tools.core.slack import LeafDates, free_slack, total_slack
+from wbs_tools.core.slack import LeafDates, free_slack, link_schedules, total_slack
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
@@ -38,8 +38,8 @@ def roll_up(sch: _Scheduler) -> Schedule:
     leaves = [i for i in range(n) if active[i] and not children[i]]
     es0, ef0, ls0, lf0 = sch.es, sch.ef, sch.ls, sch.lf
     typed_pct = sch.pct
-    dates = LeafDates(sch, leaves)
-    for i, slack in zip(leaves, total_slack(sch, dates), strict=True):
+    leaf_dates = LeafDates(sch, leaves)
+    for i, slack in zip(leaves, total_slack(sch, leaf_dates), strict=True):
         a, f = astart[i], afinish[i]
         dur[i] = dur_l[i]
         if is_alap[i]:
@@ -54,7 +54,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
         else:
             p = pct[i] = typed_pct[i]
             critical[i] = slack <= limit and p < 100
-    free_slack(sch, dates, total, free)
+    free_slack(sch, leaf_dates, total, free)
     # summaries, deepest first, so nested summaries roll up their rolled-up children
     es, ef, ls, lf = list(es0), list(ef0), list(ls0), list(lf0)
     cal = sch.project_cal
@@ -127,7 +127,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     out = list(map(TaskSchedule, ids, uids, names, levels, outline.numbers, summary, milestone,
                    parent_id, *dates, dur, total, free, critical, list(map(round, pct, repeat(6))), cycle, drivers))
     return Schedule(
-        plan=plan, tasks=out, links=sch.link_schedules(), findings=findings,
+        plan=plan, tasks=out, links=link_schedules(sch, leaf_dates), findings=findings,
         project_start=from_minutes(min(map(start.__getitem__, leaves), default=sch.project_start)),
         project_finish=from_minutes(max(map(finish.__getitem__, leaves), default=sch.project_start)),
     )

@@ -8,7 +8,7 @@ Values are the same as step by step: working minutes are exact integers in float
 
 from __future__ import annotations
 
-from itertools import compress, repeat
+from itertools import repeat
 from operator import is_, itemgetter
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wbs_tools.core.calendar import WorkCalendar
+from wbs_tools.core.schedule import LinkSchedule
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
@@ -32,13 +33,13 @@ class Calendars:
     def __init__(self, cal_l: list[WorkCalendar]) -> None:
         self.distinct = list(dict.fromkeys(cal_l))  # by identity
         code_of = {cal: j for j, cal in enumerate(self.distinct)}
-        self.codes = np.array(list(map(code_of.__getitem__, cal_l)), dtype=np.intp)
+        self.codes = np.fromiter(map(code_of.__getitem__, cal_l), dtype=np.intp, count=len(cal_l))
 
     def work_minutes(self, tasks: IntArray, instants: IntArray) -> FloatArray:
         """Working minute of each instant on the calendar of the task beside it, as float64: exact
         below 2**53, and the slack arithmetic subtracts float lags from it anyway."""
         if len(self.distinct) == 1:
-            return np.array(_work_on(self.distinct[0], instants.tolist()), dtype=np.float64)
+            return _work_on(self.distinct[0], instants.tolist())
         codes = self.codes[tasks]
         out = np.empty(len(tasks))
         for j, cal in enumerate(self.distinct):
@@ -48,14 +49,15 @@ class Calendars:
         return out
 
 
-def _work_on(cal: WorkCalendar, instants: list[int]) -> list[int]:
-    """``cal.work_at`` of each instant, memo hits in C."""
-    out = list(map(cal._memo.get, instants))
-    if None in out:
+def _work_on(cal: WorkCalendar, instants: list[int]) -> FloatArray:
+    """``cal.work_at`` of each instant: memo hits in C (a miss reads NaN), the misses one by one."""
+    out = np.fromiter(map(cal._memo.get, instants, repeat(np.nan)), dtype=np.float64, count=len(instants))
+    missed = np.flatnonzero(np.isnan(out))
+    if len(missed):
         work_at = cal.work_at
-        for j in compress(range(len(out)), map(is_, out, repeat(None))):
+        for j in missed.tolist():
             out[j] = work_at(instants[j])
-    return out  # type: ignore[return-value]
+    return out
 
 
 def lag_minutes(sch: _Scheduler, ks: IntArray) -> FloatArray:
@@ -82,16 +84,26 @@ class LeafDates:
 
     def __init__(self, sch: _Scheduler, leaves: list[int]) -> None:
         n = len(sch.es)
-        self.cals = Calendars(sch.cal)
+        self.cals = cals = Calendars(sch.cal)
         self.leaves = at = np.array(leaves, dtype=np.intp)
         self.is_leaf = np.zeros(n, dtype=bool)
         self.is_leaf[at] = True
-        self.es, self.ef, self.ls, self.lf = (np.array(x, dtype=np.int64) for x in (sch.es, sch.ef, sch.ls, sch.lf))
-        self.w_es, self.w_ef, self.w_ls, self.w_lf = (self._own(x, at) for x in (self.es, self.ef, self.ls, self.lf))
+        # the leaves grouped by calendar once, for the four look-ups
+        if len(cals.distinct) == 1:
+            self._groups = [(cals.distinct[0], leaves, at)]
+        else:
+            codes = cals.codes[at]
+            wheres = [at[codes == j] for j in range(len(cals.distinct))]
+            self._groups = [(cal, where.tolist(), where) for cal, where in zip(cals.distinct, wheres, strict=True)]
+        self.w_es, self.w_ef, self.w_ls, self.w_lf = (self._own(x, n) for x in (sch.es, sch.ef, sch.ls, sch.lf))
+        net = sch.net
+        self.pred = np.array(net.pred_index, dtype=np.intp)  # per link, for free and link slack
+        self.succ = np.array(net.succ_index, dtype=np.intp)
 
-    def _own(self, instants: IntArray, at: IntArray) -> FloatArray:
-        out = np.zeros(len(instants))
-        out[at] = self.cals.work_minutes(at, instants[at])
+    def _own(self, instants: list[int], n: int) -> FloatArray:
+        out = np.zeros(n)
+        for cal, group, where in self._groups:
+            out[where] = _work_on(cal, list(map(instants.__getitem__, group)))
         return out
 
 
@@ -131,8 +143,7 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
     open_leaf = dates.is_leaf & unfinished
     if not open_leaf.any():
         return
-    pred = np.array(net.pred_index, dtype=np.intp)
-    succ = np.array(net.succ_index, dtype=np.intp)
+    pred, succ = dates.pred, dates.succ
     keep = open_leaf[pred] & unfinished[succ]
     if net.dropped:
         keep[list(net.dropped)] = False
@@ -149,10 +160,11 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
                    np.where(to_start, dates.w_es[s], dates.w_ef[s]))
     other = np.flatnonzero((cals.codes[p] != cals.codes[s]) | ~dates.is_leaf[s])
     if len(other):
-        o_s, o_late, o_start = s[other], late[other], to_start[other]
-        instants = np.where(o_late, np.where(o_start, dates.ls[o_s], dates.lf[o_s]),
-                            np.where(o_start, dates.es[o_s], dates.ef[o_s]))
-        w_s[other] = cals.work_minutes(p[other], instants)
+        es, ef, ls, lf = sch.es, sch.ef, sch.ls, sch.lf
+        instants = [(ls[j] if st else lf[j]) if lt else (es[j] if st else ef[j])
+                    for j, lt, st in zip(s[other].tolist(), late[other].tolist(), to_start[other].tolist(),
+                                         strict=True)]
+        w_s[other] = cals.work_minutes(p[other], np.array(instants, dtype=np.int64))
     value = (w_s - w_p) - lag_minutes(sch, ks)
     best = np.full(n, np.inf)
     np.minimum.at(best, p, value)
@@ -160,3 +172,31 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
         if b == np.inf:
             b = total[i]
         free[i] = b if b > 0.0 else 0.0
+
+
+def link_schedules(sch: _Scheduler, dates: LeafDates) -> list[LinkSchedule]:
+    """The links between scheduled tasks, in order, with their slack: how far the successor's early
+    start is past what this link alone asks, in its working minutes; whether the link is the one that
+    sets it. A successor rolled up, or placed by actuals or by hand rather than by its links: neither."""
+    net = sch.net
+    links = net.links
+    m = len(links)
+    pred, succ = dates.pred[:m], dates.succ[:m]
+    active = np.array(sch.active, dtype=bool)
+    keep = active[pred] & active[succ]
+    if net.dropped:
+        keep[list(net.dropped)] = False
+    kept = np.flatnonzero(keep)
+    s = succ[kept]
+    fixed = ~unset(sch.astart) | np.array(sch.manual, dtype=bool) | ~dates.is_leaf  # is_leaf: active, no children
+    loose = np.flatnonzero(~fixed[s])  # positions in kept whose successor its links place
+    slack = np.zeros(len(kept))
+    if len(loose):
+        s_loose = s[loose]
+        cand = np.array(sch.cand, dtype=np.int64)[kept[loose]]
+        value = dates.w_es[s_loose] - dates.cals.work_minutes(s_loose, cand)
+        slack[loose] = np.where(value > 0.0, value, 0.0)
+    driver = np.array([d if type(d) is int else -1 for d in sch.driver], dtype=np.intp)
+    driving = ~fixed[s] & (driver[s] == kept)  # a link driver is its number
+    chosen = links if len(kept) == m else list(map(links.__getitem__, kept.tolist()))
+    return list(map(LinkSchedule, chosen, driving.tolist(), slack.tolist()))
