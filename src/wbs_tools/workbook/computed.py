@@ -8,7 +8,7 @@ whole rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from wbs_tools.core.earned_value import baseline_variances
 from wbs_tools.core.findings import Finding, Severity
@@ -60,29 +60,32 @@ def _flags(ts: TaskSchedule, deadline_missed: bool, finish_slip: float | None) -
     return "; ".join(flags)
 
 
-def task_values(schedule: Schedule) -> list[dict[str, CellValue]]:
-    """Per task (in plan order, so two rows sharing an ID keep their own), every computed Tasks column."""
+TASK_KEYS = ("outline_number", "start", "finish", "early_start", "early_finish", "late_start", "late_finish",
+             "critical", "total_slack_days", "free_slack_days", "start_variance_days", "finish_variance_days",
+             "driver", "flags")
+
+
+def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
+    """Per task (in plan order), the computed Tasks columns in TASK_KEYS order."""
     per_day = schedule.plan.settings.minutes_per_day
     variances = baseline_variances(schedule)
     missed = {f.task_id for f in schedule.findings if f.code == "schedule.deadline-missed"}
-    out: list[dict[str, CellValue]] = []
     for ts in schedule.tasks:
-        var = variances.get(ts.id)
-        finish_var = None if var is None or var.finish_days is None else round(var.finish_days, 2)
-        out.append({
-            "outline_number": ts.outline_number,
-            "start": ts.start, "finish": ts.finish,
-            "early_start": ts.early_start, "early_finish": ts.early_finish,
-            "late_start": ts.late_start, "late_finish": ts.late_finish,
-            "critical": ts.critical,
-            "total_slack_days": _days(ts.total_slack_minutes, per_day),
-            "free_slack_days": _days(ts.free_slack_minutes, per_day),
-            "start_variance_days": None if var is None or var.start_days is None else round(var.start_days, 2),
-            "finish_variance_days": finish_var,
-            "driver": ts.driver.describe() if ts.driver else None,
-            "flags": _flags(ts, ts.id in missed, finish_var) or None,
-        })
-    return out
+        var = variances.get(ts.id) if variances else None
+        if var is None:
+            start_var = finish_var = None
+        else:
+            start_var = None if var.start_days is None else round(var.start_days, 2)
+            finish_var = None if var.finish_days is None else round(var.finish_days, 2)
+        yield (ts.outline_number, ts.start, ts.finish, ts.early_start, ts.early_finish, ts.late_start,
+               ts.late_finish, ts.critical, round(ts.total_slack_minutes / per_day, 2),
+               round(ts.free_slack_minutes / per_day, 2), start_var, finish_var,
+               ts.driver.describe() if ts.driver else None, _flags(ts, ts.id in missed, finish_var) or None)
+
+
+def task_values(schedule: Schedule) -> list[dict[str, CellValue]]:
+    """Per task (in plan order, so two rows sharing an ID keep their own), every computed Tasks column."""
+    return [dict(zip(TASK_KEYS, values, strict=True)) for values in _task_tuples(schedule)]
 
 
 def table_columns(location: TableLocation, layout: SheetLayout, *, inputs: bool = False) -> list[tuple[int, str]]:
@@ -101,16 +104,16 @@ def _row_cells(columns: Sequence[tuple[int, str]], values: Mapping[str, CellValu
 
 
 def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
-    values = task_values(schedule)
-    columns = table_columns(location, TASKS)
+    index = {key: i for i, key in enumerate(TASK_KEYS)}
+    picks = [(number, index[key]) for number, key in table_columns(location, TASKS) if key in index]
     edits = CellEdits()
     seen: set[int] = set()
-    for task, row_values in zip(schedule.plan.tasks, values, strict=True):
+    for task, values in zip(schedule.plan.tasks, _task_tuples(schedule), strict=True):
         row = row_of(task.cells.values())
         if row is None or row in seen:
             continue
         seen.add(row)
-        edits.set_row(row, _row_cells(columns, row_values))
+        edits.set_row(row, [(number, values[i]) for number, i in picks])
     return edits
 
 

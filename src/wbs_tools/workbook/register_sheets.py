@@ -63,11 +63,17 @@ def owned_table(layout: SheetLayout, rows: Iterable[Mapping[str, object]], *, ti
         out += [[title or layout.name], [guidance or layout.guidance]]
         out += [[] for _ in range(layout.header_row - 3)]
     out.append([c.title for c in layout.columns])
+    keys = [c.key for c in layout.columns]
+    plain = _PLAIN
     for row in rows:
-        out.append([_cell(row.get(c.key)) for c in layout.columns])
+        get = row.get
+        out.append([v if (v := get(k)).__class__ in plain else _cell(v) for k in keys])
     return OwnedSheet(rows=out, state="hidden" if layout.hidden else "visible",
                       column_widths={i + 1: c.width for i, c in enumerate(layout.columns)},
                       freeze_rows=layout.header_row)
+
+
+_PLAIN = frozenset({int, float, bool, dt.date, dt.datetime, type(None)})  # kept as they are by _cell
 
 
 def _cell(value: object) -> CellValue:
