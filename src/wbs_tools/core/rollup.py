@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from itertools import repeat
 from operator import attrgetter, mul
 from typing import TYPE_CHECKING
 
 from wbs_tools.core.calendar import from_minutes
 from wbs_tools.core.findings import make_finding
+from wbs_tools.core.model import Link
 from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
 from wbs_tools.core.slack import LeafDates, free_slack, link_schedules, total_slack
 
@@ -114,7 +116,10 @@ def roll_up(sch: _Scheduler) -> Schedule:
     in_cycle = sch.net.in_cycle
     cycle = [i in in_cycle for i in range(n)] if in_cycle else [False] * n
     links = sch.net.links
-    drivers = [Driver(LINK, links[d]) if type(d) is int else d for d in sch.driver]  # a link driver is its number
+    drivers = list(sch.driver)
+    by_link = [i for i, d in enumerate(drivers) if type(d) is int]  # a link driver is its number
+    for i, d in zip(by_link, _link_drivers([links[drivers[i]] for i in by_link]), strict=True):  # type: ignore[index]
+        drivers[i] = d
     for i in summaries:
         drivers[i] = _SUMMARY
     dates = [list(map(seen.__getitem__, column)) for column in (start, finish, es, ef, ls, lf)]
@@ -131,3 +136,17 @@ def roll_up(sch: _Scheduler) -> Schedule:
         project_start=from_minutes(min(map(start.__getitem__, leaves), default=sch.project_start)),
         project_finish=from_minutes(max(map(finish.__getitem__, leaves), default=sch.project_start)),
     )
+
+
+_NEW = object.__new__
+_SET_KIND, _SET_LINK, _SET_DATE = Driver.kind.__set__, Driver.link.__set__, Driver.date.__set__  # type: ignore[attr-defined]
+
+
+def _link_drivers(links: list[Link]) -> list[Driver]:
+    """``[Driver(DriverKind.LINK, link) for link in links]`` at half the cost: a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``; the slots' own setters run in C."""
+    out = list(map(_NEW, repeat(Driver, len(links))))
+    deque(map(_SET_KIND, out, repeat(LINK)), 0)
+    deque(map(_SET_LINK, out, links), 0)
+    deque(map(_SET_DATE, out, repeat(None)), 0)
+    return out
