@@ -8,6 +8,8 @@ from itertools import repeat
 from operator import attrgetter, mul
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from wbs_tools.core.calendar import from_minutes
 from wbs_tools.core.findings import make_finding
 from wbs_tools.core.model import Link
@@ -29,33 +31,34 @@ def roll_up(sch: _Scheduler) -> Schedule:
     n = len(tasks)
     children, levels, active = outline.children, outline.levels, sch.active
     astart, afinish, is_alap, dur_l = sch.astart, sch.afinish, sch.is_alap, sch.dur
-    start = [0] * n
-    finish = [0] * n
-    total = [0.0] * n
     free = [0.0] * n
-    critical = [False] * n
-    pct = [0.0] * n
-    dur = [0.0] * n
     limit = plan.settings.critical_slack_minutes
     leaves = [i for i in range(n) if active[i] and not children[i]]
     es0, ef0, ls0, lf0 = sch.es, sch.ef, sch.ls, sch.lf
-    typed_pct = sch.pct
+    # the leaves' values, column by column over every task (summaries are overwritten below, tasks
+    # not scheduled reset after)
+    if any(is_alap):
+        start = [(ls if alap else es) if a is None else a for a, alap, es, ls in zip(astart, is_alap, es0, ls0,
+                                                                                     strict=True)]
+        finish = [(lf if alap else ef) if f is None else f for f, alap, ef, lf in zip(afinish, is_alap, ef0, lf0,
+                                                                                      strict=True)]
+    else:
+        start = [es if a is None else a for a, es in zip(astart, es0, strict=True)]
+        finish = [ef if f is None else f for f, ef in zip(afinish, ef0, strict=True)]
+    pct = [p if f is None else 100.0 for f, p in zip(afinish, sch.pct, strict=True)]
+    dur = list(dur_l)
     leaf_dates = LeafDates(sch, leaves)
-    for i, slack in zip(leaves, total_slack(sch, leaf_dates), strict=True):
-        a, f = astart[i], afinish[i]
-        dur[i] = dur_l[i]
-        if is_alap[i]:
-            start[i] = a if a is not None else ls0[i]
-            finish[i] = f if f is not None else lf0[i]
-        else:
-            start[i] = a if a is not None else es0[i]
-            finish[i] = f if f is not None else ef0[i]
-        total[i] = slack
-        if f is not None:
-            pct[i] = 100.0
-        else:
-            p = pct[i] = typed_pct[i]
-            critical[i] = slack <= limit and p < 100
+    slack = total_slack(sch, leaf_dates)
+    at = leaf_dates.leaves
+    crit = np.zeros(n, dtype=bool)
+    crit[at] = (slack[at] <= limit) & (np.array(pct)[at] < 100) & leaf_dates.unfinished[at]
+    critical: list[bool] = crit.tolist()
+    total: list[float] = slack.tolist()
+    if len(leaves) < n and not all(active):
+        for i in range(n):
+            if not active[i]:
+                start[i] = finish[i] = 0
+                pct[i] = dur[i] = 0.0
     free_slack(sch, leaf_dates, total, free)
     # summaries, deepest first, so nested summaries roll up their rolled-up children
     es, ef, ls, lf = list(es0), list(ef0), list(ls0), list(lf0)
@@ -71,6 +74,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
         kids = children[i] if everyone else [c for c in children[i] if active[c]]
         if not kids:  # nothing under it is scheduled: a zero-length summary at the project start
             start[i] = finish[i] = es[i] = ef[i] = ls[i] = lf[i] = sch.project_start
+            pct[i] = dur[i] = 0.0
             continue
         first = start[i] = min(map(at_start, kids))
         last = finish[i] = max(map(at_finish, kids))

@@ -88,6 +88,7 @@ class LeafDates:
         self.leaves = at = np.array(leaves, dtype=np.intp)
         self.is_leaf = np.zeros(n, dtype=bool)
         self.is_leaf[at] = True
+        self.unfinished = unset(sch.afinish)
         # the leaves grouped by calendar once, for the four look-ups
         if len(cals.distinct) == 1:
             self._groups = [(cals.distinct[0], leaves, at)]
@@ -107,29 +108,27 @@ class LeafDates:
         return out
 
 
-def total_slack(sch: _Scheduler, dates: LeafDates) -> list[float]:
-    """Per leaf (in ``dates.leaves`` order): the smaller of start and finish slack (finish slack once
-    started), in working minutes on its calendar, measured from where the links alone would put it; 0
-    for an ALAP task."""
+def total_slack(sch: _Scheduler, dates: LeafDates) -> FloatArray:
+    """Per task, for the leaves: the smaller of start and finish slack (finish slack once started), in
+    working minutes on its calendar, measured from where the links alone would put it; 0 for an ALAP
+    task (and for the others)."""
     at = dates.leaves
     finish_slack = dates.w_lf[at] - dates.w_ef[at]
     start_slack = dates.w_ls[at] - dates.w_es[at]
     started = ~unset(sch.astart)[at]
     slack = np.where(started, finish_slack, np.minimum(start_slack, finish_slack))
     slack[np.array(sch.is_alap, dtype=bool)[at]] = 0.0
-    out: list[float] = slack.tolist()
+    out = np.zeros(len(dates.is_leaf))
+    out[at] = slack
     link_es = sch.link_es
-    if link_es:  # a constraint or the status date held it later than its links: from the links' dates
-        row = {i: j for j, i in enumerate(at.tolist())}
-        for i, e_s in link_es.items():
-            j = row.get(i)
-            if j is None or sch.is_alap[i]:
-                continue
-            cal = sch.cal[i]
-            e_f = sch._after(i, e_s, sch.dur[i])
-            finish = cal.work_at(sch.lf[i]) - cal.work_at(e_f)
-            start = cal.work_at(sch.ls[i]) - cal.work_at(e_s)
-            out[j] = float(finish if sch.astart[i] is not None or finish <= start else start)
+    for i, e_s in link_es.items():  # a constraint or the status date held it later than its links
+        if not dates.is_leaf[i] or sch.is_alap[i]:
+            continue
+        cal = sch.cal[i]
+        e_f = sch._after(i, e_s, sch.dur[i])
+        finish = cal.work_at(sch.lf[i]) - cal.work_at(e_f)
+        start = cal.work_at(sch.ls[i]) - cal.work_at(e_s)
+        out[i] = finish if sch.astart[i] is not None or finish <= start else start
     return out
 
 
@@ -139,7 +138,7 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
     minutes on its own calendar; its total slack when no such link."""
     net = sch.net
     n = len(total)
-    unfinished = unset(sch.afinish)
+    unfinished = dates.unfinished
     open_leaf = dates.is_leaf & unfinished
     if not open_leaf.any():
         return
