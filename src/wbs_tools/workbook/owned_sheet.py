@@ -278,15 +278,16 @@ def refill_chunks(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, 
     changes: list[tuple[int, int, int, bytes]] = []  # (0 head / 1 tail, start, stop, new tag)
     for local in ("dimension", "autoFilter"):  # both end at the old last row; rows above stay
         pattern = start_tag(p, local)
-        m, where = pattern.search(head), 0
-        if m is None:
-            m, where = pattern.search(tail), 1
-        ref = get_attrs(m.group(1)).get("ref", "") if m else ""
+        found, where = pattern.search(head), 0
+        if found is None:
+            found, where = pattern.search(tail), 1
+        if found is None:
+            continue
+        m = found
         try:
-            (r1, c1), (_r2, c2) = (split_ref(x) for x in (ref.split(":") * 2)[:2])
+            (r1, c1), (_r2, c2) = (split_ref(x) for x in (get_attrs(m.group(1)).get("ref", "").split(":") * 2)[:2])
         except ValueError:
             continue
-        assert m is not None
         c2 = max(c2, last_col) if local == "dimension" else c2
         grown = f"{col_letters(c1)}{r1}:{col_letters(c2)}{max(last_row, r1)}"
         changes.append((where, m.start(), m.end(), retag(m, {"ref": grown})))

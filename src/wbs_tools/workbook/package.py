@@ -182,10 +182,10 @@ class Package:
             raise WorkbookError(f"the part {name!r} does not match its declared size")
         return data
 
-    def write(self, name: str, data: bytes | list[bytes | memoryview]) -> None:
+    def write(self, name: str, data: bytes | list[bytes] | list[bytes | memoryview]) -> None:
         """Replace a part's content (keeping its place and date) or append a new part; a large part
         may be given as a list of chunks, which the package then owns."""
-        content, chunks = (data, None) if isinstance(data, bytes) else (None, data)
+        content, chunks = (data, None) if isinstance(data, bytes) else (None, list[bytes | memoryview](data))
         member = self._members.get(name)
         if member is None:
             info = zipfile.ZipInfo(name, FIXED_DATE_TIME)

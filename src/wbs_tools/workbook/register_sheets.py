@@ -67,7 +67,7 @@ def owned_table(layout: SheetLayout, rows: Iterable[Mapping[str, object]], *, ti
     plain = _PLAIN
     for row in rows:
         get = row.get
-        out.append([v if (v := get(k)).__class__ in plain else _cell(v) for k in keys])
+        out.append([v if (v := get(k)).__class__ in plain else _cell(v) for k in keys])  # type: ignore[misc]
     return OwnedSheet(rows=out, state="hidden" if layout.hidden else "visible",
                       column_widths={i + 1: c.width for i, c in enumerate(layout.columns)},
                       freeze_rows=layout.header_row)
