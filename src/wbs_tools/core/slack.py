@@ -39,25 +39,14 @@ class Calendars:
         """Working minute of each instant on the calendar of the task beside it, as float64: exact
         below 2**53, and the slack arithmetic subtracts float lags from it anyway."""
         if len(self.distinct) == 1:
-            return _work_on(self.distinct[0], instants.tolist())
+            return self.distinct[0].work_at_many(instants)
         codes = self.codes[tasks]
         out = np.empty(len(tasks))
         for j, cal in enumerate(self.distinct):
             where = np.flatnonzero(codes == j)
             if len(where):
-                out[where] = _work_on(cal, instants[where].tolist())
+                out[where] = cal.work_at_many(instants[where])
         return out
-
-
-def _work_on(cal: WorkCalendar, instants: list[int]) -> FloatArray:
-    """``cal.work_at`` of each instant: memo hits in C (a miss reads NaN), the misses one by one."""
-    out = np.fromiter(map(cal._memo.get, instants, repeat(np.nan)), dtype=np.float64, count=len(instants))
-    missed = np.flatnonzero(np.isnan(out))
-    if len(missed):
-        work_at = cal.work_at
-        for j in missed.tolist():
-            out[j] = work_at(instants[j])
-    return out
 
 
 def lag_minutes(sch: _Scheduler, ks: IntArray) -> FloatArray:
@@ -84,27 +73,26 @@ class LeafDates:
 
     def __init__(self, sch: _Scheduler, leaves: list[int]) -> None:
         n = len(sch.es)
-        self.cals = cals = Calendars(sch.cal)
+        self.cals = Calendars(sch.cal)
         self.leaves = at = np.array(leaves, dtype=np.intp)
         self.is_leaf = np.zeros(n, dtype=bool)
         self.is_leaf[at] = True
         self.unfinished = unset(sch.afinish)
-        # the leaves grouped by calendar once, for the four look-ups
-        if len(cals.distinct) == 1:
-            self._groups = [(cals.distinct[0], leaves, at)]
-        else:
-            codes = cals.codes[at]
-            wheres = [at[codes == j] for j in range(len(cals.distinct))]
-            self._groups = [(cal, where.tolist(), where) for cal, where in zip(cals.distinct, wheres, strict=True)]
-        self.w_es, self.w_ef, self.w_ls, self.w_lf = (self._own(x, n) for x in (sch.es, sch.ef, sch.ls, sch.lf))
+        codes = self.cals.codes[at]  # the leaves by calendar, once for the four columns
+        self._groups = [(cal, at[codes == j]) for j, cal in enumerate(self.cals.distinct)]
+        if len(self._groups) == 1:
+            self._groups = [(self.cals.distinct[0], at)]
+        self.w_es, self.w_ef, self.w_ls, self.w_lf = (
+            self._own(np.array(x, dtype=np.int64)) for x in (sch.es, sch.ef, sch.ls, sch.lf))
         net = sch.net
         self.pred = np.array(net.pred_index, dtype=np.intp)  # per link, for free and link slack
         self.succ = np.array(net.succ_index, dtype=np.intp)
 
-    def _own(self, instants: list[int], n: int) -> FloatArray:
-        out = np.zeros(n)
-        for cal, group, where in self._groups:
-            out[where] = _work_on(cal, list(map(instants.__getitem__, group)))
+    def _own(self, instants: IntArray) -> FloatArray:
+        """Working minutes of each leaf's instant on its own calendar (0 at the other tasks)."""
+        out = np.zeros(len(instants))
+        for cal, where in self._groups:
+            out[where] = cal.work_at_many(instants[where])
         return out
 
 
