@@ -34,7 +34,7 @@ from wbs_tools.core.model import (
     WorkingTime,
 )
 from wbs_tools.core.schedule import Schedule, TaskSchedule
-from wbs_tools.mspdi import reader as reader_module
+from wbs_tools.mspdi import document as document_module
 from wbs_tools.mspdi.reader import MspdiError, read_mspdi
 from wbs_tools.mspdi.values import (
     MSPDI_NS,
@@ -546,7 +546,7 @@ class TestHostileInput:
     def test_too_large(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         path = tmp_path / "big.xml"
         path.write_bytes(_document())
-        monkeypatch.setattr(reader_module, "MAX_BYTES", 100)
+        monkeypatch.setattr(document_module, "MAX_BYTES", 100)
         with pytest.raises(MspdiError, match="limit"):
             read_mspdi(path)
 
