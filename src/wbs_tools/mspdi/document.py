@@ -11,7 +11,7 @@ import re
 
 from lxml import etree
 
-from wbs_tools.mspdi.values import MSPDI_NS
+from wbs_tools.mspdi.values import MSPDI_NS, ValueFormatError, parse_bool
 
 #: Files above this size are refused rather than parsed (the largest real plans are tens of MB).
 MAX_BYTES = 200 * 1024 * 1024
@@ -111,3 +111,12 @@ def field_text(fields: dict[str, etree._Element], name: str) -> str | None:
         return None
     text = element.text.strip()
     return text or None
+
+
+def field_flag(fields: dict[str, etree._Element], name: str, default: bool) -> bool:
+    """A boolean field; absent or unreadable gives ``default``."""
+    text = field_text(fields, name)
+    try:
+        return parse_bool(text) if text is not None else default
+    except ValueFormatError:
+        return default
