@@ -1,9 +1,10 @@
-"""Slack columns in bulk: working-minute look-ups through the calendars' memos, arithmetic in numpy.
+"""Slack columns in bulk: working minutes from the calendars' day tables, arithmetic in numpy.
 
 The per-task and per-link steps of slack are a few look-ups and a subtraction each; done one by one
 in Python they cost more than the passes that produced the dates. Grouping the look-ups by calendar
-(plans use a handful) lets them run as ``map(memo.get, ...)`` and the arithmetic as array operations.
-Values are the same as step by step: working minutes are exact integers in float64.
+(plans use a handful) lets ``WorkCalendar.work_at_many`` convert whole columns, and the arithmetic run
+as array operations. Values are the same as step by step: working minutes are exact integers in
+float64.
 """
 
 from __future__ import annotations
