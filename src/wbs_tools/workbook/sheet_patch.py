@@ -25,7 +25,24 @@ from wbs_tools.workbook.sheet_xml import (
     _style_attr,
 )
 
+_SPANS_VALUE = re.compile(rb'\sspans="([^"]*)"')
 Attrs = tuple[bytes, str | None, bool]  # (style attribute as written, t, self-closing)
+# where a run of new cells goes: before the cell whose reference starts with ``anchor`` (None: at the
+# row's end), the run's first and last index among the edited cells, and its %-template
+Group = tuple[bytes | None, int, int, bytes]
+
+
+class _Plan:
+    """How the new cells of every row with one layout of existing cells and one set of edited columns
+    are written, when none of those columns has a cell yet: the runs of new cells, each a template
+    that only needs the row number and the values' bytes."""
+
+    __slots__ = ("added", "from_row", "groups")
+
+    def __init__(self, groups: list[Group], added: list[int], from_row: int) -> None:
+        self.groups = groups
+        self.added = added
+        self.from_row = from_row  # the styles hold for rows after this one (the columns' last cells)
 
 
 class SheetWriter(SheetPatcherBase):
@@ -43,6 +60,9 @@ class SheetWriter(SheetPatcherBase):
         self.tail_styles: dict[int, bytes] = {}
         self.new_styles: dict[int, bytes] = {}
         self.above_styles: dict[int, tuple[int, bytes]] = {}  # column -> (its last cell's row, style)
+        self.plans: dict[tuple[tuple[bytes, ...], tuple[int, ...]], _Plan | None] = {}
+        self.new_rows: dict[tuple[int, ...], bytes] = {}  # edited columns -> template of a row below the data
+        self.span_fixes: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
 
     def _head(self, col: int) -> bytes:
         """``<c r="H`` for column H: a cell's reference is this and its row number."""
@@ -103,6 +123,79 @@ class SheetWriter(SheetPatcherBase):
                 self.above_styles[col] = (rows[-1], _style_attr(styles[-1])) if rows else (0, b"")
         return _style_attr(style)
 
+    def _plan(self, row: int, found: list[bytes], cols: tuple[int, ...], row_attrs: bytes,
+              cells: RowCells) -> _Plan | None:
+        """The plan for rows shaped as ``found`` (their cells' column letters) edited in ``cols``, or None
+        when a column already has a cell or a new cell's style depends on more than its column."""
+        present = {self._col(letters): letters for letters in found}
+        if len(present) != len(found) or any(col in present for col in cols) \
+                or any(a >= b for a, b in pairwise(present)):
+            return None
+        existing = sorted(present)
+        groups: list[Group] = []
+        from_row = 0
+        k_prev, start = -1, 0
+        parts: list[bytes] = []
+        for n, col in enumerate(cols):
+            style = self._new_style(row, col, row_attrs, cells)
+            if col not in self.new_styles:
+                above = self.above_styles.get(col)
+                if above is None or row <= above[0] or above[1] != style:
+                    return None
+                from_row = max(from_row, above[0])
+            k = bisect_left(existing, col)
+            if k != k_prev and parts:
+                anchor = self.cell_open + present[existing[k_prev]] if k_prev < len(existing) else None
+                groups.append((anchor, start, n, b"".join(parts)))
+                parts, start = [], n
+            k_prev = k
+            parts.append((self.heads.get(col) or self._head(col)).replace(b"%", b"%%") + b'%b"'
+                         + style.replace(b"%", b"%%") + b"%b")
+        anchor = self.cell_open + present[existing[k_prev]] if k_prev < len(existing) else None
+        groups.append((anchor, start, len(cols), b"".join(parts)))
+        return _Plan(groups, list(cols), from_row)
+
+    def _planned_row(self, plan: _Plan, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
+                     values: tuple[object, ...], result: SheetPatch) -> tuple[bytes, int] | None:
+        """A row written from its plan: the existing cells copied in stretches, the new ones formatted."""
+        data = self.data
+        enc, cache = self.encode, self.encode.cache
+        rn = str(row).encode()
+        tail = rn + b'"'
+        args: list[bytes] = [rn] * (2 * len(values))
+        args[1::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
+        head = data[m.start() : lo]
+        if b"spans" in head:
+            head = self._fixed_spans(head, cols, plan.added)
+        pieces = [head]
+        pos = lo
+        for anchor, a, b, template in plan.groups:
+            if anchor is None:
+                ext = data.find(self.ext_open, pos, hi)
+                at = hi if ext < 0 else ext
+            else:
+                at = data.find(anchor + tail, pos, hi)
+                if at < 0:
+                    return None
+            pieces.append(data[pos:at])
+            pieces.append(template % tuple(args[2 * a : 2 * b]))
+            pos = at
+        end = hi + len(self.row_close)
+        pieces.append(data[pos:end])
+        result.written.add(row, cols)
+        return b"".join(pieces), end
+
+    def _fixed_spans(self, head: bytes, cols: tuple[int, ...], added: list[int]) -> bytes:
+        spans = _SPANS_VALUE.search(head)
+        if spans is None:
+            return self._spans(head, added)
+        key = (spans.group(1), cols)
+        new = self.span_fixes.get(key)
+        if new is None:
+            fixed = _SPANS_VALUE.search(self._spans(head, added))
+            new = self.span_fixes[key] = fixed.group(1) if fixed else spans.group(1)
+        return head if new == spans.group(1) else head[: spans.start(1)] + new + head[spans.end(1) :]
+
     def _fast_row(self, i: int, row: int, cells: RowCells, result: SheetPatch) -> tuple[bytes | None, int] | None:
         """(the edited row's new bytes or None when nothing changes, where the row ends), or None to
         take the general path."""
@@ -114,6 +207,19 @@ class SheetWriter(SheetPatcherBase):
         hi = data.find(self.row_close, lo, self.content[1])
         if hi < 0:
             return None
+        row_attrs = m.group(1)
+        if b"customFormat" not in row_attrs:
+            found = self.shape_re.findall(data, lo, hi)
+            if len(found) == data.count(self.c_open, lo, hi):
+                cols, values = zip(*cells, strict=True)
+                key = (tuple(found), cols)
+                plans = self.plans
+                plan = plans[key] if key in plans else plans.setdefault(key, self._plan(row, found, cols,
+                                                                                        row_attrs, cells))
+                if plan is not None and row > plan.from_row:
+                    done = self._planned_row(plan, m, lo, hi, row, cols, values, result)
+                    if done is not None:
+                        return done
         tail = str(row).encode() + b'"'
         enc, cache, heads = self.encode, self.encode.cache, self.heads
         close_c = self.cell_close
@@ -190,6 +296,17 @@ class SheetWriter(SheetPatcherBase):
 
     def _new_row(self, row: int, cells: RowCells, tail_row: bool, result: SheetPatch) -> bytes:
         """A row that does not exist yet; below the data each column's style is worked out once."""
+        if tail_row:
+            cols, values = zip(*cells, strict=True)
+            template = self.new_rows.get(cols)
+            if template is None:
+                template = self.new_rows[cols] = self._new_row_template(row, cells)
+            rn = str(row).encode()
+            args: list[bytes] = [rn] * (1 + 2 * len(values))
+            cache, enc = self.encode.cache, self.encode
+            args[2::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
+            result.written.add(row, cols)
+            return template % tuple(args)
         tail = str(row).encode() + b'"'
         enc, cache, heads, styles = self.encode, self.encode.cache, self.heads, self.tail_styles
         pieces = [b"<" + self.p + b'row r="' + tail + b">"]
@@ -204,6 +321,19 @@ class SheetWriter(SheetPatcherBase):
         pieces.append(self.row_close)
         result.written.add(row, [col for col, _v in cells])
         return b"".join(pieces)
+
+    def _new_row_template(self, row: int, cells: RowCells) -> bytes:
+        """A %-template of a row below the data with these columns: each column's style is fixed there."""
+        styles = self.tail_styles
+        parts = [(b"<" + self.p + b'row r="').replace(b"%", b"%%") + b'%b">']
+        for col, _value in cells:
+            style = styles.get(col)
+            if style is None:
+                style = styles[col] = _style_attr(self._style_for(row, col, None))
+            parts.append((self.heads.get(col) or self._head(col)).replace(b"%", b"%%") + b'%b"'
+                         + style.replace(b"%", b"%%") + b"%b")
+        parts.append(self.row_close.replace(b"%", b"%%"))
+        return b"".join(parts)
 
     def _unprotected(self, row: int, cells: RowCells, result: SheetPatch) -> RowCells:
         keep: RowCells = []
@@ -221,6 +351,7 @@ class SheetWriter(SheetPatcherBase):
         left in ``result.chunks`` (the head up to the first edited row, blocks of rows, the tail)."""
         self._setup()
         self.shape_re = re.compile(rb"<" + re.escape(self.p) + rb'c r="([A-Z]{1,3})[0-9]')
+        self.c_open = b"<" + self.p + b"c"
         result = SheetPatch(self.data)
         keys, starts = self.row_keys, self.row_starts
         protected_rows = {r for r, _c in self.protected}
