@@ -48,12 +48,12 @@ def roll_up(sch: _Scheduler) -> Schedule:
     pct = [p if f is None else 100.0 for f, p in zip(afinish, sch.pct, strict=True)]
     dur = list(dur_l)
     leaf_dates = LeafDates(sch, leaves)
-    slack = total_slack(sch, leaf_dates)
+    leaf_slack = total_slack(sch, leaf_dates)
     at = leaf_dates.leaves
     crit = np.zeros(n, dtype=bool)
-    crit[at] = (slack[at] <= limit) & (np.array(pct)[at] < 100) & leaf_dates.unfinished[at]
+    crit[at] = (leaf_slack[at] <= limit) & (np.array(pct)[at] < 100) & leaf_dates.unfinished[at]
     critical: list[bool] = crit.tolist()
-    total: list[float] = slack.tolist()
+    total: list[float] = leaf_slack.tolist()
     if len(leaves) < n and not all(active):
         for i in range(n):
             if not active[i]:
@@ -143,7 +143,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
 
 
 _NEW = object.__new__
-_SET_KIND, _SET_LINK, _SET_DATE = Driver.kind.__set__, Driver.link.__set__, Driver.date.__set__  # type: ignore[attr-defined]
+_SET_KIND, _SET_LINK, _SET_DATE = (vars(Driver)[name].__set__ for name in ("kind", "link", "date"))  # slot setters
 
 
 def _link_drivers(links: list[Link]) -> list[Driver]:

@@ -9,9 +9,10 @@ float64.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import repeat
 from operator import is_, itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -56,16 +57,17 @@ def lag_minutes(sch: _Scheduler, ks: IntArray) -> FloatArray:
     chosen = list(map(lags.__getitem__, ks.tolist()))
     if None in chosen:
         chosen = [lag_of(k) if lag is None else lag for k, lag in zip(ks.tolist(), chosen, strict=True)]
-    minutes = np.array(list(map(itemgetter(0), chosen)), dtype=np.float64)
-    elapsed = np.array(list(map(itemgetter(1), chosen)), dtype=bool)
+    pairs = cast(list[tuple[float, bool]], chosen)  # no None left
+    minutes = np.array(list(map(itemgetter(0), pairs)), dtype=np.float64)
+    elapsed = np.array(list(map(itemgetter(1), pairs)), dtype=np.bool_)
     if elapsed.any():  # as m * per_day / 1440.0 on Python numbers: the product is exact here too
         minutes[elapsed] = minutes[elapsed] * sch.plan.settings.minutes_per_day / 1440.0
     return minutes
 
 
-def unset(values: list[object]) -> npt.NDArray[np.bool_]:
+def unset(values: Sequence[object]) -> npt.NDArray[np.bool_]:
     """Which entries are None."""
-    return np.array(list(map(is_, values, repeat(None))), dtype=bool)
+    return np.array(list(map(is_, values, repeat(None))), dtype=np.bool_)
 
 
 class LeafDates:
