@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wbs_tools.core.calendar import from_minutes
+from wbs_tools.core.calendar import WorkCalendar, from_minutes
 from wbs_tools.core.findings import make_finding
 from wbs_tools.core.model import Link
 from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
@@ -70,6 +70,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     # per-kid values through map(list.__getitem__, kids): the aggregates run in C
     at_start, at_finish, at_es, at_ef = start.__getitem__, finish.__getitem__, es.__getitem__, ef.__getitem__
     at_ls, at_lf, at_dur, at_pct = ls.__getitem__, lf.__getitem__, dur.__getitem__, pct.__getitem__
+    rolled: list[int] = []  # the summaries with something scheduled under them
     for i in sorted(summaries, key=lambda i: -levels[i]):
         kids = children[i] if everyone else [c for c in children[i] if active[c]]
         if not kids:  # nothing under it is scheduled: a zero-length summary at the project start
@@ -79,20 +80,20 @@ def roll_up(sch: _Scheduler) -> Schedule:
         first = start[i] = min(map(at_start, kids))
         last = finish[i] = max(map(at_finish, kids))
         if any_alap:
-            e_s = es[i] = min([(ls0[c] if is_alap[c] and not children[c] else es[c]) for c in kids])
-            e_f = ef[i] = max([(lf0[c] if is_alap[c] and not children[c] else ef[c]) for c in kids])
+            es[i] = min([(ls0[c] if is_alap[c] and not children[c] else es[c]) for c in kids])
+            ef[i] = max([(lf0[c] if is_alap[c] and not children[c] else ef[c]) for c in kids])
         else:
-            e_s = es[i] = min(map(at_es, kids))
-            e_f = ef[i] = max(map(at_ef, kids))
-        l_s = ls[i] = min(map(at_ls, kids))
-        l_f = lf[i] = max(map(at_lf, kids))
+            es[i] = min(map(at_es, kids))
+            ef[i] = max(map(at_ef, kids))
+        ls[i] = min(map(at_ls, kids))
+        lf[i] = max(map(at_lf, kids))
         dur[i] = float(work_at(last) - work_at(first))
         weight = sum(map(at_dur, kids))
         pct[i] = (sum(map(mul, map(at_dur, kids), map(at_pct, kids))) / weight) if weight else (
             sum(map(at_pct, kids)) / len(kids))
-        slack = total[i] = float(min(work_at(l_s) - work_at(e_s), work_at(l_f) - work_at(e_f)))
         critical[i] = any(map(critical.__getitem__, kids))
-        free[i] = max(0.0, slack)
+        rolled.append(i)
+    _summary_slack(cal, rolled, (es, ef, ls, lf), total, free)
 
     # every distinct instant converted once: many tasks share dates
     instants = set(start).union(finish, es, ef, ls, lf)
@@ -154,3 +155,18 @@ def _link_drivers(links: list[Link]) -> list[Driver]:
     deque(map(_SET_LINK, out, links), 0)
     deque(map(_SET_DATE, out, repeat(None)), 0)
     return out
+
+
+def _summary_slack(cal: WorkCalendar, rolled: list[int], dates: tuple[list[int], list[int], list[int], list[int]],
+                   total: list[float], free: list[float]) -> None:
+    """Total slack of the rolled-up summaries on the project calendar, the smaller of start and finish
+    slack, and free slack as the same never negative: in bulk once every summary has its dates (no
+    parent reads them)."""
+    if not rolled:
+        return
+    es, ef, ls, lf = (np.array(list(map(column.__getitem__, rolled)), dtype=np.int64) for column in dates)
+    work = cal.work_at_many
+    slack = np.minimum(work(ls) - work(es), work(lf) - work(ef)).tolist()
+    for i, value in zip(rolled, slack, strict=True):
+        total[i] = value
+        free[i] = value if value > 0.0 else 0.0
