@@ -90,7 +90,7 @@ def write_streamed(path: Path, plan: Any) -> None:
 
     from wbs_tools.core.model import Plan
     from wbs_tools.workbook.layout import CALENDAR_WEEK, DATE, DATETIME, HOLIDAYS, PERCENT, SETTINGS, TASKS, TIME
-    from wbs_tools.workbook.template import sheet_rows, task_rows
+    from wbs_tools.workbook.plan_rows import sheet_rows, task_rows
 
     rows = sheet_rows(Plan(plan.settings, [], [], plan.calendars))
     rows[TASKS.table_name] = task_rows(plan)

@@ -31,9 +31,10 @@ from wbs_tools.refresh import Outcome, RefreshResult, refresh_workbook
 from wbs_tools.workbook.computed import column_letter, row_of
 from wbs_tools.workbook.layout import DATE, DATETIME, DEPENDENCIES, LAYOUTS, TASKS
 from wbs_tools.workbook.lossless import CellValue, write_workbook
+from wbs_tools.workbook.plan_rows import sheet_rows
 from wbs_tools.workbook.reader import read_workbook
 from wbs_tools.workbook.sample import sample_plan, sample_registers
-from wbs_tools.workbook.template import build_workbook, sheet_rows
+from wbs_tools.workbook.template import build_workbook
 
 LOCATION = re.compile(r"^(?P<sheet>'[^']+'|[^'!]+)!\$?[A-Z]{1,3}\$?[1-9]\d*$")
 FIRST, LAST = TASKS.header_row + 1, TASKS.header_row + 60  # the sample's 60 task rows

@@ -21,8 +21,10 @@ from wbs_tools.core.findings import Severity
 from wbs_tools.core.model import Link, LinkType, Plan
 from wbs_tools.core.parsing import parse_constraint_type, parse_duration, parse_lag, parse_predecessors
 from wbs_tools.workbook import layout as lay
+from wbs_tools.workbook.layout_doc import render_workbook_doc
+from wbs_tools.workbook.plan_rows import settings_values
 from wbs_tools.workbook.sample import sample_plan, sample_registers
-from wbs_tools.workbook.template import build_workbook, render_workbook_doc, settings_values
+from wbs_tools.workbook.template import build_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "workbook_templates"

@@ -12,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from wbs_tools.excel.vba_project import build_macro_project
+from wbs_tools.workbook.layout_doc import render_workbook_doc
 from wbs_tools.workbook.sample import sample_plan, sample_registers
-from wbs_tools.workbook.template import build_workbook, macro_codenames, render_workbook_doc
+from wbs_tools.workbook.template import build_workbook, macro_codenames
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = "wbs_template.xlsx"

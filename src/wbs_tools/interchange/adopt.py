@@ -60,8 +60,8 @@ from wbs_tools.workbook.package import (
     start_tag,
     verify_package,
 )
+from wbs_tools.workbook.plan_rows import settings_values
 from wbs_tools.workbook.reader_tables import sheet_key
-from wbs_tools.workbook.template import settings_values
 
 __all__ = ["AdoptOutcome", "AdoptResult", "adopt_workbook", "layout_sheet", "render_adoption"]
 
