@@ -230,6 +230,7 @@ def test_csv_export_escapes_formula_injection_and_keeps_numbers(tmp_path: Path) 
 @given(st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
                max_size=30).map(str.strip).filter(lambda s: s and not s.startswith("#")))
 @example(',0"').via("doubled quotes the CSV sniffer misread")
+@example("'@").via("an apostrophe typed before a formula trigger")
 def test_any_name_survives_csv_escaping(tmp_path: Path, name: str) -> None:
     assert unescape_cell(str(escape_cell(name))) == name
     plan = Plan(Settings(start=dt.datetime(2026, 1, 5, 8)), [Task(1, name, duration=Duration(480))])

@@ -32,10 +32,10 @@ from wbs_tools.core.parsing import InputError, format_percent, format_predecesso
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.workbook.computed import row_of, task_values
 from wbs_tools.workbook.layout import TASKS, input_columns
+from wbs_tools.workbook.plan_rows import task_rows
 from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters, find_header, table_end
 from wbs_tools.workbook.reader_tasks import TaskReader
 from wbs_tools.workbook.reader_values import finding
-from wbs_tools.workbook.template import task_rows
 
 __all__ = ["CsvPlan", "CsvPlanError", "escape_cell", "read_csv_plan", "write_csv_plan"]
 
@@ -97,7 +97,7 @@ def _dialect(text: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
 
 def unescape_cell(text: str) -> str:
     """Undo :func:`escape_cell`: an apostrophe in front of a formula trigger is removed."""
-    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS else text
+    return text[1:] if text.startswith("'") and _guarded(text[1:]) else text
 
 
 def read_csv_plan(path: str | os.PathLike[str], *, date_order: str | None = None,
@@ -183,7 +183,13 @@ def escape_cell(value: object) -> str | int | float:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return "'" + text if _guarded(text) else text
+
+
+def _guarded(text: str) -> bool:
+    """A text that gets an apostrophe in front: a formula trigger, possibly behind apostrophes of its own
+    (so that a name typed as '@x comes back as typed, not as @x)."""
+    return text.lstrip("'").startswith(FORMULA_TRIGGERS)
 
 
 def csv_rows(schedule: Schedule) -> list[list[str | int | float]]:
