@@ -266,12 +266,13 @@ def diff_snapshots(previous: StatusSnapshot, current: StatusSnapshot, days: DayC
     was_critical = {i for i, m in previous.tasks.items() if m.critical and i not in finished}
     now_critical = {i for i, m in current.tasks.items() if m.critical}
     order = list(current.tasks)
+    became_critical = now_critical - was_critical  # once, not per task
     return SnapshotDiff(
         previous.status_date, current.status_date, previous.project_finish, current.project_finish, finish_days,
         tuple(moves),
         tuple(IssueRef(i, m.what, m.severity) for i, m in current.open_issues.items() if i not in previous.open_issues),
         tuple(IssueRef(i, m.what, m.severity) for i, m in previous.open_issues.items() if i not in current.open_issues),
-        refs([i for i in order if i in now_critical - was_critical and i in previous.tasks], current.tasks),
+        refs([i for i in order if i in became_critical and i in previous.tasks], current.tasks),
         refs(sorted(was_critical - now_critical, key=lambda i: (i not in current.tasks, i)),
              {**previous.tasks, **current.tasks}),
         refs([i for i in order if i not in previous.tasks], current.tasks),
