@@ -32,6 +32,19 @@ Attrs = tuple[bytes, str | None, bool]  # (style attribute as written, t, self-c
 Group = tuple[bytes | None, int, int, bytes]
 
 
+class _Filled:
+    """How rows with one layout of cells are edited when every edited column already has a cell: per
+    edited cell, its index among the row's cells split at ``<c r="``, its column letters and the style
+    it had in the first such row. A cell that reads exactly as the new value would be written is left
+    alone, an empty one with that style is filled; anything else sends the row to the cell by cell
+    path."""
+
+    __slots__ = ("cells",)
+
+    def __init__(self, cells: list[tuple[int, bytes, bytes]]) -> None:
+        self.cells = cells
+
+
 class _Plan:
     """How the new cells of every row with one layout of existing cells and one set of edited columns
     are written, when none of those columns has a cell yet: the runs of new cells, each a template
@@ -60,7 +73,7 @@ class SheetWriter(SheetPatcherBase):
         self.tail_styles: dict[int, bytes] = {}
         self.new_styles: dict[int, bytes] = {}
         self.above_styles: dict[int, tuple[int, bytes]] = {}  # column -> (its last cell's row, style)
-        self.plans: dict[tuple[tuple[bytes, ...], tuple[int, ...]], _Plan | None] = {}
+        self.plans: dict[tuple[tuple[bytes, ...], tuple[int, ...]], _Plan | _Filled | None] = {}
         self.new_rows: dict[tuple[int, ...], bytes] = {}  # edited columns -> template of a row below the data
         self.span_fixes: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
 
@@ -123,13 +136,16 @@ class SheetWriter(SheetPatcherBase):
                 self.above_styles[col] = (rows[-1], _style_attr(styles[-1])) if rows else (0, b"")
         return _style_attr(style)
 
-    def _plan(self, row: int, found: list[bytes], cols: tuple[int, ...], row_attrs: bytes,
-              cells: RowCells) -> _Plan | None:
+    def _plan(self, row: int, found: list[bytes], cols: tuple[int, ...], row_attrs: bytes, cells: RowCells,
+              lo: int, hi: int) -> _Plan | _Filled | None:
         """The plan for rows shaped as ``found`` (their cells' column letters) edited in ``cols``, or None
-        when a column already has a cell or a new cell's style depends on more than its column."""
+        when only some columns have a cell or a new cell's style depends on more than its column."""
         present = {self._col(letters): letters for letters in found}
-        if len(present) != len(found) or any(col in present for col in cols) \
-                or any(a >= b for a, b in pairwise(present)):
+        if len(present) != len(found) or any(a >= b for a, b in pairwise(present)):
+            return None
+        if all(col in present for col in cols):
+            return self._filled_plan(row, found, cols, present, lo, hi)
+        if any(col in present for col in cols):
             return None
         existing = sorted(present)
         groups: list[Group] = []
@@ -154,6 +170,50 @@ class SheetWriter(SheetPatcherBase):
         anchor = self.cell_open + present[existing[k_prev]] if k_prev < len(existing) else None
         groups.append((anchor, start, len(cols), b"".join(parts)))
         return _Plan(groups, list(cols), from_row)
+
+    def _filled_plan(self, row: int, found: list[bytes], cols: tuple[int, ...], present: dict[int, bytes],
+                     lo: int, hi: int) -> _Filled | None:
+        chunks = self.data[lo:hi].split(self.cell_open)
+        index = {letters: k for k, letters in enumerate(found, start=1)}
+        tail = str(row).encode() + b'"'
+        planned: list[tuple[int, bytes, bytes]] = []
+        for col in cols:
+            letters = present[col]
+            k = index[letters]
+            chunk = chunks[k]
+            if not chunk.startswith(letters + tail):
+                return None
+            gt = chunk.find(b">")
+            attrs = chunk[len(letters) + len(tail) : gt - 1 if chunk[gt - 1 : gt] == b"/" else gt]
+            plain = self._plain(attrs)
+            if gt < 0 or plain is None:
+                return None
+            planned.append((k, letters, plain[0]))
+        return _Filled(planned)
+
+    def _filled_row(self, plan: _Filled, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
+                    values: tuple[object, ...], result: SheetPatch) -> tuple[bytes | None, int] | None:
+        """A row whose edited cells all exist, when each holds the new value or is empty: else None."""
+        data = self.data
+        enc, cache = self.encode, self.encode.cache
+        chunks = data[lo:hi].split(self.cell_open)
+        rq = str(row).encode() + b'"'
+        written: list[int] = []
+        for (k, letters, style), col, v in zip(plan.cells, cols, values, strict=True):
+            rest = (cache.get((v.__class__, v)) or enc(v))[3]  # type: ignore[arg-type]
+            new = letters + rq + style + rest
+            old = chunks[k]
+            if old != new:
+                if old != letters + rq + style + b"/>":
+                    return None
+                chunks[k] = new
+                written.append(col)
+        result.unchanged += len(cols) - len(written)
+        end = hi + len(self.row_close)
+        if not written:
+            return None, end
+        result.written.add(row, written)
+        return b"".join([data[m.start() : lo], self.cell_open.join(chunks), data[hi:end]]), end
 
     def _planned_row(self, plan: _Plan, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
                      values: tuple[object, ...], result: SheetPatch) -> tuple[bytes, int] | None:
@@ -215,9 +275,13 @@ class SheetWriter(SheetPatcherBase):
                 key = (tuple(found), cols)
                 plans = self.plans
                 plan = plans[key] if key in plans else plans.setdefault(key, self._plan(row, found, cols,
-                                                                                        row_attrs, cells))
-                if plan is not None and row > plan.from_row:
-                    done = self._planned_row(plan, m, lo, hi, row, cols, values, result)
+                                                                                        row_attrs, cells, lo, hi))
+                if plan.__class__ is _Filled:
+                    filled = self._filled_row(plan, m, lo, hi, row, cols, values, result)  # type: ignore[arg-type]
+                    if filled is not None:
+                        return filled
+                elif plan is not None and row > plan.from_row:  # type: ignore[union-attr]
+                    done = self._planned_row(plan, m, lo, hi, row, cols, values, result)  # type: ignore[arg-type]
                     if done is not None:
                         return done
         tail = str(row).encode() + b'"'
