@@ -10,10 +10,10 @@ added slip are what the narrative names; the reference is last week's snapshot o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from wbs_tools.core.model import LinkType
+from wbs_tools.core.model import LinkType, Task
 from wbs_tools.core.schedule import TaskSchedule
 from wbs_tools.core.status.lines import (
     ActionLine,
@@ -82,46 +82,68 @@ def driving_path(facts: PlanFacts) -> list[TaskSchedule]:
     return path
 
 
-def own_slips(facts: PlanFacts, reference: Reference) -> dict[int, SlipOrigin]:
+def own_slips(facts: PlanFacts, reference: Reference, only: Collection[int] | None = None) -> dict[int, SlipOrigin]:
     """Per leaf task ID, the slip it added itself (or recovered) against ``reference``; zero is left out.
 
     A task adds slip by taking longer (its own span, on its own calendar) or by starting later
     after its driver than it did before (a longer lag, a constraint, a late actual start); what its
-    driver passed on is not counted, so each day of slip is named once, where it began.
+    driver passed on is not counted, so each day of slip is named once, where it began. With
+    ``only``, just the leaf tasks of those IDs are looked at (the same answer for them).
     """
-    days = facts.days
     preds = _driving_predecessors(facts)
     out = {}
+    if only is None:
+        for task, ts in facts.leaves():
+            found = _own_slip(facts, preds, reference, task, ts)
+            if found is not None:
+                out[ts.id] = found
+        return out
+    wanted = only if isinstance(only, (set, frozenset, dict)) else set(only)
+    picked: dict[int, list[tuple[Task, TaskSchedule]]] = {}
     for task, ts in facts.leaves():
-        ref_start, ref_finish = reference.get(ts.id, (None, None))
-        if not (ref_start and ref_finish and ts.start and ts.finish):
-            continue
-        cal = task.calendar
-        longer = round(days.between(ts.start, ts.finish, cal) - days.between(ref_start, ref_finish, cal), 2)
-        late = days.between(ref_start, ts.start, cal)
-        pred = preds.get(ts.id)
-        if pred is not None and ts.driver is not None and ts.driver.link is not None:
-            kind = ts.driver.link.type
-            pred_ref = reference.get(pred.id, (None, None))
-            pred_now, pred_was = ((pred.start, pred_ref[0]) if kind in (LinkType.SS, LinkType.SF)
-                                  else (pred.finish, pred_ref[1]))
-            driven_now, driven_was = ((ts.start, ref_start) if kind in (LinkType.FS, LinkType.SS)
-                                      else (ts.finish, ref_finish))
-            if pred_now is None or pred_was is None:
-                continue
-            late = round(days.between(pred_now, driven_now, cal) - days.between(pred_was, driven_was, cal), 2)
-            if kind in (LinkType.FF, LinkType.SF):  # the link sets the finish: the span does not matter
-                longer = 0.0
-        own = round(late + longer, 2)
-        if own:
-            out[ts.id] = SlipOrigin(facts.line(task, ts), own, late, longer)
+        if ts.id in wanted:
+            picked.setdefault(ts.id, []).append((task, ts))
+    for tid, pairs in picked.items():
+        for task, ts in reversed(pairs):  # as the loop over every leaf: the last row of an ID with a slip
+            found = _own_slip(facts, preds, reference, task, ts)
+            if found is not None:
+                out[tid] = found
+                break
     return out
+
+
+def _own_slip(facts: PlanFacts, preds: Mapping[int, TaskSchedule], reference: Reference, task: Task,
+              ts: TaskSchedule) -> SlipOrigin | None:
+    """One leaf task's own slip (see ``own_slips``), or None when it has none."""
+    days = facts.days
+    ref_start, ref_finish = reference.get(ts.id, (None, None))
+    if not (ref_start and ref_finish and ts.start and ts.finish):
+        return None
+    cal = task.calendar
+    longer = round(days.between(ts.start, ts.finish, cal) - days.between(ref_start, ref_finish, cal), 2)
+    late = days.between(ref_start, ts.start, cal)
+    pred = preds.get(ts.id)
+    if pred is not None and ts.driver is not None and ts.driver.link is not None:
+        kind = ts.driver.link.type
+        pred_ref = reference.get(pred.id, (None, None))
+        pred_now, pred_was = ((pred.start, pred_ref[0]) if kind in (LinkType.SS, LinkType.SF)
+                              else (pred.finish, pred_ref[1]))
+        driven_now, driven_was = ((ts.start, ref_start) if kind in (LinkType.FS, LinkType.SS)
+                                  else (ts.finish, ref_finish))
+        if pred_now is None or pred_was is None:
+            return None
+        late = round(days.between(pred_now, driven_now, cal) - days.between(pred_was, driven_was, cal), 2)
+        if kind in (LinkType.FF, LinkType.SF):  # the link sets the finish: the span does not matter
+            longer = 0.0
+    own = round(late + longer, 2)
+    return SlipOrigin(facts.line(task, ts), own, late, longer) if own else None
 
 
 def slip_origins(facts: PlanFacts, reference: Reference) -> tuple[SlipOrigin, ...]:
     """The tasks on the driving path that added (or recovered) slip, biggest first: why the finish moved."""
-    own = own_slips(facts, reference)
-    return tuple(sorted((own[ts.id] for ts in driving_path(facts) if ts.id in own), key=lambda o: -abs(o.own_days)))
+    path = driving_path(facts)
+    own = own_slips(facts, reference, {ts.id for ts in path})
+    return tuple(sorted((own[ts.id] for ts in path if ts.id in own), key=lambda o: -abs(o.own_days)))
 
 
 def _list(items: Sequence[str], limit: int = 3) -> str:

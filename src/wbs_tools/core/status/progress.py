@@ -28,6 +28,18 @@ class DayCounter:
         self.default = plan.settings.calendar
         self.calendar = self.on(None)
         self.minutes_per_day = plan.settings.minutes_per_day or 480
+        self._works: dict[str | None, dict[dt.datetime, int]] = {}  # calendar name -> instant -> working minute
+
+    def _work(self, at: dt.datetime, calendar: str | None) -> int:
+        """``work_at`` of an instant on a calendar, remembered per datetime (reports ask for the same
+        few thousand instants again and again); raises as ``to_minutes`` and ``work_at`` do."""
+        works = self._works.get(calendar)
+        if works is None:
+            works = self._works[calendar] = {}
+        w = works.get(at)
+        if w is None:
+            w = works[at] = self.on(calendar).work_at(to_minutes(at))
+        return w
 
     def on(self, name: str | None) -> WorkCalendar:
         """The compiled calendar ``name`` (the default one when blank or unknown)."""
@@ -44,7 +56,7 @@ class DayCounter:
         counts its weekend as working time).
         """
         try:
-            minutes = self.on(calendar).working_minutes(to_minutes(a), to_minutes(b))
+            minutes = self._work(b, calendar) - self._work(a, calendar)
         except (OverflowError, ValueError):
             return round((b - a).total_seconds() / 86400, 2)
         return round(minutes / self.minutes_per_day, 2) + 0.0  # + 0.0 turns -0.0 into 0.0

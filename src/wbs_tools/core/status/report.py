@@ -146,7 +146,8 @@ def build_status(schedule: Schedule, registers: Registers | None, *, status_date
         reference = {i: (m.start, m.finish) for i, m in previous.tasks.items()}
         calendars = {t.id: t.calendar for t in plan.tasks}
         week = slip_origins(facts, reference)
-        diff = _with_origins(diff_snapshots(previous, snapshot, days, outline, calendars), own_slips(facts, reference))
+        moved = diff_snapshots(previous, snapshot, days, outline, calendars)
+        diff = _with_origins(moved, own_slips(facts, reference, {m.id for m in moved.moves}))
     base_ref = {t.id: (t.baselines[0].start, t.baselines[0].finish) for t, _ in facts.pairs if 0 in t.baselines}
     from_baseline = slip_origins(facts, base_ref)
 
