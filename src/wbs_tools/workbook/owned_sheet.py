@@ -202,35 +202,77 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     date_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in date_style]
     letters = [b'<' + p + b'c r="' + col_letters(c).encode() for c in range(1, width + 1)]
     encode = encoder(p, date1904)
+    cache = encode.cache
     close_row = b"</" + p + b"row>"
+    # per sequence of value types: the row as a %-template of its row number and values, and its last
+    # column; None when a date has no date style (it becomes text, row by row)
+    templates: dict[tuple[type, ...], tuple[bytes, int] | None] = {}
     out: list[bytes] = []
     blocks: list[bytes] = []
     size = 0
     last_col = 1
     for r, values in enumerate(sheet.rows, start=sheet.start_row):
-        tail = str(r).encode() + b'"'
-        cells: list[bytes] = []
-        for c, value in enumerate(values, start=1):
-            if value is None:
+        kinds = tuple(map(type, values))
+        if kinds in templates:
+            found = templates[kinds]
+        else:
+            found = templates[kinds] = _row_template(kinds, p, style_attr, date_attr, date_style, close_row)
+        if found is not None:
+            template, used = found
+            if not used:
                 continue
-            style = style_attr[c]
-            if isinstance(value, dt.date):
-                style = date_attr[c]
-                if date_style[c] is None:
-                    value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-            cells += [letters[c - 1], tail, style, encode(value)[3]]
-            if c > last_col:
-                last_col = c
-        if cells:
+            rn = str(r).encode()
+            args: list[bytes] = [rn] * (1 + 2 * used[0])
+            args[2::2] = [(cache.get((v.__class__, v)) or encode(v))[3] for v in values if v is not None]
+            row_xml = template % tuple(args)
+            if used[1] > last_col:
+                last_col = used[1]
+        else:
+            tail = str(r).encode() + b'"'
+            cells: list[bytes] = []
+            for c, value in enumerate(values, start=1):
+                if value is None:
+                    continue
+                style = style_attr[c]
+                if isinstance(value, dt.date):
+                    style = date_attr[c]
+                    if date_style[c] is None:
+                        value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+                cells += [letters[c - 1], tail, style, encode(value)[3]]
+                if c > last_col:
+                    last_col = c
+            if not cells:
+                continue
             row_xml = b"".join([b"<" + p + b'row r="', tail, b">", *cells, close_row])
-            out.append(row_xml)
-            size += len(row_xml)
-            if size >= _BLOCK:
-                blocks.append(b"".join(out))
-                out, size = [], 0
+        out.append(row_xml)
+        size += len(row_xml)
+        if size >= _BLOCK:
+            blocks.append(b"".join(out))
+            out, size = [], 0
     if out:
         blocks.append(b"".join(out))
     return blocks, last_col
+
+
+def _row_template(kinds: tuple[type, ...], p: bytes, style_attr: list[bytes], date_attr: list[bytes],
+                  date_style: list[str | None], close_row: bytes) -> tuple[bytes, tuple[int, int] | None] | None:
+    """(template, (cells, last column) or None when the row is empty) for values of these types in
+    order, or None when a date must become text (no date style in its column)."""
+    parts = [(b"<" + p + b'row r="').replace(b"%", b"%%") + b'%b">']
+    count = last = 0
+    for c, kind in enumerate(kinds, start=1):
+        if kind is type(None):
+            continue
+        style = style_attr[c]
+        if issubclass(kind, dt.date):
+            if date_style[c] is None:
+                return None
+            style = date_attr[c]
+        parts.append((b"<" + p + b'c r="' + col_letters(c).encode()).replace(b"%", b"%%") + b'%b"'
+                     + style.replace(b"%", b"%%") + b"%b")
+        count, last = count + 1, c
+    parts.append(close_row.replace(b"%", b"%%"))
+    return b"".join(parts), ((count, last) if count else None)
 
 
 def render_sheet(sheet: OwnedSheet, *, namespace: str, styles: DateStyles, date1904: bool) -> list[bytes]:
