@@ -9,7 +9,7 @@ callers know, built lazily when someone asks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import overload
 
@@ -86,7 +86,7 @@ class CellEdits(Mapping[str, CellValue]):
         for ref, value in other.items():
             self.set(ref, value)
 
-    def sorted_rows(self) -> list[tuple[int, RowCells]]:
+    def sorted_rows(self) -> Iterable[tuple[int, RowCells]]:
         return sorted(self.rows.items())
 
     def __getitem__(self, ref: str) -> CellValue:
@@ -108,7 +108,76 @@ class CellEdits(Mapping[str, CellValue]):
         return f"CellEdits({len(self)} cells in {len(self.rows)} rows)"
 
 
-def as_rows(cells: Mapping[str, CellValue] | CellEdits) -> list[tuple[int, RowCells]]:
+class StreamedEdits(CellEdits):
+    """Cell edits produced row by row when the writer reaches them, never all held at once (a million
+    task rows would be fourteen million (column, value) pairs).
+
+    ``produce`` yields (row, cells) with rows ascending and distinct, and can be called again. Cells set
+    afterwards (another table on the same sheet) are merged in as the rows stream past; asking for a
+    cell by reference, or counting them with such extra cells, builds the whole mapping once.
+    """
+
+    def __init__(self, produce: Callable[[], Iterator[tuple[int, RowCells]]], count: int) -> None:
+        self._produce: Callable[[], Iterator[tuple[int, RowCells]]] | None = produce
+        self._streamed = count  # cells ``produce`` yields
+        self._extra = CellEdits()
+        self._rows: dict[int, RowCells] | None = None
+        self._count = 0
+
+    @property  # type: ignore[override]
+    def rows(self) -> dict[int, RowCells]:
+        if self._rows is None:
+            built = CellEdits()
+            for row, cells in self.sorted_rows():
+                built.set_row(row, cells)
+            self._rows, self._count, self._produce = built.rows, len(built), None
+        return self._rows
+
+    def set_row(self, row: int, cells: RowCells) -> None:
+        if self._rows is not None:
+            super().set_row(row, cells)
+        else:
+            self._extra.set_row(row, cells)
+
+    def sorted_rows(self) -> Iterable[tuple[int, RowCells]]:
+        if self._produce is None:
+            return super().sorted_rows()
+        if not self._extra.rows:
+            return self._produce()
+        return self._merged(self._produce(), self._extra.sorted_rows())
+
+    @staticmethod
+    def _merged(first: Iterator[tuple[int, RowCells]],
+                second: Iterable[tuple[int, RowCells]]) -> Iterator[tuple[int, RowCells]]:
+        """Two ascending streams of rows as one; a row in both takes the second's value per cell."""
+        pending = iter(second)
+        other = next(pending, None)
+        for row, cells in first:
+            while other is not None and other[0] < row:
+                yield other
+                other = next(pending, None)
+            if other is not None and other[0] == row:
+                merged = dict(cells)
+                merged.update(other[1])
+                yield row, sorted(merged.items())
+                other = next(pending, None)
+            else:
+                yield row, cells
+        while other is not None:
+            yield other
+            other = next(pending, None)
+
+    def __len__(self) -> int:
+        if self._rows is None and not self._extra.rows:
+            return self._streamed
+        _ = self.rows  # built once
+        return self._count
+
+    def __repr__(self) -> str:
+        return f"StreamedEdits({len(self)} cells)"
+
+
+def as_rows(cells: Mapping[str, CellValue] | CellEdits) -> Iterable[tuple[int, RowCells]]:
     """Any edits as rows ascending, each with its cells by column ascending."""
     if isinstance(cells, CellEdits):
         return cells.sorted_rows()

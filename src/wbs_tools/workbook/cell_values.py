@@ -114,6 +114,18 @@ class ValueEncoder:
         p = prefix
         self._text_open = b' t="inlineStr"><' + p + b"is><" + p + b"t>"
         self._text_close = b"</" + p + b"t></" + p + b"is></" + p + b"c>"
+        self._v_open, self._v_close = b"<" + p + b"v>", b"</" + p + b"v>"
+
+    def _moment(self, value: dt.datetime) -> Encoded | None:
+        """A naive datetime after February 1900 in the 1900 date system (nearly every date a plan
+        holds): :func:`excel_serial` and :func:`number_text` without their checks and calls."""
+        if value.tzinfo is not None or self.date1904 or value < _LEAP_BUG_END:
+            return None
+        delta = value - _EPOCH_1900
+        serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+        text = str(int(serial)) if serial.is_integer() and serial < 1e15 else repr(serial)
+        body = self._v_open + text.encode() + self._v_close
+        return None, b"", body, b">" + body + self._close
 
     def _plain_text(self, text: str) -> Encoded | None:
         """Text that is only printable characters and no markup, with no space to keep at its ends;
@@ -132,7 +144,11 @@ class ValueEncoder:
         key = (value.__class__, value)
         found = self.cache.get(key)
         if found is None:
-            found = self._plain_text(value) if key[0] is str else None  # type: ignore[arg-type]
+            cls = key[0]
+            if cls is str:
+                found = self._plain_text(value)  # type: ignore[arg-type]
+            elif cls is dt.datetime:
+                found = self._moment(value)  # type: ignore[arg-type]
             if found is None:
                 t, body = value_xml(self.prefix, value, self.date1904)
                 t_attr = b' t="' + t.encode() + b'"' if t else b""

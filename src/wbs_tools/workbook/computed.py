@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import pairwise
 
 from wbs_tools.core.earned_value import baseline_variances
 from wbs_tools.core.findings import Finding, Severity
@@ -16,7 +17,7 @@ from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
 from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule
-from wbs_tools.workbook.cell_edits import CellEdits, RowCells
+from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
 from wbs_tools.workbook.reader_tables import TableLocation
@@ -104,17 +105,37 @@ def _row_cells(columns: Sequence[tuple[int, str]], values: Mapping[str, CellValu
 
 
 def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
+    """The Tasks sheet's computed columns, produced row by row as the writer reaches them (nothing is
+    held per cell in between). A row found twice keeps its first task's values."""
     index = {key: i for i, key in enumerate(TASK_KEYS)}
     picks = [(number, index[key]) for number, key in table_columns(location, TASKS) if key in index]
-    edits = CellEdits()
+    rows: list[int | None] = []
     seen: set[int] = set()
-    for task, values in zip(schedule.plan.tasks, _task_tuples(schedule), strict=True):
+    for task in schedule.plan.tasks:
         row = row_of(task.cells.values())
         if row is None or row in seen:
-            continue
-        seen.add(row)
-        edits.set_row(row, [(number, values[i]) for number, i in picks])
-    return edits
+            rows.append(None)
+        else:
+            rows.append(row)
+            seen.add(row)
+    found = [r for r in rows if r is not None]
+    ascending = all(a < b for a, b in pairwise(found)) and (not found or (found[0] >= 1 and found[-1] <= MAX_ROW))
+    del found
+    del seen
+    if not picks or not ascending:
+        edits = CellEdits()
+        if picks:
+            for row, values in zip(rows, _task_tuples(schedule), strict=True):
+                if row is not None:
+                    edits.set_row(row, [(number, values[i]) for number, i in picks])
+        return edits
+
+    def produce() -> Iterator[tuple[int, RowCells]]:
+        for row, values in zip(rows, _task_tuples(schedule), strict=True):
+            if row is not None:
+                yield row, [(number, values[i]) for number, i in picks]
+
+    return StreamedEdits(produce, len(picks) * (len(rows) - rows.count(None)))
 
 
 def _link_values(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSchedule], per_day: float,

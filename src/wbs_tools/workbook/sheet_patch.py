@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from itertools import pairwise
 
 from wbs_tools.workbook.cell_edits import MAX_COL, RowCells, col_letters
@@ -410,7 +411,7 @@ class SheetWriter(SheetPatcherBase):
                 result.skipped.append((f"{col_letters(col)}{row}", reason))
         return keep
 
-    def run(self, rows: list[tuple[int, RowCells]]) -> SheetPatch:
+    def run(self, rows: Iterable[tuple[int, RowCells]]) -> SheetPatch:
         """Apply edits given as rows ascending, each with its cells by column ascending. The new part is
         left in ``result.chunks`` (the head up to the first edited row, blocks of rows, the tail)."""
         self._setup()
