@@ -23,6 +23,7 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _SPECIAL = re.compile("[&<>_\x00-\x1f\ufffe\uffff]")
 _EPOCH_1900, _EPOCH_1904 = dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)
 _LEAP_BUG_END = dt.datetime(1900, 3, 1)
+_BIG_INT = 10**15  # ints below this are written as they are, without :func:`number_text`'s checks
 _CACHE_LIMIT = 1 << 18  # distinct values remembered per encoder
 
 
@@ -149,6 +150,9 @@ class ValueEncoder:
                 found = self._plain_text(value)  # type: ignore[arg-type]
             elif cls is dt.datetime:
                 found = self._moment(value)  # type: ignore[arg-type]
+            elif cls is int and -_BIG_INT < value < _BIG_INT:  # type: ignore[operator]
+                body = self._v_open + str(value).encode() + self._v_close
+                found = None, b"", body, b">" + body + self._close
             if found is None:
                 t, body = value_xml(self.prefix, value, self.date1904)
                 t_attr = b' t="' + t.encode() + b'"' if t else b""
