@@ -276,6 +276,14 @@ def test_hours_per_day_rounding_to_zero_does_not_crash(tmp_path: Path) -> None:
     assert f"Settings!{cell}" in {f.location for f in result.findings}
 
 
+@pytest.mark.parametrize("start", ["", "01/01/1066"])
+def test_a_missing_or_absurd_project_start_is_reported_at_its_cell(tmp_path: Path, start: str) -> None:
+    cell = setting_cell("project_start")
+    before, after, result = refresh_messy(tmp_path, {"Settings": {cell: start or None}})
+    assert_promises(before, after, result)
+    about_start = [f for f in result.findings if f.code in ("settings.no-start", "settings.bad-value")
+                   and f.field in ("start", "project_start")]
+    assert about_start and all(f.location == f"Settings!{cell}" for f in about_start), about_start
 
 def test_mirrored_links_that_do_not_fit_the_sheet(tmp_path: Path) -> None:
     bottom = 1_048_570

@@ -6,6 +6,7 @@ Every front end (the ``wbs refresh`` command, the batch runner, the Excel button
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import os
@@ -111,7 +112,7 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decid
             dependencies_edits(result, deps_at, data.mirror_rows, tasks_sheet))
     owned: dict[str, OwnedSheet] = {}
     status: StatusReport | None = None
-    findings = [*data.findings, *extra, *result.findings]
+    findings = [*data.findings, *extra, *_at_setting_cells(result.findings, data.setting_cells)]
     if plan.settings.status_date is not None:
         calendar = project_calendar(plan)
         registers = register_output(data, result, calendar, plan.settings.status_date, decider)
@@ -122,6 +123,19 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decid
         status = registers.status
     owned[CHECK.name] = check_sheet(findings)
     return Computed(data, result, findings, edits, owned, status)
+
+
+#: engine findings about a plan setting (``Finding.field``) -> the Settings sheet key holding it
+_SETTING_OF_FIELD = {"start": "project_start", "status_date": "status_date"}
+
+
+def _at_setting_cells(findings: list[Finding], cells: dict[str, str]) -> list[Finding]:
+    """The engine knows no cells: its findings about a setting get the setting's Settings cell."""
+    out = []
+    for f in findings:
+        key = _SETTING_OF_FIELD.get(f.field or "") if f.task_id is None and f.location is None else None
+        out.append(dataclasses.replace(f, location=cells[key]) if key in cells else f)
+    return out
 
 
 def refresh_workbook(
