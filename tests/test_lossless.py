@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import time
@@ -367,6 +369,20 @@ def test_write_to_target_leaves_source(basic: Path, tmp_path: Path) -> None:
     report = write_workbook(basic, edits={"Tasks": {"A2": "copy"}}, target=tmp_path / "out.xlsx")
     assert basic.read_bytes() == original and report.path == tmp_path / "out.xlsx" and report.backup is None
     assert openpyxl.load_workbook(tmp_path / "out.xlsx")["Tasks"]["A2"].value == "copy"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_file_gets_the_usual_mode_and_a_rewritten_one_keeps_its_own(basic: Path, tmp_path: Path) -> None:
+    mask = os.umask(0o027)
+    try:
+        write_workbook(basic, edits={"Tasks": {"A2": "new"}}, target=tmp_path / "new.xlsx")
+        basic.chmod(0o604)
+        write_workbook(basic, edits={"Tasks": {"A2": "again"}}, backup=False)
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "new.xlsx").stat().st_mode) == 0o640  # 0o666 less the umask, not 0o600
+    assert stat.S_IMODE(basic.stat().st_mode) == 0o604
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 # --- refusals: the file on disk never changes -----------------------------------------------------------
