@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from wbs_tools.batch.portfolio import Portfolio, PortfolioRow, build_portfolio
 from wbs_tools.core.status import Rag, format_days
+from wbs_tools.files import replace_file
 from wbs_tools.reports.html import FONT, RAG_COLOURS, badge, day, e, para, section, table
 
 COLUMNS = (  # header, width, kind
@@ -72,22 +72,7 @@ def write_xlsx(portfolio: Portfolio, path: str | os.PathLike[str]) -> Path:
         other.set_column(0, 0, 40)
         other.set_column(2, 2, 80)
     book.close()
-    return _replace(Path(path), buffer.getvalue())
-
-
-def _replace(target: Path, data: bytes) -> Path:
-    """Write through a temporary file and a rename: a reader never opens half a portfolio."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)  # shared with the PMO, not mkstemp's private 0600
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    return target
+    return replace_file(Path(path), buffer.getvalue())
 
 
 def _counts(portfolio: Portfolio) -> str:
@@ -176,7 +161,7 @@ def run_portfolio_cli(paths: Sequence[Path], *, output: Path, html_path: Path | 
         written = [write_xlsx(portfolio, output)]
         if html_path is not None:
             html_path.parent.mkdir(parents=True, exist_ok=True)
-            written.append(_replace(html_path, render_html(portfolio).encode("utf-8")))
+            written.append(replace_file(html_path, render_html(portfolio).encode("utf-8")))
         if pdf_path is not None:
             written.append(write_pdf(portfolio, pdf_path))
     except (OSError, ChromiumError) as exc:

@@ -13,7 +13,6 @@ import datetime as dt
 import io
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from wbs_tools import __version__
+from wbs_tools.files import replace_file
 
 if TYPE_CHECKING:
     from wbs_tools.batch.runner import FileRecord
@@ -90,16 +90,7 @@ class BatchReport:
         if suffix not in (".json", ".csv"):
             raise ValueError(f"the report must be a .json or .csv file, not {target.name}")
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n" if suffix == ".json" else self.to_csv()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-            os.chmod(temp, 0o644)  # a log others read, not mkstemp's private 0600
-            os.replace(temp, target)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        replace_file(target, text.encode("utf-8"))
         return target
 
 

@@ -20,7 +20,6 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from wbs_tools.core.findings import Finding
 from wbs_tools.core.model import Link, Plan, Settings
 from wbs_tools.core.parsing import InputError, format_percent, format_predecessors, parse_date
 from wbs_tools.core.schedule import Schedule
+from wbs_tools.files import replace_file
 from wbs_tools.workbook.computed import row_of, task_values
 from wbs_tools.workbook.layout import TASKS, input_columns
 from wbs_tools.workbook.plan_rows import task_rows
@@ -228,16 +228,5 @@ def _csv_text(rows: Sequence[Sequence[object]]) -> str:
 
 
 def write_text_atomically(target: Path, text: str) -> None:
-    """A complete file or none: a half-written export must never replace a good one."""
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    """A complete file or none, with the byte-order mark Excel needs to read UTF-8 CSV."""
+    replace_file(target, text.encode("utf-8-sig"))

@@ -13,14 +13,13 @@ elements are generated and when missing ones are inserted into an existing task.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from lxml import etree
 
 from wbs_tools.core.schedule import Schedule, TaskSchedule
+from wbs_tools.files import replace_file
 from wbs_tools.mspdi.generator import Generator
 from wbs_tools.mspdi.reader import parse_document
 from wbs_tools.mspdi.schema import (
@@ -59,7 +58,7 @@ def write_mspdi(
         data = _serialise(tree, docinfo.encoding or "UTF-8", docinfo.standalone, pretty=False)
     else:
         data = _serialise(Generator(schedule).build(), "UTF-8", True, pretty=True)
-    _atomic_write(Path(target), data)
+    replace_file(Path(target), data)
 
 
 def _serialise(
@@ -73,24 +72,6 @@ def _serialise(
     flag = "" if standalone is None else (' standalone="yes"' if standalone else ' standalone="no"')
     declaration = f'<?xml version="1.0" encoding="{encoding}"{flag}?>\n'.encode("ascii")
     return declaration + etree.tostring(document, xml_declaration=False, encoding=encoding, pretty_print=pretty)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Readers never see a half-written file: write beside the target, then rename over it."""
-    directory = target.parent if str(target.parent) else Path(".")
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
 
 
 # --- patch mode -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from wbs_tools.files import new_file_mode, sync_folder
 from wbs_tools.workbook import package
 from wbs_tools.workbook.cell_edits import CellEdits
 from wbs_tools.workbook.owned_sheet import OwnedSheet
@@ -177,34 +178,16 @@ def write_atomically(data: bytes | Serializer, target: Path, *, backup: bool,
                 shutil.copy2(target, partial)
                 os.replace(partial, saved)
         else:
-            os.chmod(temp, _new_file_mode())  # a temporary file is private; the workbook is not
+            os.chmod(temp, new_file_mode())  # a temporary file is private; the workbook is not
         check_not_locked(target)
         os.replace(temp, target)
-        _sync_folder(folder)
+        sync_folder(folder)
     except OSError as exc:
         raise WorkbookError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
     finally:
         if temp.exists():
             temp.unlink()
     return saved
-
-
-def _new_file_mode() -> int:
-    """The mode ``open()`` would give a new file here: 0o666 less the process umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a power cut then finds the new file, not the old one."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _check_readable(pkg: Package, limits: package.Limits) -> None:
