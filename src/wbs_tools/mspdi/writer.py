@@ -6,9 +6,7 @@ everything wbs_tools does not model - resources, assignments, custom fields, vie
 untouched. Without a source it generates a minimal document from the plan: settings, calendars,
 tasks and their predecessor links.
 
-Microsoft Project reads MSPDI with a schema-ordered parser, so child elements are always placed in
-the order of the MSPDI schema (``mspdi_pj12.xsd`` plus the Project 2010+ additions), both when new
-elements are generated and when missing ones are inserted into an existing task.
+Both modes place child elements in the MSPDI schema's order (see :mod:`wbs_tools.mspdi.schema`).
 """
 
 from __future__ import annotations
