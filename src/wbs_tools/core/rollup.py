@@ -19,7 +19,6 @@ from wbs_tools.core.slack import LeafDates, free_slack, link_schedules, total_sl
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
 
-_FS, _FF, _SS = 0, 1, 2  # link type codes of the passes (cpm._TYPE_CODE)
 
 _SUMMARY = Driver(DriverKind.SUMMARY)  # immutable, so every summary shares it
 LINK = DriverKind.LINK

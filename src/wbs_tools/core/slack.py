@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from wbs_tools.core.calendar import WorkCalendar
+from wbs_tools.core.cpm_base import LINK_FF, LINK_SS
 from wbs_tools.core.schedule import LinkSchedule
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
 
-_FF, _SS = 1, 2  # link type codes of the passes (cpm._TYPE_CODE): FS 0, FF 1, SS 2, SF 3
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -140,8 +140,8 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
     ks = np.flatnonzero(keep)
     p, s = pred[ks], succ[ks]
     kind = np.array(sch.ltype, dtype=np.int8)[ks]
-    from_finish = kind <= _FF  # FS and FF leave from the predecessor's finish
-    to_start = (kind == 0) | (kind == _SS)  # FS and SS reach the successor's start
+    from_finish = kind <= LINK_FF  # FS and FF leave from the predecessor's finish
+    to_start = (kind == 0) | (kind == LINK_SS)  # FS and SS reach the successor's start
     late = (np.array(sch.is_alap, dtype=bool) & dates.is_leaf)[s]  # an ALAP leaf waits at its late dates
     w_p = np.where(from_finish, dates.w_ef[p], dates.w_es[p])
     cals = dates.cals
