@@ -287,6 +287,11 @@ def test_a_missing_or_absurd_project_start_is_reported_at_its_cell(tmp_path: Pat
 
 def test_mirrored_links_that_do_not_fit_the_sheet(tmp_path: Path) -> None:
     bottom = 1_048_570
-    _run(tmp_path, {DEPENDENCIES.name: {
+    before, after, result = refresh_messy(tmp_path, {DEPENDENCIES.name: {
         f"{column_letter(DEPENDENCIES.column_number('predecessor_id'))}{bottom}": 2,
         f"{column_letter(DEPENDENCIES.column_number('successor_id'))}{bottom}": 3}})
+    assert_promises(before, after, result)
+    full = [f for f in result.findings if f.code == "sheet.full"]
+    assert len(full) == 1 and full[0].location == f"{DEPENDENCIES.name}!A1048576", full
+    mirrored = sum(1 for ls in result.schedule.links if (ls.link.origin or "").startswith(f"{TASKS.name}!"))
+    assert int(full[0].message.split()[0].replace(",", "")) == mirrored - (1_048_576 - bottom)

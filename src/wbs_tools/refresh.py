@@ -23,7 +23,7 @@ from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import StatusReport
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
-from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS
+from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
 from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
 from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
 from wbs_tools.workbook.properties import last_modified_by
@@ -108,8 +108,13 @@ def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decid
     deps_at = data.cells.get(DEPENDENCIES.name)
     if deps_at is not None:
         tasks_sheet = tasks_at.sheet if tasks_at is not None else TASKS.name
-        edits.setdefault(deps_at.sheet, CellEdits()).update(
-            dependencies_edits(result, deps_at, data.mirror_rows, tasks_sheet))
+        deps_edits, left_out = dependencies_edits(result, deps_at, data.mirror_rows, tasks_sheet)
+        edits.setdefault(deps_at.sheet, CellEdits()).update(deps_edits)
+        if left_out:
+            extra.append(make_finding(
+                "sheet.full", f"{left_out:,} links typed in Predecessors do not fit below the {deps_at.sheet} "
+                f"table (Excel stops at row {MAX_ROWS:,}); they are scheduled, and listed in Predecessors only",
+                location=f"{deps_at.sheet}!A{MAX_ROWS}"))
     owned: dict[str, OwnedSheet] = {}
     status: StatusReport | None = None
     findings = [*data.findings, *extra, *_at_setting_cells(result.findings, data.setting_cells)]

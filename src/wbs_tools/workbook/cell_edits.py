@@ -14,8 +14,9 @@ from functools import lru_cache
 from typing import overload
 
 from wbs_tools.workbook.cell_values import CellValue
+from wbs_tools.workbook.layout import MAX_COLUMNS as MAX_COL
+from wbs_tools.workbook.layout import MAX_ROWS as MAX_ROW
 
-MAX_ROW, MAX_COL = 1_048_576, 16_384
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 RowCells = list[tuple[int, CellValue]]
 

@@ -18,12 +18,11 @@ from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
 from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule
 from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
-from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, TASKS, SheetLayout
+from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
 from wbs_tools.workbook.reader_tables import TableLocation
 
 _ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)$")
-EXCEL_ROWS = 1_048_576
 
 
 def column_letter(number: int) -> str:
@@ -153,12 +152,13 @@ def _link_values(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSc
 
 
 def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows: Sequence[int] = (),
-                       tasks_sheet: str = TASKS.name) -> CellEdits:
-    """The Dependencies sheet shows every link the engine used.
+                       tasks_sheet: str = TASKS.name) -> tuple[CellEdits, int]:
+    """The Dependencies sheet shows every link the engine used; also returns how many did not fit.
 
     Rows typed there get their computed columns. Links typed in the Tasks sheet's Predecessors cells
     are mirrored into rows marked Source "Tasks", which wbs_tools owns: they are rewritten in place,
-    new ones go below the table's last row, and mirrors of links that no longer exist are cleared.
+    new ones go below the table's last row (down to Excel's last row), and mirrors of links that no
+    longer exist are cleared.
     """
     by_id = schedule.by_id()
     settings = schedule.plan.settings
@@ -179,11 +179,13 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     next_row = max([location.last_row, *rows, location.header_row]) + 1
     units = {"minutes_per_day": settings.minutes_per_day, "minutes_per_week": settings.minutes_per_week,
              "days_per_month": settings.days_per_month}
+    left_out = 0
     for n, ls in enumerate(mirrored):
         if n < len(rows):
             row = rows[n]
         else:
-            if next_row > EXCEL_ROWS:  # the sheet is full: the rest are shown in Predecessors only
+            if next_row > MAX_ROWS:  # the sheet is full: the rest are shown in Predecessors only
+                left_out = len(mirrored) - n
                 break
             row, next_row = next_row, next_row + 1
         link = ls.link
@@ -194,7 +196,7 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     gone = [(number, None) for number, key in owned if key != "note"]
     for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)
         edits.set_row(row, list(gone))
-    return edits
+    return edits, left_out
 
 
 def _clip(text: str, limit: int = 2000) -> str:
