@@ -156,7 +156,7 @@ def timed(phases: dict[str, float], name: str, fn: Callable[..., Any]) -> Callab
     return wrapper
 
 
-def measure_refresh(path: Path) -> dict[str, Any]:
+def measure_refresh(path: Path, status_date: str | None = None) -> dict[str, Any]:
     """One ``refresh_workbook`` call, its phases timed by wrapping the functions it calls."""
     import wbs_tools.refresh as refresh
     from wbs_tools.workbook import lossless
@@ -170,11 +170,14 @@ def measure_refresh(path: Path) -> dict[str, Any]:
     lossless.write_atomically = timed(phases, "disk", lossless.write_atomically)
     size = path.stat().st_size
     c0, t0 = time.process_time(), time.perf_counter()
-    result = refresh.refresh_workbook(path)
+    when = dt.datetime.fromisoformat(status_date) if status_date else None
+    result = refresh.refresh_workbook(path, status_date=when)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    used = result.schedule.plan.settings.status_date if result.schedule else None
     return {"total_s": total, "cpu_s": cpu, "rss_mb": peak_rss_mb(), "outcome": result.outcome.value,
             "message": result.message[:300], "cells": result.write.cells_written if result.write else 0,
-            "findings": len(result.findings), "bytes_in": size, "bytes_out": path.stat().st_size, **phases}
+            "findings": len(result.findings), "bytes_in": size, "bytes_out": path.stat().st_size,
+            "status_date": used.isoformat() if used else None, **phases}
 
 
 def measure_openpyxl(path: Path) -> dict[str, Any]:
@@ -235,10 +238,14 @@ def measure_size(n: int, args: argparse.Namespace, folder: Path) -> dict[str, An
         return {"tasks": n, "kind": kind, "generate": made}
     repeats = args.repeats or (3 if n <= 10_000 else 1)
     refreshes, rounds = [], []
+    weekly: dict[str, Any] = {"error": "not measured"}
     for k in range(repeats):
         copy = folder / f"refresh-{n}-{k}.xlsx"
         shutil.copy(source, copy)
         refreshes.append(child(["refresh", str(copy)], args.timeout, args.memory_gb))
+        if args.weekly and k == 0 and refreshes[-1].get("status_date"):
+            week_later = dt.datetime.fromisoformat(refreshes[-1]["status_date"]) + dt.timedelta(days=7)
+            weekly = child(["refresh", str(copy), week_later.isoformat()], args.timeout, args.memory_gb)
         for leftover in folder.glob(f"refresh-{n}-{k}.xlsx*"):
             leftover.unlink()
         if not args.no_openpyxl:
@@ -248,7 +255,7 @@ def measure_size(n: int, args: argparse.Namespace, folder: Path) -> dict[str, An
               f"{rounds[-1] if rounds else 'skipped'}", file=sys.stderr, flush=True)
     source.unlink()
     return {"tasks": n, "kind": kind, "generate": made, "refresh": best(refreshes),
-            "openpyxl": best(rounds) if rounds else {"error": "skipped"}, "repeats": repeats}
+            "openpyxl": best(rounds) if rounds else {"error": "skipped"}, "repeats": repeats, "weekly": weekly}
 
 
 # -- the report ----------------------------------------------------------------------------------------------
@@ -283,6 +290,21 @@ def table_row(r: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + f" | {load:.1f} |"
 
 
+WEEKLY_HEADER = ("| tasks | first refresh s | weekly refresh s | read | schedule | compute rest | render "
+                 "| atomic write | weekly CPU s | weekly peak RSS MB |")
+
+
+def weekly_row(r: dict[str, Any]) -> str:
+    first, week = r.get("refresh", {}), r.get("weekly", {})
+    cells = [f"{r['tasks']:,}", _s(first.get("total_s"))]
+    if "error" in week:
+        return "| " + " | ".join(cells + [week["error"]] + ["-"] * 7) + " |"
+    rest = week.get("compute", 0.0) - week.get("schedule", 0.0)
+    cells += [_s(week["total_s"]), _s(week.get("read")), _s(week.get("schedule")), _s(rest), _s(week.get("render")),
+              _s(week.get("disk")), _s(week["cpu_s"]), f"{week['rss_mb']:,.0f}"]
+    return "| " + " | ".join(cells) + " |"
+
+
 def goals(results: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in results:
@@ -309,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per measurement")
     ap.add_argument("--memory-gb", type=float, default=12.0, help="address-space limit per measurement")
     ap.add_argument("--no-openpyxl", action="store_true", help="time the refresh alone")
+    ap.add_argument("--weekly", action="store_true",
+                    help="also time a second refresh of the first copy, a week later (the usual refresh)")
     ap.add_argument("--profile", type=int, default=None, metavar="N", help="cProfile one refresh of N tasks")
     ap.add_argument("--top", type=int, default=30, help="functions shown per profile listing")
     ap.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
@@ -320,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         if what == "generate":
             figures = generate(int(rest[0]), int(rest[1]), rest[2], Path(rest[3]))
         elif what == "refresh":
-            figures = measure_refresh(Path(rest[0]))
+            figures = measure_refresh(Path(rest[0]), rest[1] if len(rest) > 1 else None)
         elif what == "openpyxl":
             figures = measure_openpyxl(Path(rest[0]))
         else:
@@ -350,6 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---|" + "---:|" * (HEADER.count("|") - 3))
     for r in results:
         print(table_row(r))
+    if args.weekly:
+        print("\nThe same workbooks refreshed again a week later (status date + 7 days), as every refresh after")
+        print("the first one is: the workbook now holds last week's status snapshot and the mirrored links.\n")
+        print(WEEKLY_HEADER)
+        print("|---:|" + "---:|" * (WEEKLY_HEADER.count("|") - 2))
+        for r in results:
+            print(weekly_row(r))
     print()
     for line in goals(results):
         print(f"* {line}")
