@@ -295,3 +295,15 @@ def test_mirrored_links_that_do_not_fit_the_sheet(tmp_path: Path) -> None:
     assert len(full) == 1 and full[0].location == f"{DEPENDENCIES.name}!A1048576", full
     mirrored = sum(1 for ls in result.schedule.links if (ls.link.origin or "").startswith(f"{TASKS.name}!"))
     assert int(full[0].message.split()[0].replace(",", "")) == mirrored - (1_048_576 - bottom)
+
+
+def test_more_findings_than_a_sheet_holds_are_counted_not_crashed_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wbs_tools.core.findings import make_finding
+    from wbs_tools.workbook import computed
+
+    monkeypatch.setattr(computed, "MAX_ROWS", 10)
+    findings = [make_finding("row.ignored", f"row {i}", location=f"Tasks!A{i}") for i in range(19)]
+    findings.append(make_finding("cell.bad-value", "the one error", location="Tasks!F9"))
+    sheet = computed.check_sheet(findings)
+    assert len(sheet.rows) == 10 and sheet.rows[3][3] == "the one error"  # errors come first, warnings are cut
+    assert str(sheet.rows[-1][3]).startswith("14 more findings")

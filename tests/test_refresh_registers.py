@@ -11,8 +11,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from wbs_tools.refresh import Outcome, refresh_workbook
+from wbs_tools.workbook import register_sheets
 from wbs_tools.workbook.computed import column_letter
-from wbs_tools.workbook.layout import ACTIONS, CHANGE_LOG, REQUIREMENTS, SIGN_OFF
+from wbs_tools.workbook.layout import ACTIONS, CHANGE_LOG, REQUIREMENTS, SIGN_OFF, STATUS_SNAPSHOT
 from wbs_tools.workbook.lossless import write_workbook
 from wbs_tools.workbook.reader import read_workbook
 
@@ -119,3 +120,29 @@ def test_dependencies_sheet_shows_every_link_the_engine_used(plan: Path) -> None
     assert set(shown) == typed  # each link once, whichever sheet it was typed on
     assert set(shown.values()) == {"Tasks", "Dependencies"}
     assert refresh_workbook(plan, status_date=FRIDAY, backup=False).outcome is Outcome.UNCHANGED
+
+
+def _snapshot_weeks(path: Path) -> list[dt.date]:
+    rows = read_workbook(path).registers[STATUS_SNAPSHOT.name]
+    return sorted({r["status_date"].date() for r in rows if isinstance(r.get("status_date"), dt.datetime)})
+
+
+def test_the_status_snapshot_keeps_the_weeks_that_fit(plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large plan's weekly snapshots would outgrow the sheet; the newest whole weeks are kept."""
+    per_week = len(read_workbook(plan).registers[STATUS_SNAPSHOT.name])
+    monkeypatch.setattr(register_sheets, "MAX_ROWS", STATUS_SNAPSHOT.header_row + 2 * per_week + 1)
+    for week in (1, 2):
+        result = refresh_workbook(plan, status_date=FRIDAY + dt.timedelta(weeks=week), backup=False)
+        assert result.outcome is Outcome.REFRESHED and not [f for f in result.findings if f.code == "sheet.full"]
+    assert _snapshot_weeks(plan) == [(FRIDAY + dt.timedelta(weeks=w)).date() for w in (1, 2)]
+    assert result.status is not None and result.status.previous_date is not None
+    assert result.status.previous_date.date() == (FRIDAY + dt.timedelta(weeks=1)).date()  # compared with last week
+
+
+def test_a_snapshot_larger_than_a_sheet_is_cut_with_a_finding(plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(register_sheets, "MAX_ROWS", STATUS_SNAPSHOT.header_row + 10)
+    result = refresh_workbook(plan, status_date=FRIDAY + dt.timedelta(weeks=1), backup=False)
+    full = [f for f in result.findings if f.code == "sheet.full"]
+    assert result.outcome is Outcome.REFRESHED and len(full) == 1
+    assert full[0].location == f"{STATUS_SNAPSHOT.name}!A{STATUS_SNAPSHOT.header_row + 10}"
+    assert len(read_workbook(plan).registers[STATUS_SNAPSHOT.name]) == 10

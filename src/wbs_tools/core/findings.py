@@ -67,8 +67,8 @@ FINDING_CODES: dict[str, tuple[Severity, str]] = {
     "sheet.not-found": (Severity.ERROR, "The workbook has no Tasks sheet (by name or by header); no task was read."),
     "sheet.no-header": (Severity.ERROR, "A table's header row was not found in its sheet's first rows; not read."),
     "sheet.missing-column": (Severity.ERROR, "A required column is missing from a table; the rest was read."),
-    "sheet.full": (Severity.WARNING, "Links typed in Predecessors do not all fit below the Dependencies table "
-                   "(Excel's last row); they are scheduled but not all listed there."),
+    "sheet.full": (Severity.WARNING, "A sheet wbs_tools fills reached Excel's last row (the Dependencies mirror, "
+                   "the status snapshot); what did not fit is left out and said in the message."),
     "sheet.truncated": (Severity.ERROR, "A sheet's used range is too large (a stray value far away); only its "
                         "top rows were read."),
     "cell.excel-error": (Severity.ERROR, "A cell shows an Excel error such as #REF!; it was treated as empty."),

@@ -215,8 +215,16 @@ def check_sheet(findings: Iterable[Finding], *, title: str = "Check") -> OwnedSh
         [f"{len(ordered)} findings. Fix the cell named in Where; wbs_tools never changes what you typed."],
         [c.title for c in CHECK.columns],
     ]
+    room = MAX_ROWS - len(rows)
+    if len(ordered) > room:  # errors first, so what is cut is the least severe
+        ordered, rest = ordered[:room - 1], len(ordered) - (room - 1)
+    else:
+        rest = 0
     for f in ordered:
         where = f.location or (f"task {f.task_id}" if f.task_id is not None else "")
         rows.append([f.severity.value, f.code, where, _clip(f.message), _clip(f.hint or "")])
+    if rest:
+        rows.append(["", "", "", f"{rest:,} more findings do not fit on this sheet; `wbs check PLAN --json` "
+                     "lists them all", ""])
     widths = {i + 1: c.width for i, c in enumerate(CHECK.columns)}
     return OwnedSheet(rows=rows, column_widths=widths, freeze_rows=3)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wbs_tools.core.calendar import WorkCalendar
-from wbs_tools.core.findings import Finding
+from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.registers import (
     capture_changes,
     evaluate_actions,
@@ -33,6 +33,7 @@ from wbs_tools.workbook.layout import (
     ACTIONS,
     CHANGE_LOG,
     ISSUES,
+    MAX_ROWS,
     REQUIREMENTS,
     REQUIREMENTS_SNAPSHOT,
     SIGN_OFF,
@@ -138,6 +139,24 @@ def _other_dates(rows: Iterable[Mapping[str, object]], status: dt.datetime) -> R
     return keep
 
 
+def _recent_weeks(rows: Iterable[Mapping[str, object]], status: dt.datetime, room: int) -> Rows:
+    """Stored snapshot rows of other weeks, whole weeks from the newest back, as many as ``room`` rows
+    hold: a large plan's snapshot would otherwise outgrow the sheet within weeks (the report only
+    compares with the latest earlier week; older ones serve a report re-run for a past date)."""
+    weeks: dict[dt.date, Rows] = {}
+    for r in rows:
+        when = _when(r.get("status_date"))
+        if when is not None and when.date() != status.date():
+            weeks.setdefault(when.date(), []).append({k: v for k, v in r.items() if k != "_row"})
+    kept: set[dt.date] = set()
+    for day in sorted(weeks, reverse=True):
+        if len(weeks[day]) > room:
+            break
+        kept.add(day)
+        room -= len(weeks[day])
+    return [row for day, week in weeks.items() if day in kept for row in week]
+
+
 def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalendar, status: dt.datetime,
                     decider: str | None) -> RegisterOutput:
     """Evaluate the four registers and the status report; lay them out for the workbook."""
@@ -189,7 +208,15 @@ def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalend
                                          title=f"Status at {status:%a %d %b %Y}: {report.overall.rag.value}")
     out.owned[STATUS_HISTORY.name] = owned_table(
         STATUS_HISTORY, [*_other_dates(history, status), {**report.history_row(), "issue_states": issues.states}])
+    current = report.snapshot.to_rows()
+    room = MAX_ROWS - STATUS_SNAPSHOT.header_row
+    if len(current) > room:
+        out.findings.append(make_finding(
+            "sheet.full", f"this week's status snapshot has {len(current):,} rows, more than a sheet holds; "
+            f"the last {len(current) - room:,} were left out, so next week's report cannot compare those tasks",
+            location=f"{STATUS_SNAPSHOT.name}!A{MAX_ROWS}"))
+        current = current[:room]
     out.owned[STATUS_SNAPSHOT.name] = owned_table(
-        STATUS_SNAPSHOT, [*_other_dates(snapshots, status), *report.snapshot.to_rows()])
-    out.findings = [*actions.findings, *issues.findings, *signoffs.findings]
+        STATUS_SNAPSHOT, [*_recent_weeks(snapshots, status, room - len(current)), *current])
+    out.findings = [*out.findings, *actions.findings, *issues.findings, *signoffs.findings]
     return out
