@@ -282,11 +282,17 @@ def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
     pool = ProcessPoolExecutor(workers, mp_context=context)
     try:
         while queue or pending:
+            refused = False
             while queue and len(pending) < 4 * workers:
                 job = queue.popleft()
-                pending[pool.submit(func, job)] = job
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
+                try:
+                    pending[pool.submit(func, job)] = job
+                except BrokenProcessPool:  # a worker died since the last look: this job never started
+                    queue.appendleft(job)
+                    refused = True
+                    break
+            done = wait(pending, return_when=FIRST_COMPLETED).done if pending else set()
+            broken = refused
             for future in done:
                 job = pending.pop(future)
                 try:
