@@ -492,3 +492,10 @@ def test_junk_rows_never_raise(first, second, states, status_date):
                       schedule=TASKS, status_date=status_date)
     for report in (actions, issues, requirements):
         assert all(f.code in REGISTER_FINDING_CODES for f in report.findings)
+
+
+def test_digits_that_are_not_numbers_are_kept_as_text() -> None:
+    """'²' and '³' are digits to Python's str.isdigit but not numbers int() reads."""
+    from wbs_tools.core.registers.requirements import linked_tasks
+
+    assert linked_tasks("3, ², 1, ٣") == ("1", "3", "٣", "²")

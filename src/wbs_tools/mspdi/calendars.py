@@ -162,7 +162,7 @@ class CalendarReading:
         except ValueFormatError:
             return None
         base_text = field_text(fields, "BaseCalendarUID")
-        base_uid = parse_int(base_text) if base_text and base_text.lstrip("-").isdigit() else None
+        base_uid = parse_int(base_text) if base_text and base_text.lstrip("-").isdecimal() else None
         is_base = field_flag(fields, "IsBaseCalendar", base_uid in (None, -1))
         cal = _RawCalendar(
             uid=uid,

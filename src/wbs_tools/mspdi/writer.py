@@ -92,7 +92,7 @@ class _Patcher:
         by_uid: dict[int, etree._Element] = {}
         for element in tasks.iterfind(self.x.q("Task")):
             uid_text = element.findtext(self.x.q("UID"))
-            if uid_text is not None and uid_text.strip().lstrip("-").isdigit():
+            if uid_text is not None and uid_text.strip().lstrip("-").isdecimal():
                 by_uid.setdefault(int(uid_text), element)
         missing: list[TaskSchedule] = []
         for ts in self.schedule.tasks:

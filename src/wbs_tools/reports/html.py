@@ -152,7 +152,7 @@ def _changes(report: StatusReport) -> str:
 
 
 def _outline_key(number: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in number.split(".") if p.isdigit())
+    return tuple(int(p) for p in number.split(".") if p.isdecimal())
 
 
 def _milestones(report: StatusReport) -> str:

@@ -230,7 +230,7 @@ def _indented_styles(styles: etree._Element) -> dict[int, int]:
                 for child in xf:
                     if isinstance(child.tag, str) and etree.QName(child).localname == "alignment":
                         indent = child.get("indent", "0")
-                        if indent.isdigit() and int(indent) > 0:
+                        if indent.isdecimal() and int(indent) > 0:
                             out[index] = int(indent)
     return out
 

@@ -241,7 +241,7 @@ class SheetPatcherBase:
         if isinstance(value, bool):
             return cell_type == "b" and v is not None and v.strip() in (("1", "true") if value else ("0", "false"))
         if isinstance(value, str):
-            if cell_type == "s" and v is not None and v.strip().isdigit():
+            if cell_type == "s" and v is not None and v.strip().isdecimal():
                 return self.shared_string(int(v)) == value
             if cell_type == "inlineStr":
                 texts = self.t_re.findall(self.rph_re.sub(b"", content))

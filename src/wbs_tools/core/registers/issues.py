@@ -201,7 +201,7 @@ def parse_issue_states(value: object) -> dict[str, IssueState]:
         key = id_key(unquote(shown))
         if status is None or not key:
             continue
-        count = int(count_text) if count_text.strip().isdigit() else 0
+        count = int(count_text) if count_text.strip().isdecimal() else 0
         states.setdefault(key, IssueState(status, min(count, 10**6)))
     return states
 

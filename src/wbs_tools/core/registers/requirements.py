@@ -57,7 +57,7 @@ INACTIVE_STATUSES = frozenset({"Deferred", "Withdrawn"})
 
 
 def _task_sort(token: str) -> tuple[int, int, str]:
-    return (0, int(token), "") if token.isdigit() else (1, 0, token.casefold())
+    return (0, int(token), "") if token.isdecimal() else (1, 0, token.casefold())
 
 
 def linked_tasks(value: object) -> tuple[str, ...]:
