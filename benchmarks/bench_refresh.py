@@ -20,11 +20,9 @@ The output ends with a Markdown table ready for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -36,42 +34,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from machine import machine, peak_rss_mb  # noqa: E402  (the benchmarks folder, also when imported)
+
 TEMPLATE_UP_TO = 100_000  # larger plans are written streamed: the template holds every cell in memory
 GOAL_RATIO = 0.1  # 100k tasks: refresh in under a tenth of the openpyxl round trip
 GOAL_1M_SECONDS, GOAL_1M_MB = 60.0, 2048.0
-
-
-# -- figures about this machine and process ------------------------------------------------------------
-def peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE, check=False).stdout.strip()
-
-
-def machine() -> dict[str, str]:
-    """Where the figures come from: commit, the code actually imported, hardware, Python."""
-    import wbs_tools
-
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    try:
-        memory = f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB"
-    except (ValueError, OSError):
-        memory = "unknown"
-    code = Path(wbs_tools.__file__).resolve().parent
-    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
-    if code != HERE.parent / "src" / "wbs_tools":
-        commit += " (the working tree's; the code imported is not its src/)"
-    elif _git("status", "--porcelain", "--untracked-files=no", "--", str(code)):
-        commit += " with uncommitted changes in src/"
-    return {"commit": commit, "code": str(code), "platform": platform.platform(),
-            "cpu": cpu, "cores": str(os.cpu_count()), "memory": memory,
-            "python": f"{platform.python_implementation()} {platform.python_version()}"}
 
 
 # -- generating plan workbooks ---------------------------------------------------------------------------

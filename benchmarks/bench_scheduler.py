@@ -18,8 +18,6 @@ import datetime as dt
 import gc
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import time
@@ -31,47 +29,14 @@ if TYPE_CHECKING:
     from wbs_tools.core.model import Plan
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from machine import machine, peak_rss_mb  # noqa: E402  (the benchmarks folder, also when imported)
 
 
 def default_repeats(n: int) -> int:
     """Best of 5 for small plans, fewer where one run already takes seconds."""
     return 5 if n <= 10_000 else (3 if n <= 100_000 else 1)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def commit() -> str:
-    """The checked-out commit, so figures can be tied to the code they measured."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src"], cwd=HERE.parent).returncode
-    except OSError:
-        return "unknown"
-    return (out.stdout.strip() or "unknown") + ("+dirty" if dirty == 1 else "")
-
-
-def machine() -> dict[str, str]:
-    return {
-        "commit": commit(),
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cores": str(os.cpu_count()),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-    }
 
 
 def naive_longest_path(plan: Plan) -> float:

@@ -144,10 +144,10 @@ def _recent_weeks(rows: Iterable[Mapping[str, object]], status: dt.datetime, roo
     hold: a large plan's snapshot would otherwise outgrow the sheet within weeks (the report only
     compares with the latest earlier week; older ones serve a report re-run for a past date)."""
     weeks: dict[dt.date, Rows] = {}
-    for r in rows:
+    for r in _other_dates(rows, status):
         when = _when(r.get("status_date"))
-        if when is not None and when.date() != status.date():
-            weeks.setdefault(when.date(), []).append({k: v for k, v in r.items() if k != "_row"})
+        if when is not None:
+            weeks.setdefault(when.date(), []).append(r)
     kept: set[dt.date] = set()
     for day in sorted(weeks, reverse=True):
         if len(weeks[day]) > room:
