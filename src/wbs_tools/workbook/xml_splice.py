@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -60,10 +59,26 @@ def escape_attr(value: str) -> bytes:
     return html.escape(value, quote=True).replace("&#x27;", "&apos;").encode()
 
 
+class _Trickle:
+    """A part handed to the parser a little at a time: it stops at the root's start tag, having parsed a
+    few hundred bytes rather than the whole part (which it reads ahead in blocks of 32 kB otherwise)."""
+
+    STEP = 512
+
+    def __init__(self, data: bytes) -> None:
+        self.view, self.pos = memoryview(data), 0
+
+    def read(self, size: int = -1) -> bytes:
+        step = self.STEP if size < 0 else min(size, self.STEP)
+        chunk = bytes(self.view[self.pos : self.pos + step])
+        self.pos += len(chunk)
+        return chunk
+
+
 def root_prefix(data: bytes, part: str) -> tuple[bytes, str]:
     """The prefix (``b''`` or ``b'x:'``) and namespace of the root element, read from its start tag."""
     try:
-        for _event, el in etree.iterparse(io.BytesIO(data), events=("start",), resolve_entities=False,
+        for _event, el in etree.iterparse(_Trickle(data), events=("start",), resolve_entities=False,
                                           no_network=True, load_dtd=False, huge_tree=True):
             ns = etree.QName(el).namespace or ""
             return (el.prefix.encode() + b":" if el.prefix else b""), ns
