@@ -510,7 +510,7 @@ class _Simulated:
 
     @staticmethod
     def package_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-        def failing(data: bytes, names: object) -> None:
+        def failing(data: bytes, names: object, *_copied: object) -> None:
             raise WorkbookError("verification failed: simulated")
 
         monkeypatch.setattr(lossless, "verify_package", failing)

@@ -90,11 +90,13 @@ def check_not_locked(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Written:
-    """What a package streamed to a file should read back as: its length, CRC and parts."""
+    """What a package streamed to a file should read back as: its length, CRC and parts (``copied``: those
+    that are the source's compressed bytes unchanged)."""
 
     size: int
     crc: int
     names: tuple[str, ...]
+    copied: frozenset[str] = frozenset()
 
 
 class _Tally:
@@ -110,8 +112,9 @@ class _Tally:
         return len(data)
 
 
-# writes a package to the stream it is given and returns the part names it wrote
-Serializer = Callable[[BinaryIO], Sequence[str]]
+# writes a package to the stream it is given and returns the part names it wrote, and those among them
+# copied as the source's compressed bytes
+Serializer = Callable[[BinaryIO], tuple[Sequence[str], frozenset[str]]]
 
 
 def _verify_written(temp: Path, expected: bytes | Written) -> None:
@@ -123,7 +126,7 @@ def _verify_written(temp: Path, expected: bytes | Written) -> None:
                 size, crc = size + len(block), zlib.crc32(block, crc)
         if (size, crc) != (expected.size, expected.crc):
             raise WorkbookError("verification failed: the temporary file differs from what was written")
-        verify_package(temp, expected.names)
+        verify_package(temp, expected.names, expected.copied)
         return
     written = temp.read_bytes()
     if written != expected:
@@ -159,8 +162,8 @@ def write_atomically(data: bytes | Serializer, target: Path, *, backup: bool,
                 expected = data
             else:
                 tally = _Tally(handle)
-                names = tuple(data(tally))  # type: ignore[arg-type]
-                expected = Written(tally.size, tally.crc, names)
+                names, copied = data(tally)  # type: ignore[arg-type]
+                expected = Written(tally.size, tally.crc, tuple(names), copied)
             handle.flush()
             os.fsync(handle.fileno())
         _verify_written(temp, expected)
@@ -234,7 +237,8 @@ def write_workbook(
     dicts the write may empty as it goes (see :func:`edit_package`).
 
     The new package is streamed into the temporary file, not built in memory first; the file is then
-    re-read: its length and CRC, its parts, and every part up to ``FULL_CHECK_BYTES`` inflating to its CRC.
+    re-read: its length and CRC, its parts, and every part written anew up to ``FULL_CHECK_BYTES`` inflating
+    to its CRC (a part copied as the source's compressed bytes is proven by the length and CRC of the file).
     """
     source = Path(path)
     destination = Path(target) if target is not None else source
@@ -248,9 +252,10 @@ def write_workbook(
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)
-    def stream(sink: BinaryIO) -> Sequence[str]:
+    def stream(sink: BinaryIO) -> tuple[Sequence[str], frozenset[str]]:
+        copied = pkg.copied()
         pkg.write_to(sink, release=True)
-        return pkg.names
+        return pkg.names, copied
 
     payload: bytes | Serializer = data
     if report.changed:
