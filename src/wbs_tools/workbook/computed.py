@@ -137,18 +137,24 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
     return StreamedEdits(produce, len(picks) * (len(rows) - rows.count(None)))
 
 
+LINK_KEYS = ("predecessor_name", "successor_name", "predecessor_finish", "successor_start", "driving",
+             "link_slack_days", "source")
+#: a mirrored link's row: the link as typed, then its computed columns
+MIRROR_KEYS = ("predecessor_id", "successor_id", "type", "lag", *LINK_KEYS)
+
+
+def _link_tuple(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSchedule], per_day: float,
+                source: str) -> tuple[CellValue, ...]:
+    """A link's computed Dependencies columns in LINK_KEYS order."""
+    pred, succ = by_id.get(link.predecessor), by_id.get(link.successor)
+    return (pred.name if pred else None, succ.name if succ else None, pred.finish if pred else None,
+            succ.start if succ else None, ls.driving if ls else None,
+            _days(ls.slack_minutes, per_day) if ls else None, source if ls else "ignored: see Check")
+
+
 def _link_values(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSchedule], per_day: float,
                  source: str) -> dict[str, CellValue]:
-    pred, succ = by_id.get(link.predecessor), by_id.get(link.successor)
-    return {
-        "predecessor_name": pred.name if pred else None,
-        "successor_name": succ.name if succ else None,
-        "predecessor_finish": pred.finish if pred else None,
-        "successor_start": succ.start if succ else None,
-        "driving": ls.driving if ls else None,
-        "link_slack_days": _days(ls.slack_minutes, per_day) if ls else None,
-        "source": source if ls else "ignored: see Check",
-    }
+    return dict(zip(LINK_KEYS, _link_tuple(link, ls, by_id, per_day, source), strict=True))
 
 
 def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows: Sequence[int] = (),
@@ -180,6 +186,9 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     units = {"minutes_per_day": settings.minutes_per_day, "minutes_per_week": settings.minutes_per_week,
              "days_per_month": settings.days_per_month}
     left_out = 0
+    # (sheet column, index in MIRROR_KEYS) of the owned columns a mirror fills: its row is built from
+    # one tuple per link rather than a mapping per link
+    picks = [(number, MIRROR_KEYS.index(key)) for number, key in owned if key in MIRROR_KEYS]
     for n, ls in enumerate(mirrored):
         if n < len(rows):
             row = rows[n]
@@ -189,10 +198,10 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
                 break
             row, next_row = next_row, next_row + 1
         link = ls.link
-        values = {"predecessor_id": link.predecessor, "successor_id": link.successor, "type": link.type.value,
-                  "lag": None if link.lag.is_zero else format_lag(link.lag, **units),
-                  **_link_values(link, ls, by_id, per_day, tasks_sheet)}
-        edits.set_row(row, _row_cells(owned, values))
+        values = (link.predecessor, link.successor, link.type.value,
+                  None if link.lag.is_zero else format_lag(link.lag, **units),
+                  *_link_tuple(link, ls, by_id, per_day, tasks_sheet))
+        edits.set_row(row, [(number, values[i]) for number, i in picks])
     gone = [(number, None) for number, key in owned if key != "note"]
     for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)
         edits.set_row(row, list(gone))
