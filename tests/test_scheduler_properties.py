@@ -326,21 +326,6 @@ def test_schedule_is_deterministic_and_leaves_the_plan_untouched(plan: Plan) -> 
     assert _fingerprint(schedule(before)) == _fingerprint(first)
 
 
-@PROPS
-@given(plans())
-def test_the_processing_order_does_not_change_the_schedule(plan: Plan) -> None:
-    """Large plans are ordered a level at a time, small ones node by node: the same schedule."""
-    from wbs_tools.core import network
-
-    node_by_node = _fingerprint(schedule(plan))
-    saved = network._BULK_ORDER_FROM
-    network._BULK_ORDER_FROM = 0
-    try:
-        assert _fingerprint(schedule(plan)) == node_by_node
-    finally:
-        network._BULK_ORDER_FROM = saved
-
-
 # -- regressions: minimal cases the properties above once found ---------------------------
 def _plan(tasks: list[Task], links: list[Link], start: dt.datetime = MON) -> Plan:
     plan = Plan(Settings(start=start), tasks, links)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.graph import find_cycles, topological_order
 from wbs_tools.core.model import Link, Plan
@@ -218,50 +216,8 @@ def _first_order(net: Network, outline: Outline) -> tuple[list[int], list[int]]:
     return order, [v for v, d in enumerate(indegree) if d > 0]
 
 
-_BULK_ORDER_FROM = 20_000  # tasks; below this the array steps cost more than the Python walk
-
-
-def _level_order(net: Network, outline: Outline) -> list[int] | None:
-    """Kahn's walk a whole level at a time, in numpy: the nodes by level (the longest path to them),
-    ascending within a level; None when a loop leaves nodes unordered.
-
-    Plans are a few hundred links deep whatever their size, so this takes a few hundred array steps
-    where a walk node by node takes a Python step per link.
-    """
-    n = net.n_tasks
-    parent = np.array(outline.parent, dtype=np.int64)
-    summaries = np.array(list(net.begin_of), dtype=np.int64)
-    node = np.arange(n, dtype=np.int64)  # where a link into each task attaches
-    node[summaries] = n + np.arange(len(summaries), dtype=np.int64)
-    kids = np.flatnonzero(parent >= 0)
-    src = np.concatenate([np.array(net.pred_index, dtype=np.int64), node[parent[kids]], kids])
-    dst = np.concatenate([node[np.array(net.succ_index, dtype=np.int64)], node[kids], parent[kids]])
-    total = n + len(summaries)
-    by_src = np.argsort(src, kind="stable")
-    targets = dst[by_src]
-    offsets = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=total), out=offsets[1:])
-    indegree = np.bincount(dst, minlength=total)
-    frontier = np.flatnonzero(indegree == 0)
-    order: list[int] = []
-    while len(frontier):
-        order += frontier.tolist()
-        first, count = offsets[frontier], offsets[frontier + 1] - offsets[frontier]
-        reached = targets[np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())]
-        if not len(reached):
-            break
-        ready, times = np.unique(reached, return_counts=True)
-        indegree[ready] -= times
-        frontier = ready[indegree[ready] == 0]
-    return order if len(order) == total else None
-
-
 def _order(net: Network, plan: Plan, outline: Outline) -> None:
     """Topological order; loops are reported by name and their inner links set aside."""
-    found = _level_order(net, outline) if net.n_tasks >= _BULK_ORDER_FROM else None
-    if found is not None:
-        net.order = found
-        return
     dropped: set[int] = set()
     order, left = _first_order(net, outline)
     if left:
