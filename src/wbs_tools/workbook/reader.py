@@ -336,16 +336,20 @@ class _Reader:
             if layout.table_name in self.tables:
                 sheet, table = self.tables[layout.table_name]
                 keys = [k for k in table.columns if layout.owned or not layout.column(k).computed]
+                named = list(table.columns.items())
+                columns = [column for _, column in named]
                 for number in data_rows(sheet, table, keys):
                     row: dict[str, object] = {"_row": number}
-                    for key, column in table.columns.items():
-                        value = sheet.value(number, column)
-                        if (code := excel_error(value)) is not None:
-                            self.findings.append(finding("cell.excel-error", f"{layout.name} row {number}: the cell "
-                                                         f"shows {code}; it was treated as empty",
-                                                         location=sheet.address(number, column), field=key))
-                            value = None
-                        row[key] = None if isinstance(value, str) and not value.strip() else value
+                    for (key, column), value in zip(named, sheet.values(number, columns), strict=True):
+                        if isinstance(value, str):  # an error code or blank text reads as empty
+                            if (code := excel_error(value)) is not None:
+                                self.findings.append(finding(
+                                    "cell.excel-error", f"{layout.name} row {number}: the cell shows {code}; it was "
+                                    "treated as empty", location=sheet.address(number, column), field=key))
+                                value = None
+                            elif not value.strip():
+                                value = None
+                        row[key] = value
                     rows.append(row)
             registers[layout.name] = rows
         return registers

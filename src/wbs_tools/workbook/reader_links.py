@@ -94,17 +94,21 @@ def read_dependencies(sheet: Sheet, table: TableLocation, plan: Plan, findings: 
     units = {"minutes_per_day": s.minutes_per_day, "minutes_per_week": s.minutes_per_week,
              "days_per_month": s.days_per_month}
     keys = [k for k in table.columns if not DEPENDENCIES.column(k).computed]
+    wanted = [k for k in _READ if k in table.columns]
+    columns = [table.columns[k] for k in wanted]
+    lag_units = Units(s.minutes_per_day, s.minutes_per_week, s.days_per_month)
     links = []
     typed: dict[tuple[int, int], list[Link]] | None = None  # the Predecessors links by (pred, succ)
     for row in data_rows(sheet, table, keys):
-        cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
-        if re.match(r"\s*tasks?\b", text_of(cell.get("source")) or "", re.IGNORECASE):
+        cell: dict[str, Cell] = dict(zip(wanted, sheet.values(row, columns), strict=True))  # type: ignore[arg-type]
+        source = cell.get("source")
+        if source == "Tasks" or re.match(r"\s*tasks?\b", text_of(source) or "", re.IGNORECASE):
             mirror_rows.append(row)
             if typed is None:
                 typed = {}
                 for lk in plan.links:
                     typed.setdefault((lk.predecessor, lk.successor), []).append(lk)
-            _check_mirror(typed, table, row, cell, units, findings)
+            _check_mirror(typed, table, row, cell, lag_units, findings)
             continue
         if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
             continue  # a note or a heading, not a link
@@ -128,13 +132,39 @@ def read_dependencies(sheet: Sheet, table: TableLocation, plan: Plan, findings: 
     return links
 
 
+#: the Dependencies columns a refresh reads (the others are its own output or the user's notes)
+_READ = ("source", "predecessor_id", "successor_id", "type", "lag")
+
+
+def _id(value: Cell, role: str) -> int:
+    """``task_id``, with the number a mirrored row holds taken directly."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return task_id(value, role)
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_text(value: str) -> LinkType:
+    return link_type(value)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _lag(value: Cell, units: Units) -> Lag:
+    return parse_lag(value, minutes_per_day=units.minutes_per_day, minutes_per_week=units.minutes_per_week,
+                     days_per_month=units.days_per_month)
+
+
 def _check_mirror(links: dict[tuple[int, int], list[Link]], table: TableLocation, row: int,
-                  cell: dict[str, Cell], units: dict[str, int], findings: list[Finding]) -> None:
-    """A row mirrored from a Predecessors cell is rewritten on refresh: an edit there is reported."""
+                  cell: dict[str, Cell], units: Units, findings: list[Finding]) -> None:
+    """A row mirrored from a Predecessors cell is rewritten on refresh: an edit there is reported.
+
+    A 100,000-link plan has as many mirrored rows, holding a few hundred distinct types and lags."""
     try:
-        pair: tuple[int, int] | None = (task_id(cell.get("predecessor_id"), "predecessor"),
-                                        task_id(cell.get("successor_id"), "successor"))
-        kind, lag = link_type(cell.get("type")), parse_lag(cell.get("lag"), **units)
+        pair: tuple[int, int] | None = (_id(cell.get("predecessor_id"), "predecessor"),
+                                        _id(cell.get("successor_id"), "successor"))
+        kind = cell.get("type")
+        kind = _type_text(kind) if type(kind) is str else link_type(kind)
+        lag = _lag(cell.get("lag"), units)
     except InputError:
         pair = None
     typed = links.get(pair, []) if pair is not None else []

@@ -91,6 +91,19 @@ class Sheet:
             return self.errors.get((row, column)) if self.errors else None
         return value
 
+    def values(self, row: int, columns: Sequence[int]) -> list[object]:
+        """``[self.value(row, c) for c in columns]``, the row looked up once: tables of 100,000 rows."""
+        cells = self.row(row)
+        width, col0, errors = len(cells), self.col0 + 1, self.errors
+        out: list[object] = []
+        for column in columns:
+            index = column - col0
+            value = cells[index] if 0 <= index < width else None
+            if value == "" or value is None:
+                value = errors.get((row, column)) if errors else None
+            out.append(value)
+        return out
+
     def address(self, row: int, column: int) -> str:
         return f"{self.name}!{col_letters(column)}{row}"
 
