@@ -37,9 +37,9 @@ from wbs_tools.workbook.xml_splice import (
 )
 
 __all__ = [
-    "ATTRS", "FIXED_DATE_TIME", "FULL_CHECK_BYTES", "OLE2_SIGNATURE", "Limits", "Package", "Relationship",
-    "SplicedPart", "WorkbookError", "WorkbookLockedError", "check_well_formed", "escape_attr", "get_attrs",
-    "parse_xml", "read_relationships", "rels_part", "resolve_target", "retag", "root_prefix", "set_attrs",
+    "ATTRS", "FIXED_DATE_TIME", "FULL_CHECK_BYTES", "OLE2_SIGNATURE", "Deflated", "Limits", "Package",
+    "Relationship", "SplicedPart", "WorkbookError", "WorkbookLockedError", "check_well_formed", "escape_attr",
+    "get_attrs", "parse_xml", "read_relationships", "rels_part", "resolve_target", "retag", "root_prefix", "set_attrs",
     "start_tag", "verify_package",
 ]
 
@@ -83,11 +83,35 @@ def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]
 
 
 @dataclass
+class Deflated:
+    """A new part already deflated as it was produced (a million-row worksheet): its raw deflate
+    pieces, inflated size and CRC, and its first bytes as they are (a part's start is checked)."""
+
+    pieces: list[bytes]
+    size: int
+    crc: int
+    head: bytes
+
+    def inflate(self, limit: int = -1) -> bytes:
+        """The part (or its first ``limit`` bytes) inflated again: only for a caller that reads it."""
+        unpack = zlib.decompressobj(-15)
+        out: list[bytes] = []
+        got = 0
+        for piece in self.pieces:
+            out.append(unpack.decompress(piece, max(limit - got, 1)) if limit >= 0 else unpack.decompress(piece))
+            got += len(out[-1])
+            if 0 <= limit <= got:
+                break
+        return b"".join(out)
+
+
+@dataclass
 class _Member:
     info: zipfile.ZipInfo
     raw: bytes | None  # original compressed bytes; None once the part was replaced
     data: bytes | None = None  # new uncompressed content
     chunks: list[bytes | memoryview] | None = None  # new content in pieces (large parts), instead of data
+    deflated: Deflated | None = None  # new content deflated as it was produced, instead of data
 
 
 class Package:
@@ -176,6 +200,8 @@ class Package:
             raise WorkbookError(f"the package has no part {name!r}")
         if member.chunks is not None:
             member.data, member.chunks = b"".join(member.chunks), None
+        if member.deflated is not None:
+            member.data, member.deflated = member.deflated.inflate(), None
         if member.data is not None:
             return member.data
         info = member.info
@@ -203,7 +229,13 @@ class Package:
             info.create_system = 0
             self._members[name] = _Member(info, None, content, chunks)
         else:
-            member.raw, member.data, member.chunks = None, content, chunks
+            member.raw, member.data, member.chunks, member.deflated = None, content, chunks, None
+        self.touched.add(name)
+
+    def write_deflated(self, name: str, part: Deflated) -> None:
+        """Replace an existing part with content deflated as it was produced."""
+        member = self._members[name]
+        member.raw, member.data, member.chunks, member.deflated = None, None, None, part
         self.touched.add(name)
 
     def remove(self, name: str) -> None:
@@ -233,6 +265,8 @@ class Package:
         member = self._members[name]
         if member.chunks is not None:
             return sum(map(len, member.chunks))
+        if member.deflated is not None:
+            return member.deflated.size
         return member.info.file_size if member.data is None else len(member.data)
 
     def head(self, name: str, length: int) -> bytes:
@@ -240,6 +274,9 @@ class Package:
         member = self._members[name]
         if member.chunks is not None:
             return bytes(b"".join(member.chunks[:4])[:length])
+        if member.deflated is not None:
+            head = member.deflated.head
+            return head[:length] if len(head) >= length else member.deflated.inflate(length)[:length]
         return self.read(name)[:length]
 
 

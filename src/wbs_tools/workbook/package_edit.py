@@ -121,6 +121,11 @@ def render_workbook(
     return out, report
 
 
+#: a worksheet part this large is deflated as it is patched: a million-row sheet is about a gigabyte
+#: inflated, a tenth of that deflated (only the start of such a part is checked as XML anyway)
+DEFLATE_WHILE_PATCHING_FROM = package.FULL_CHECK_BYTES
+
+
 def edit_package(
     data: bytes,
     *,
@@ -158,9 +163,13 @@ def edit_package(
         rows = as_rows(edits.pop(sheet_name) if release else edits[sheet_name])  # type: ignore[attr-defined]
         patch = sheet_writer(pkg.read(entry.part), part=entry.part, date1904=info.date1904,
                              overwrite_formulas=overwrite_formulas, style_row=style_from_row.get(sheet_name),
-                             shared_string=strings, protected=_table_cells(pkg, entry.part)).run(rows)
+                             shared_string=strings, protected=_table_cells(pkg, entry.part)
+                             ).run(rows, deflate_from=DEFLATE_WHILE_PATCHING_FROM)
         del rows
-        if patch.written and patch.chunks is not None:
+        if patch.written and patch.deflated is not None:
+            pkg.write_deflated(entry.part, patch.deflated)
+            written[entry.name] = patch.written
+        elif patch.written and patch.chunks is not None:
             pkg.write(entry.part, patch.chunks)
             written[entry.name] = patch.written
         unchanged += patch.unchanged

@@ -1,10 +1,11 @@
 """Serializing a :class:`~wbs_tools.workbook.package.Package` into a zip, part after part, to any stream.
 
 Untouched parts are copied as their original compressed bytes; edited parts are deflated anew. A
-large edited part (a million-row worksheet) may be held as a list of chunks rather than one
-``bytes``: it is deflated chunk by chunk, each chunk let go once compressed, so the inflated part
-and its compressed form never both exist whole. Sizes and CRC go into the local header (no data
-descriptor), so a part's compressed bytes are complete before its header is written.
+large edited part may be held as a list of chunks rather than one ``bytes``: it is deflated chunk by
+chunk, each chunk let go once compressed, so the inflated part and its compressed form never both
+exist whole. A million-row worksheet comes already deflated as it was patched (:class:`Deflater`).
+Sizes and CRC go into the local header (no data descriptor), so a part's compressed bytes are
+complete before its header is written.
 """
 
 from __future__ import annotations
@@ -54,6 +55,73 @@ def _deflate(chunks: list[Chunk], release: bool) -> tuple[list[bytes], int, int]
     return [piece for piece in out if piece], size, crc
 
 
+class Deflater:
+    """Deflates a part's content as it is produced, in order, so a million-row worksheet is never held
+    inflated: pieces of raw deflate, with the size and CRC of what went in."""
+
+    def __init__(self) -> None:
+        self._packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # Excel's own choice: fastest deflate
+        self.pieces: list[bytes] = []
+        self.size = self.crc = 0
+
+    def add(self, chunk: Chunk) -> None:
+        self.size += len(chunk)
+        self.crc = zlib.crc32(chunk, self.crc)
+        if piece := self._packer.compress(chunk):
+            self.pieces.append(piece)
+
+    def after(self, head: bytes) -> pk.Deflated:
+        """The whole part: ``head`` (known last: it holds the ``<dimension>`` box) and then what was added.
+
+        Raw deflate streams ending on a sync flush can be concatenated: the head is deflated on its
+        own, then come the pieces added, then an empty final block; the CRC is the two combined."""
+        self.pieces.append(self._packer.flush(zlib.Z_SYNC_FLUSH))
+        first = zlib.compressobj(1, zlib.DEFLATED, -15)
+        lead = first.compress(head) + first.flush(zlib.Z_SYNC_FLUSH)
+        crc = crc32_combine(zlib.crc32(head), self.crc, self.size)
+        return pk.Deflated([lead, *self.pieces, _FINAL_BLOCK], len(head) + self.size, crc, head)
+
+
+_FINAL_BLOCK = b"\x03\x00"  # an empty last block (fixed Huffman codes): ends a deflate stream
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
+    """CRC-32 of ``a + b`` from ``crc32(a)``, ``crc32(b)`` and ``len(b)`` (zlib's crc32_combine, which
+    Python's zlib does not offer): ``crc1`` advanced over ``length2`` zero bytes, in GF(2)."""
+
+    def times(matrix: list[int], vector: int) -> int:
+        total, i = 0, 0
+        while vector:
+            if vector & 1:
+                total ^= matrix[i]
+            vector >>= 1
+            i += 1
+        return total
+
+    def square(matrix: list[int]) -> list[int]:
+        return [times(matrix, row) for row in matrix]
+
+    if length2 <= 0:
+        return crc1
+    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
+    even = square(odd)  # two zero bits
+    odd = square(even)  # four zero bits
+    while True:  # apply len2 zero bytes: square the operator for each bit of the length
+        even = square(odd)
+        if length2 & 1:
+            crc1 = times(even, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+        odd = square(even)
+        if length2 & 1:
+            crc1 = times(odd, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+    return crc1 ^ crc2
+
+
 def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sink: Sink, *,
                   release: bool = False) -> None:
     """Write the zip of ``members`` (in order) to ``sink``; ``release`` lets chunked parts go as they
@@ -68,6 +136,12 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
         if member.raw is not None:
             pieces: list[bytes] = [member.raw]
             crc, size, method = info.CRC, info.file_size, info.compress_type
+        elif member.deflated is not None:
+            done = member.deflated
+            pieces, size, crc, method = list(done.pieces), done.size, done.crc, zipfile.ZIP_DEFLATED
+            flags = (flags & ~0x6) | 0x6
+            if release:
+                member.deflated = None
         else:
             method = info.compress_type
             chunks: list[Chunk] = member.chunks if member.chunks is not None else [member.data or b""]

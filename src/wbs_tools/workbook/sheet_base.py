@@ -27,6 +27,7 @@ from wbs_tools.workbook.cell_values import (
 )
 from wbs_tools.workbook.package import (
     ATTRS,
+    Deflated,
     WorkbookError,
     get_attrs,
     retag,
@@ -54,6 +55,7 @@ class SheetPatch:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     removed_formulas: bool = False
     chunks: list[bytes | memoryview] | None = None  # the new part in pieces, before :func:`patch_sheet` joins it
+    deflated: Deflated | None = None  # or the new part deflated as it was built (a large part)
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from wbs_tools.workbook.cell_edits import MAX_COL, RowCells, col_letters
 from wbs_tools.workbook.package import WorkbookError
+from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.row_plans import PlannedRows, _Filled
 from wbs_tools.workbook.sheet_base import SheetPatch, _style_attr
 
@@ -167,16 +168,18 @@ class SheetWriter(PlannedRows):
                 result.skipped.append((f"{col_letters(col)}{row}", reason))
         return keep
 
-    def run(self, rows: Iterable[tuple[int, RowCells]]) -> SheetPatch:
+    def run(self, rows: Iterable[tuple[int, RowCells]], *, deflate_from: int | None = None) -> SheetPatch:
         """Apply edits given as rows ascending, each with its cells by column ascending. The new part is
-        left in ``result.chunks`` (the head up to the first edited row, blocks of rows, the tail)."""
+        left in ``result.chunks`` (the head up to the first edited row, blocks of rows, the tail), or,
+        for a part of ``deflate_from`` bytes or more, deflated as it is built in ``result.deflated``."""
         self._setup()
         self.shape_re = re.compile(rb"<" + re.escape(self.p) + rb'c r="([A-Z]{1,3})[0-9]')
         self.c_open = b"<" + self.p + b"c"
         result = SheetPatch(self.data)
         keys, starts = self.row_keys, self.row_starts
         protected_rows = {r for r, _c in self.protected}
-        out = _Blocks(memoryview(self.data))
+        deflate = deflate_from is not None and len(self.data) >= deflate_from and not self.sheet_data.group(2)
+        out = _Blocks(memoryview(self.data), Deflater() if deflate else None)
         cursor, i, n = 0, 0, len(keys)
         last_key = keys[-1] if keys else 0
         r1 = r2 = c2 = 0
@@ -210,6 +213,16 @@ class SheetWriter(PlannedRows):
             return result
         chunks = out.finish(cursor)
         view = out.view
+        if out.deflater is not None:  # chunks: the head alone; the rest is deflated already
+            head = bytes(chunks[0])
+            dims = self._dimension(((r1, c1), (r2, c2)))
+            if dims:
+                start, stop, new = dims[0]
+                if len(head) < stop:
+                    raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
+                head = head[:start] + new + head[stop:]
+            result.deflated = out.deflater.after(head)
+            return result
         tag = self.sheet_data
         if tag.group(2):  # <sheetData/> becomes <sheetData>rows</sheetData>
             p = self.p
@@ -236,15 +249,17 @@ class _Blocks:
     BLOCK = 1 << 20
     KEEP_VIEW = 1 << 16
 
-    def __init__(self, view: memoryview) -> None:
+    def __init__(self, view: memoryview, deflater: Deflater | None = None) -> None:
         self.view = view
         self.chunks: list[bytes | memoryview] = []
         self.block: list[bytes | memoryview] = []
         self.size = 0
+        self.deflater = deflater  # when given, everything after the head goes there as it comes
+        self._keep = self.chunks.append if deflater is None else deflater.add
 
     def _flush(self) -> None:
         if self.block:
-            self.chunks.append(b"".join(self.block))
+            self._keep(b"".join(self.block))
             self.block, self.size = [], 0
 
     def add(self, cursor: int, start: int, new: bytes) -> None:
@@ -253,7 +268,7 @@ class _Blocks:
             self.chunks.append(self.view[cursor:start])  # the head: <dimension> is fixed in it later
         elif start - cursor >= self.KEEP_VIEW:
             self._flush()
-            self.chunks.append(self.view[cursor:start])
+            self._keep(self.view[cursor:start])
         elif start > cursor:
             self.block.append(self.view[cursor:start])
             self.size += start - cursor
@@ -264,5 +279,5 @@ class _Blocks:
 
     def finish(self, cursor: int) -> list[bytes | memoryview]:
         self._flush()
-        self.chunks.append(self.view[cursor:])
+        self._keep(self.view[cursor:])
         return self.chunks

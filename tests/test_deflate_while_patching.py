@@ -1,0 +1,90 @@
+"""A large worksheet is deflated while it is patched: the same part, never held inflated.
+
+The patched part's head (which holds the ``<dimension>`` box, known only at the end) is deflated last
+and put first; raw deflate streams ending on a sync flush concatenate, and the CRC is the two combined.
+Here every patched sheet takes that path (the size threshold set to 0) and the result is compared,
+part by part after inflating, with the path that keeps the part in memory; zipfile checks each CRC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from support.libreoffice import libreoffice_missing
+from wbs_tools.refresh import refresh_workbook
+from wbs_tools.workbook import package_edit
+from wbs_tools.workbook.package_out import Deflater, crc32_combine
+from wbs_tools.workbook.sample import sample_plan, sample_registers
+from wbs_tools.workbook.template import build_workbook
+
+STATUS = dt.datetime(2026, 3, 6, 17)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.binary(max_size=3000))
+def test_crc32_combine_equals_the_crc_of_the_joined_bytes(a: bytes, b: bytes) -> None:
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_crc32_combine_over_a_long_tail() -> None:
+    tail = bytes(range(256)) * 40_000  # 10 MB: the length's high bits matter
+    assert crc32_combine(zlib.crc32(b"<x>"), zlib.crc32(tail), len(tail)) == zlib.crc32(b"<x>" + tail)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000), st.lists(st.binary(max_size=5000), max_size=8))
+def test_a_part_deflated_head_last_inflates_to_head_then_body(head: bytes, body: list[bytes]) -> None:
+    deflater = Deflater()
+    for chunk in body:
+        deflater.add(chunk)
+    part = deflater.after(head)
+    whole = head + b"".join(body)
+    assert zlib.decompress(b"".join(part.pieces), -15) == whole
+    assert (part.size, part.crc, part.head) == (len(whole), zlib.crc32(whole), head)
+    assert part.inflate(7) == whole[:7]
+
+
+def _refreshed(folder: Path, threshold: int, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder.mkdir()
+    path = folder / "plan.xlsx"
+    build_workbook(path, plan=sample_plan(), registers=sample_registers())
+    monkeypatch.setattr(package_edit, "DEFLATE_WHILE_PATCHING_FROM", threshold)
+    assert refresh_workbook(path, status_date=STATUS, backup=False).outcome.value == "refreshed"
+    return path
+
+
+def test_a_refresh_deflating_while_patching_writes_the_same_parts(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = _refreshed(tmp_path / "kept", 1 << 40, monkeypatch)
+    streamed = _refreshed(tmp_path / "streamed", 0, monkeypatch)
+    with zipfile.ZipFile(kept) as a, zipfile.ZipFile(streamed) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():  # read() checks each part's CRC
+            assert a.read(name) == b.read(name), name
+        tasks = next(n for n in b.namelist() if n.startswith("xl/worksheets/"))
+        assert b.getinfo(tasks).flag_bits & 0x6 == 0x6  # flagged as the fastest deflate, like Excel's
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(libreoffice_missing() is not None, reason=libreoffice_missing() or "")
+def test_libreoffice_reads_a_sheet_deflated_while_patched_as_the_other(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = _refreshed(tmp_path / "kept", 1 << 40, monkeypatch)
+    streamed = _refreshed(tmp_path / "streamed", 0, monkeypatch)
+    texts = []
+    for path in (kept, streamed):
+        out = path.parent / "csv"
+        subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+                        "--convert-to", "csv", "--outdir", str(out), str(path)],
+                       check=True, capture_output=True, timeout=240)
+        texts.append((out / "plan.csv").read_text(errors="replace"))  # the first sheet: Tasks
+    assert texts[0] == texts[1]
+    assert "Kick-off meeting" in texts[1] and len(texts[1].splitlines()) > 10
