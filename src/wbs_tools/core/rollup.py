@@ -25,6 +25,9 @@ LINK = DriverKind.LINK
 
 
 def roll_up(sch: _Scheduler) -> Schedule:
+    # the passes are done: their adjacency lists (a few hundred bytes a task) go before the results are
+    # built in their place, so a million-task plan peaks that much lower
+    sch.net.in_links = sch.net.out_links = sch.anc_in = sch.anc_out = []
     plan, outline = sch.plan, sch.outline
     tasks = plan.tasks
     n = len(tasks)
