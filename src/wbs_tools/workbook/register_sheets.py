@@ -128,26 +128,24 @@ def _latest(rows: Sequence[Mapping[str, object]], status: dt.datetime) -> Mappin
     return max(dated, key=lambda pair: pair[0])[1] if dated else None
 
 
-def _other_dates(rows: Iterable[Mapping[str, object]], status: dt.datetime) -> Rows:
-    """Stored rows of other weeks; this week's are replaced by the fresh ones."""
-    keep = []
-    for r in rows:
-        when = _when(r.get("status_date"))
-        if when is not None and when.date() == status.date():
-            continue
-        keep.append({k: v for k, v in r.items() if k != "_row"})
-    return keep
+def _other_dates(rows: Iterable[Mapping[str, object]], status: dt.datetime) -> list[Mapping[str, object]]:
+    """Stored rows of other weeks; this week's are replaced by the fresh ones. The rows go as they were
+    read: an owned table takes its columns by key (``"_row"`` is not one)."""
+    day = status.date()
+    return [r for r in rows if (when := _when(r.get("status_date"))) is None or when.date() != day]
 
 
-def _recent_weeks(rows: Iterable[Mapping[str, object]], status: dt.datetime, room: int) -> Rows:
+def _recent_weeks(rows: Iterable[Mapping[str, object]], status: dt.datetime, room: int
+                  ) -> list[Mapping[str, object]]:
     """Stored snapshot rows of other weeks, whole weeks from the newest back, as many as ``room`` rows
     hold: a large plan's snapshot would otherwise outgrow the sheet within weeks (the report only
     compares with the latest earlier week; older ones serve a report re-run for a past date)."""
-    weeks: dict[dt.date, Rows] = {}
-    for r in _other_dates(rows, status):
+    weeks: dict[dt.date, list[Mapping[str, object]]] = {}
+    today = status.date()
+    for r in rows:
         when = _when(r.get("status_date"))
-        if when is not None:
-            weeks.setdefault(when.date(), []).append(r)
+        if when is not None and (day := when.date()) != today:
+            weeks.setdefault(day, []).append(r)
     kept: set[dt.date] = set()
     for day in sorted(weeks, reverse=True):
         if len(weeks[day]) > room:

@@ -81,8 +81,11 @@ class StatusSnapshot:
         datetimes or text. Unreadable rows are skipped: the history is advisory.
         """
         weeks: dict[dt.datetime, list[Mapping[str, object]]] = {}
+        moment = dt.datetime
         for row in rows:
-            when = _instant(row.get("status_date"))
+            when = row.get("status_date")
+            if when.__class__ is not moment:
+                when = _instant(when)
             if when is not None and (before is None or when < before):
                 weeks.setdefault(when, []).append(row)
         if not weeks:
@@ -92,7 +95,18 @@ class StatusSnapshot:
         tasks: dict[int, TaskMark] = {}
         issues: dict[str, IssueMark] = {}
         for row in weeks[when]:
-            kind = text(row.get("kind")).casefold()
+            kind = row.get("kind")
+            if kind == "task":  # as stored: the common case of a large plan's rows, read directly
+                key, start, finish, done, critical = (row.get("key"), row.get("start"), row.get("finish"),
+                                                      row.get("baseline_finish"), row.get("critical"))
+                if key.__class__ is float and key.is_integer():  # type: ignore[attr-defined]
+                    tasks[int(key)] = TaskMark(  # type: ignore[call-overload]
+                        text(row.get("name")), start if start.__class__ is moment else _instant(start),
+                        finish if finish.__class__ is moment else _instant(finish),
+                        critical if critical.__class__ is bool else _flag(critical),
+                        done if done.__class__ is moment else _instant(done))
+                    continue
+            kind = text(kind).casefold()
             if kind == "project":
                 project = row
             elif kind == "task" and (tid := _task_id(row.get("key"))) is not None:
