@@ -263,9 +263,10 @@ def diff_snapshots(previous: StatusSnapshot, current: StatusSnapshot, days: DayC
         was = previous.tasks.get(tid)
         if was is None:
             continue
-        cal = calendars.get(tid)
-        start = days.between(was.start, now.start, cal) if was.start and now.start else 0.0
-        finish = days.between(was.finish, now.finish, cal) if was.finish and now.finish else 0.0
+        cal = calendars.get(tid)  # most tasks did not move: no working days to count (0.0 as counted)
+        start = days.between(was.start, now.start, cal) if was.start and now.start and was.start != now.start else 0.0
+        finish = (days.between(was.finish, now.finish, cal) if was.finish and now.finish and was.finish != now.finish
+                  else 0.0)
         if start or finish:
             moves.append(TaskMove(tid, outline.get(tid, ""), now.name, was.start, now.start, was.finish, now.finish,
                                   start, finish, now.critical))
