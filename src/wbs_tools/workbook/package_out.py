@@ -138,10 +138,11 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
             crc, size, method = info.CRC, info.file_size, info.compress_type
         elif member.deflated is not None:
             done = member.deflated
-            pieces, size, crc, method = list(done.pieces), done.size, done.crc, zipfile.ZIP_DEFLATED
+            pieces = done.pieces if release else list(done.pieces)  # released: each piece goes once written
+            size, crc, method = done.size, done.crc, zipfile.ZIP_DEFLATED
             flags = (flags & ~0x6) | 0x6
             if release:
-                member.deflated = None
+                member.deflated = done = None  # type: ignore[assignment]
         else:
             method = info.compress_type
             chunks: list[Chunk] = member.chunks if member.chunks is not None else [member.data or b""]
