@@ -21,7 +21,10 @@ import sys
 import threading
 import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import xlsxwriter
@@ -202,6 +205,34 @@ def test_dead_worker_costs_only_its_jobs() -> None:
     jobs = list(range(3, 15))
     results = list(run_jobs(os._exit, jobs, workers=2, on_crash=lambda job, error: ("crashed", job)))
     assert sorted(results) == [("crashed", job) for job in jobs]
+
+
+class _StartFails(ProcessPoolExecutor):
+    """A real pool whose first hand-over fails to start a worker, as when a dying worker takes the fork
+    server down with it (its socket closes mid-handover: OSError or ConnectionRefusedError)."""
+
+    methods: ClassVar[list[str]] = []  # the start method of each pool made
+
+    def __init__(self, workers: int, mp_context: BaseContext) -> None:
+        super().__init__(workers, mp_context=mp_context)
+        self.methods.append(mp_context.get_start_method())
+        self.refuse = len(self.methods) == 1
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.refuse:
+            self.refuse = False
+            raise ConnectionRefusedError(111, "Connection refused")
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_pool_that_cannot_start_a_worker_is_replaced_by_spawned_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wbs_tools.batch import runner
+
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", _StartFails)
+    _StartFails.methods.clear()
+    results = list(run_jobs(abs, list(range(-8, 0)), workers=2))
+    assert sorted(results) == list(range(1, 9))  # every job once: none lost, none run twice
+    assert _StartFails.methods == ["forkserver", "spawn"]
 
 
 def test_cli_refreshes_a_folder_and_writes_the_report(folder: Path, tmp_path: Path) -> None:

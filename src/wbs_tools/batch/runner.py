@@ -266,12 +266,16 @@ def _crashed(job: T, error: BaseException, on_crash: Callable[[T, BaseException]
     return on_crash(job, error)
 
 
+_REFUSALS_BEFORE_GIVING_UP = 3
+
+
 def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
           on_crash: Callable[[T, BaseException], R] | None) -> Iterator[R]:
     """A process pool fed a few jobs ahead of the workers, so results stream and memory stays flat.
 
     Workers start from a fork server (or are spawned), never forked from this process: it may run a
-    progress-bar thread, and forking a threaded process can deadlock.
+    progress-bar thread, and forking a threaded process can deadlock. A worker that dies can take the
+    fork server down with it (its socket closes mid-handover); the run then spawns its workers.
     """
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
@@ -280,6 +284,7 @@ def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
     queue: deque[T] = deque(jobs)
     pending: dict[Future[R], T] = {}
     pool = ProcessPoolExecutor(workers, mp_context=context)
+    refusals = 0  # jobs refused in a row by fresh pools: a machine that cannot start a process at all
     try:
         while queue or pending:
             refused = False
@@ -287,8 +292,15 @@ def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
                 job = queue.popleft()
                 try:
                     pending[pool.submit(func, job)] = job
-                except BrokenProcessPool:  # a worker died since the last look: this job never started
-                    queue.appendleft(job)
+                    refusals = 0
+                except (BrokenProcessPool, OSError) as exc:  # no worker could take it: it never started
+                    if isinstance(exc, OSError) and method != "spawn":  # the fork server is gone
+                        method, context = "spawn", multiprocessing.get_context("spawn")
+                    refusals += 1
+                    if refusals > _REFUSALS_BEFORE_GIVING_UP:
+                        yield _crashed(job, exc, on_crash)
+                    else:
+                        queue.appendleft(job)
                     refused = True
                     break
             done = wait(pending, return_when=FIRST_COMPLETED).done if pending else set()
@@ -300,7 +312,8 @@ def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
                 except BrokenProcessPool as exc:
                     broken, result = True, _crashed(job, exc, on_crash)
                 yield result
-            if broken:  # every job in flight died with the pool; the rest get a fresh one
+            # a worker that died took the pool down: every job in flight died with it; the rest get a fresh one
+            if broken:
                 for job in list(pending.values()):
                     yield _crashed(job, BrokenProcessPool("the worker process died"), on_crash)
                 pending.clear()
