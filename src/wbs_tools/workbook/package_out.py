@@ -134,7 +134,7 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
         info = member.info
         flags = info.flag_bits & ~0x8  # sizes go into the local header: no data descriptor
         if member.raw is not None:
-            pieces: list[bytes] = [member.raw]
+            pieces: list[Chunk] = [member.raw]
             crc, size, method = info.CRC, info.file_size, info.compress_type
         elif member.deflated is not None:
             done = member.deflated
