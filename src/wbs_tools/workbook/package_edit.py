@@ -175,6 +175,7 @@ def edit_package(
         unchanged += patch.unchanged
         skipped += [SkippedCell(entry.name, ref, why) for ref, why in patch.skipped]
         removed_formulas |= patch.removed_formulas
+        del patch  # it holds the part as it was (a million-row sheet: most of a gigabyte)
     editor = WorkbookEditor(pkg, info)
     if owned_sheets:
         styles = date_styles(pkg, info)
