@@ -36,23 +36,17 @@ class _Counter:
 
 
 def _deflate(chunks: list[Chunk], release: bool) -> tuple[list[bytes], int, int]:
-    """(compressed pieces, inflated size, CRC) of a part given as chunks; Excel's own choice of level."""
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-    out: list[bytes] = []
-    size, crc = 0, 0
+    """(compressed pieces, inflated size, CRC) of a part given as chunks; ``release``: each chunk is
+    freed as soon as it is compressed."""
+    deflater = Deflater()
     if release:
-        chunks.reverse()  # popped from the end: each chunk is freed as soon as it is compressed
+        chunks.reverse()  # popped from the end
         while chunks:
-            chunk = chunks.pop()
-            size, crc = size + len(chunk), zlib.crc32(chunk, crc)
-            out.append(packer.compress(chunk))
-            del chunk
+            deflater.add(chunks.pop())
     else:
         for chunk in chunks:
-            size, crc = size + len(chunk), zlib.crc32(chunk, crc)
-            out.append(packer.compress(chunk))
-    out.append(packer.flush())
-    return [piece for piece in out if piece], size, crc
+            deflater.add(chunk)
+    return deflater.finish()
 
 
 class Deflater:
@@ -69,6 +63,12 @@ class Deflater:
         self.crc = zlib.crc32(chunk, self.crc)
         if piece := self._packer.compress(chunk):
             self.pieces.append(piece)
+
+    def finish(self) -> tuple[list[bytes], int, int]:
+        """(pieces, size, CRC) of what was added, as one deflate stream."""
+        if piece := self._packer.flush():
+            self.pieces.append(piece)
+        return self.pieces, self.size, self.crc
 
     def after(self, head: bytes) -> pk.Deflated:
         """The whole part: ``head`` (known last: it holds the ``<dimension>`` box) and then what was added.
@@ -101,24 +101,15 @@ def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
     def square(matrix: list[int]) -> list[int]:
         return [times(matrix, row) for row in matrix]
 
-    if length2 <= 0:
-        return crc1
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator for one zero bit
-    even = square(odd)  # two zero bits
-    odd = square(even)  # four zero bits
-    while True:  # apply len2 zero bytes: square the operator for each bit of the length
-        even = square(odd)
+    operator = [0xEDB88320] + [1 << n for n in range(31)]  # one zero bit
+    for _ in range(3):
+        operator = square(operator)  # then two, four, eight: one zero byte
+    while length2 > 0:  # the operator squared for each bit of the length, applied where it is set
         if length2 & 1:
-            crc1 = times(even, crc1)
+            crc1 = times(operator, crc1)
         length2 >>= 1
-        if not length2:
-            break
-        odd = square(even)
-        if length2 & 1:
-            crc1 = times(odd, crc1)
-        length2 >>= 1
-        if not length2:
-            break
+        if length2:
+            operator = square(operator)
     return crc1 ^ crc2
 
 

@@ -91,12 +91,10 @@ def read_dependencies(sheet: Sheet, table: TableLocation, plan: Plan, findings: 
     """Links typed on the Dependencies sheet; rows mirrored from Predecessors cells (their row numbers go
     to ``mirror_rows``) are skipped."""
     s = plan.settings
-    units = {"minutes_per_day": s.minutes_per_day, "minutes_per_week": s.minutes_per_week,
-             "days_per_month": s.days_per_month}
     keys = [k for k in table.columns if not DEPENDENCIES.column(k).computed]
     wanted = [k for k in _READ if k in table.columns]
     columns = [table.columns[k] for k in wanted]
-    lag_units = Units(s.minutes_per_day, s.minutes_per_week, s.days_per_month)
+    units = Units(s.minutes_per_day, s.minutes_per_week, s.days_per_month)
     links = []
     typed: dict[tuple[int, int], list[Link]] | None = None  # the Predecessors links by (pred, succ)
     for row in data_rows(sheet, table, keys):
@@ -108,7 +106,7 @@ def read_dependencies(sheet: Sheet, table: TableLocation, plan: Plan, findings: 
                 typed = {}
                 for lk in plan.links:
                     typed.setdefault((lk.predecessor, lk.successor), []).append(lk)
-            _check_mirror(typed, table, row, cell, lag_units, findings)
+            _check_mirror(typed, table, row, cell, units, findings)
             continue
         if is_empty(cell.get("predecessor_id")) and is_empty(cell.get("successor_id")):
             continue  # a note or a heading, not a link
@@ -121,7 +119,7 @@ def read_dependencies(sheet: Sheet, table: TableLocation, plan: Plan, findings: 
             key = "type"
             kind = link_type(cell.get("type"))
             key = "lag"
-            lag = parse_lag(cell.get("lag"), **units)
+            lag = _lag(cell.get("lag"), units)
         except InputError as error:
             shown = text_of(cell.get(key)) or "(empty)"
             message = f"{DEPENDENCIES.column(key).title} {shown}: {error}; the link was ignored"

@@ -213,13 +213,11 @@ class SheetWriter(PlannedRows):
             return result
         chunks = out.finish(cursor)
         view = out.view
+        corners = ((r1, c1), (r2, c2))
         if out.deflater is not None:  # chunks: the head alone; the rest is deflated already
             head = bytes(chunks[0])
-            dims = self._dimension(((r1, c1), (r2, c2)))
-            if dims:
-                start, stop, new = dims[0]
-                if len(head) < stop:
-                    raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
+            if box := self._box(corners, len(head)):
+                start, stop, new = box
                 head = head[:start] + new + head[stop:]
             result.deflated = out.deflater.after(head)
             return result
@@ -229,16 +227,23 @@ class SheetWriter(PlannedRows):
             rows_xml = b"".join(chunks[1:-1])
             opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
             chunks = [view[: tag.start()], opened + rows_xml + b"</" + p + b"sheetData>", view[tag.end() :]]
-        dims = self._dimension(((r1, c1), (r2, c2)))
-        if dims:
-            start, stop, new = dims[0]
-            first = chunks[0]
-            if len(first) < stop:
-                raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
-            chunks[:1] = [view[:start], new, view[stop : len(first)]]
+        if box := self._box(corners, len(chunks[0])):
+            start, stop, new = box
+            chunks[:1] = [view[:start], new, view[stop : len(chunks[0])]]
         # short views become bytes of their own, so the original part can go once the patch is done
         result.chunks = [bytes(c) if isinstance(c, memoryview) and len(c) <= _Blocks.BLOCK else c for c in chunks]
         return result
+
+
+    def _box(self, corners: tuple[tuple[int, int], tuple[int, int]], head: int
+              ) -> tuple[int, int, bytes] | None:
+        """The new ``<dimension>`` (start, stop, bytes), which must lie in the first ``head`` bytes."""
+        dims = self._dimension(corners)
+        if not dims:
+            return None
+        if head < dims[0][1]:
+            raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
+        return dims[0]
 
 
 class _Blocks:

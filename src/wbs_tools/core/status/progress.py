@@ -55,6 +55,8 @@ class DayCounter:
         On the default calendar unless ``calendar`` names a task's own (a 7-day cutover calendar
         counts its weekend as working time).
         """
+        if a == b:  # most dates did not move since the last report: nothing to count
+            return 0.0
         try:
             minutes = self._work(b, calendar) - self._work(a, calendar)
         except (OverflowError, ValueError):

@@ -81,11 +81,8 @@ class StatusSnapshot:
         datetimes or text. Unreadable rows are skipped: the history is advisory.
         """
         weeks: dict[dt.datetime, list[Mapping[str, object]]] = {}
-        moment = dt.datetime
         for row in rows:
-            when = row.get("status_date")
-            if when.__class__ is not moment:
-                when = _instant(when)
+            when = _instant(row.get("status_date"))
             if when is not None and (before is None or when < before):
                 weeks.setdefault(when, []).append(row)
         if not weeks:
@@ -96,17 +93,8 @@ class StatusSnapshot:
         issues: dict[str, IssueMark] = {}
         for row in weeks[when]:
             kind = row.get("kind")
-            if kind == "task":  # as stored: the common case of a large plan's rows, read directly
-                key, start, finish, done, critical = (row.get("key"), row.get("start"), row.get("finish"),
-                                                      row.get("baseline_finish"), row.get("critical"))
-                if key.__class__ is float and key.is_integer():  # type: ignore[attr-defined]
-                    tasks[int(key)] = TaskMark(  # type: ignore[call-overload]
-                        text(row.get("name")), start if start.__class__ is moment else _instant(start),
-                        finish if finish.__class__ is moment else _instant(finish),
-                        critical if critical.__class__ is bool else _flag(critical),
-                        done if done.__class__ is moment else _instant(done))
-                    continue
-            kind = text(kind).casefold()
+            if kind != "task":  # as stored; anything else as a user may have typed it
+                kind = text(kind).casefold()
             if kind == "project":
                 project = row
             elif kind == "task" and (tid := _task_id(row.get("key"))) is not None:
@@ -147,6 +135,8 @@ def _instant(value: object) -> dt.datetime | None:
 
 
 def _task_id(value: object) -> int | None:
+    if value.__class__ is float and value.is_integer():  # type: ignore[attr-defined]  # as stored
+        return int(value)  # type: ignore[call-overload]
     try:
         number = float(text(value))
     except ValueError:
@@ -263,10 +253,9 @@ def diff_snapshots(previous: StatusSnapshot, current: StatusSnapshot, days: DayC
         was = previous.tasks.get(tid)
         if was is None:
             continue
-        cal = calendars.get(tid)  # most tasks did not move: no working days to count (0.0 as counted)
-        start = days.between(was.start, now.start, cal) if was.start and now.start and was.start != now.start else 0.0
-        finish = (days.between(was.finish, now.finish, cal) if was.finish and now.finish and was.finish != now.finish
-                  else 0.0)
+        cal = calendars.get(tid)
+        start = days.between(was.start, now.start, cal) if was.start and now.start else 0.0
+        finish = days.between(was.finish, now.finish, cal) if was.finish and now.finish else 0.0
         if start or finish:
             moves.append(TaskMove(tid, outline.get(tid, ""), now.name, was.start, now.start, was.finish, now.finish,
                                   start, finish, now.critical))
