@@ -551,3 +551,15 @@ def test_stale_temp_files_are_ignored(tmp_path: Path, sample_bytes: bytes) -> No
     assert refresh_workbook(path).outcome is Outcome.REFRESHED
     assert stale.read_bytes() == sample_bytes[:1000]
     assert temp_files(tmp_path) == [stale]
+
+
+def test_status_png_without_matplotlib_says_what_to_install_and_leaves_the_plan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "plan.xlsx"
+    assert CliRunner().invoke(app, ["new", "--sample", str(path)]).exit_code == 0
+    before = path.read_bytes()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as on a machine without the report extra
+    result = CliRunner().invoke(app, ["status", str(path), "--png", str(tmp_path / "gantt.png")])
+    assert result.exit_code == 2
+    assert "wbs_tools[report]" in result.output and "Traceback" not in result.output
+    assert path.read_bytes() == before and not (tmp_path / "gantt.png").exists()

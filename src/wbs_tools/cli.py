@@ -250,8 +250,14 @@ def status_command(
     status_date: Annotated[str | None, typer.Option("--status-date", help="e.g. 2026-02-27")] = None,
 ) -> None:
     """Refresh the plan (Status tab and history included) and write the weekly status report."""
+    from importlib.util import find_spec
+
     from wbs_tools.refresh import Outcome, refresh_workbook
 
+    if png is not None and find_spec("matplotlib") is None:  # said before the plan is touched
+        console.print("[red]--png draws with matplotlib, which is not installed:[/red] "
+                      "pip install 'wbs_tools\\[report]'")  # \\[ is a bracket, not markup
+        raise typer.Exit(EXIT_FAILED)
     result = refresh_workbook(plan, status_date=_date_option(status_date))
     if result.outcome in (Outcome.LOCKED, Outcome.FAILED) or result.status is None or result.schedule is None:
         console.print(f"[red]{plan}: {result.outcome.value}[/red] {result.message or 'no status date'}")
