@@ -9,7 +9,6 @@ result is a pure function of the plan.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
@@ -185,7 +184,7 @@ def _empty_summary(plan: Plan) -> bool:
 
 
 def _fingerprint(s: Schedule) -> tuple:
-    return ([dataclasses.astuple(t) for t in s.tasks], [dataclasses.astuple(x) for x in s.links],
+    return (list(s.tasks), list(s.links),
             s.findings, s.project_start, s.project_finish)
 
 

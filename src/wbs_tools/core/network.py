@@ -9,6 +9,9 @@ follows them (links out of the summary leave from there; the summary's own index
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
+
+import numpy as np
 
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.graph import find_cycles, topological_order
@@ -54,12 +57,7 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
     links, pred_index, succ_index = _clean_links(plan, position, outline, active) or _checked_links(
         plan, position, outline, active, findings)
 
-    in_links: list[list[int]] = [[] for _ in range(n)]
-    out_links: list[list[int]] = [[] for _ in range(n)]
-    for k, s in enumerate(succ_index):
-        in_links[s].append(k)
-    for k, p in enumerate(pred_index):
-        out_links[p].append(k)
+    in_links, out_links = _grouped(succ_index, n), _grouped(pred_index, n)
 
     begin_of: dict[int, int] = {}
     for i in range(n):
@@ -70,27 +68,36 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
     return net
 
 
+def _grouped(task_of: list[int], n: int) -> list[list[int]]:
+    """Per task, the link numbers ``k`` (ascending) with ``task_of[k]`` equal to it: one list per task,
+    cut from one sorted list in C rather than appended to link by link."""
+    tasks = np.array(task_of, dtype=np.intp)
+    numbers = np.argsort(tasks, kind="stable").tolist()
+    ends = np.cumsum(np.bincount(tasks, minlength=n)).tolist()
+    return list(map(numbers.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+
+
 def _clean_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool]
                  ) -> tuple[list[Link], list[int], list[int]] | None:
     """The links as they are when none needs a finding or is set aside (the usual case), in bulk;
     None when one does."""
     links = plan.links
     get = position.get
-    pred_index = [get(lk.predecessor) for lk in links]
-    succ_index = [get(lk.successor) for lk in links]
+    pred_index = list(map(get, map(attrgetter("predecessor"), links)))
+    succ_index = list(map(get, map(attrgetter("successor"), links)))
     if None in pred_index or None in succ_index or not all(active):
         return None
-    if any(map(int.__eq__, pred_index, succ_index)):  # type: ignore[arg-type]
+    pred, succ = np.array(pred_index, dtype=np.int64), np.array(succ_index, dtype=np.int64)
+    if (pred == succ).any():
         return None
     n = len(plan.tasks)
-    if len({p * n + s for p, s in zip(pred_index, succ_index, strict=True)}) != len(links):  # type: ignore[operator]
+    if len(np.unique(pred * n + succ)) != len(links):  # a pair linked twice
         return None
-    children = outline.children
-    summary = [bool(c) for c in children]
-    if any(summary):
-        for p, s in zip(pred_index, succ_index, strict=True):
-            if (summary[p] or summary[s]) and (p in outline.ancestors(s) or s in outline.ancestors(p)):  # type: ignore[index,arg-type]
-                return None
+    summary = np.fromiter(map(bool, outline.children), dtype=bool, count=n)
+    for k in np.flatnonzero(summary[pred] | summary[succ]).tolist():  # links that touch a summary
+        p, s = pred_index[k], succ_index[k]
+        if p in outline.ancestors(s) or s in outline.ancestors(p):  # type: ignore[arg-type]
+            return None
     return list(links), pred_index, succ_index  # type: ignore[return-value]
 
 
@@ -185,8 +192,9 @@ def _first_order(net: Network, outline: Outline) -> tuple[list[int], list[int]]:
     to = list(map(node.__getitem__, net.succ_index))
     children, parent, in_links, out_links = outline.children, outline.parent, net.in_links, net.out_links
     # edges: link p -> node(s); begin(i) -> node(c) and c -> i for each child c of a summary i
-    indegree = [len(children[t]) if children[t] else len(in_links[t]) + (parent[t] >= 0) for t in range(n)]
-    indegree += [len(in_links[i]) + (parent[i] >= 0) for i in summaries]
+    n_in = np.fromiter(map(len, in_links), dtype=np.intp, count=n) + (np.array(parent) >= 0)
+    n_kids = np.fromiter(map(len, children), dtype=np.intp, count=n)
+    indegree = np.where(n_kids > 0, n_kids, n_in).tolist() + n_in[summaries].tolist()
     ready = [v for v in range(len(indegree) - 1, -1, -1) if indegree[v] == 0]
     order: list[int] = []
     append = order.append

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
-from itertools import repeat
-from operator import attrgetter, mul
+from functools import partial
+from itertools import compress, repeat
+from operator import and_, attrgetter, gt, mul
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from wbs_tools.core.calendar import WorkCalendar, from_minutes
 from wbs_tools.core.findings import make_finding
 from wbs_tools.core.model import Link
-from wbs_tools.core.schedule import Driver, DriverKind, Schedule, TaskSchedule
+from wbs_tools.core.schedule import Column, Driver, DriverKind, RecordTable, Schedule, TaskSchedule, records
 from wbs_tools.core.slack import LeafDates, free_slack, link_schedules, total_slack
 
 if TYPE_CHECKING:
@@ -35,21 +36,28 @@ def roll_up(sch: _Scheduler) -> Schedule:
     astart, afinish, is_alap, dur_l = sch.astart, sch.afinish, sch.is_alap, sch.dur
     free = [0.0] * n
     limit = plan.settings.critical_slack_minutes
-    leaves = [i for i in range(n) if active[i] and not children[i]]
+    summary = list(map(bool, children))
+    leaves = list(compress(range(n), map(gt, active, summary)))  # active and not a summary
     es0, ef0, ls0, lf0 = sch.es, sch.ef, sch.ls, sch.lf
+    leaf_dates = LeafDates(sch, leaves)
     # the leaves' values, column by column over every task (summaries are overwritten below, tasks
-    # not scheduled reset after)
+    # not scheduled reset after); only the tasks with actual dates differ from the passes' dates
+    finished = np.flatnonzero(~leaf_dates.unfinished).tolist()
     if any(is_alap):
         start = [(ls if alap else es) if a is None else a for a, alap, es, ls in zip(astart, is_alap, es0, ls0,
                                                                                      strict=True)]
         finish = [(lf if alap else ef) if f is None else f for f, alap, ef, lf in zip(afinish, is_alap, ef0, lf0,
                                                                                       strict=True)]
     else:
-        start = [es if a is None else a for a, es in zip(astart, es0, strict=True)]
-        finish = [ef if f is None else f for f, ef in zip(afinish, ef0, strict=True)]
-    pct = [p if f is None else 100.0 for f, p in zip(afinish, sch.pct, strict=True)]
+        start, finish = list(es0), list(ef0)
+        for i in np.flatnonzero(leaf_dates.started).tolist():
+            start[i] = astart[i]
+        for i in finished:
+            finish[i] = afinish[i]
+    pct = list(sch.pct)
+    for i in finished:
+        pct[i] = 100.0
     dur = list(dur_l)
-    leaf_dates = LeafDates(sch, leaves)
     leaf_slack = total_slack(sch, leaf_dates)
     at = leaf_dates.leaves
     crit = np.zeros(n, dtype=bool)
@@ -66,7 +74,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     es, ef, ls, lf = list(es0), list(ef0), list(ls0), list(lf0)
     cal = sch.project_cal
     work_at = cal.work_at
-    summaries = [i for i in range(n) if children[i] and active[i]]
+    summaries = list(compress(range(n), map(and_, summary, active)))
     everyone = all(active)
     any_alap = any(is_alap)
     # per-kid values through map(list.__getitem__, kids): the aggregates run in C
@@ -97,9 +105,6 @@ def roll_up(sch: _Scheduler) -> Schedule:
         rolled.append(i)
     _summary_slack(cal, rolled, (es, ef, ls, lf), total, free)
 
-    # every distinct instant converted once: many tasks share dates
-    instants = set(start).union(finish, es, ef, ls, lf)
-    seen: dict[int, dt.datetime | None] = dict(zip(instants, map(from_minutes, instants), strict=True))
     findings = list(sch.findings)
     deadline_l = sch.deadline
     for i in leaves:  # in task order, after the passes' findings
@@ -108,55 +113,80 @@ def roll_up(sch: _Scheduler) -> Schedule:
             task = tasks[i]
             findings.append(make_finding(
                 "schedule.deadline-missed",
-                f"task {task.id} '{task.name}' finishes {seen[finish[i]]:%Y-%m-%d} after its deadline "
+                f"task {task.id} '{task.name}' finishes {from_minutes(finish[i]):%Y-%m-%d} after its deadline "
                 f"{task.deadline:%Y-%m-%d}", task_id=task.id, field="deadline",
                 location=task.cells.get("deadline")))
 
-    # the results, column by column; a task that is not scheduled keeps the defaults
+    # the results as columns; what only some readers need is computed when first read (see RecordTable)
     ids = list(map(attrgetter("id"), tasks))
     uids = list(map(attrgetter("uid"), tasks))
     if None in uids:
         uids = [t.id if t.uid is None else t.uid for t in tasks]
-    summary = list(map(bool, children))
-    milestone = [m and not c for m, c in zip(sch.milestone, children, strict=True)]
-    parent_id = [ids[p] if p >= 0 else None for p in outline.parent]
-    in_cycle = sch.net.in_cycle
-    cycle = [i in in_cycle for i in range(n)] if in_cycle else [False] * n
-    links = sch.net.links
     drivers = list(sch.driver)
-    by_link = [i for i, d in enumerate(drivers) if type(d) is int]  # a link driver is its number
-    for i, d in zip(by_link, _link_drivers([links[drivers[i]] for i in by_link]), strict=True):  # type: ignore[index]
-        drivers[i] = d
-    for i in summaries:
-        drivers[i] = _SUMMARY
-    dates = [list(map(seen.__getitem__, column)) for column in (start, finish, es, ef, ls, lf)]
-    if len(leaves) + len(summaries) < n:
-        for i in range(n):
-            if not active[i]:
-                for column in dates:
-                    column[i] = None
-    names = list(map(attrgetter("name"), tasks))
-    out = list(map(TaskSchedule, ids, uids, names, levels, outline.numbers, summary, milestone,
-                   parent_id, *dates, dur, total, free, critical, list(map(round, pct, repeat(6))), cycle, drivers))
+    by_link = list(compress(range(n), map(isinstance, drivers, repeat(int))))  # a link driver is its number
+    driving_link = np.full(n, -1, dtype=np.intp)
+    driving_link[by_link] = list(map(drivers.__getitem__, by_link))
+    unscheduled = None if len(leaves) + len(summaries) == n else np.flatnonzero(~np.array(active, dtype=bool))
+    dates = _DateColumns(np.array([start, finish, es, ef, ls, lf], dtype=np.int64), unscheduled)
+    in_cycle, links, pct_l = sch.net.in_cycle, sch.net.links, pct
+    columns: dict[str, Column] = {
+        "id": ids, "uid": uids, "name": lambda: list(map(attrgetter("name"), tasks)), "outline_level": levels,
+        "outline_number": outline.numbers, "summary": summary,
+        "milestone": list(map(gt, sch.milestone, summary)),  # a milestone and not a summary
+        "parent_id": lambda: list(map([*ids, None].__getitem__, outline.parent)),  # -1 (top level) reads None
+        **{name: partial(dates.column, j) for j, name in enumerate(DATE_FIELDS)},
+        "duration_minutes": dur, "total_slack_minutes": total, "free_slack_minutes": free, "critical": critical,
+        "percent_complete": lambda: list(map(round, pct_l, repeat(6))),
+        "in_cycle": lambda: [i in in_cycle for i in range(n)] if in_cycle else [False] * n,
+        "driver": lambda: _drivers(drivers, by_link, links, summaries),
+    }
     return Schedule(
-        plan=plan, tasks=out, links=link_schedules(sch, leaf_dates), findings=findings,
+        plan=plan, tasks=RecordTable(TaskSchedule, n, columns), links=link_schedules(sch, leaf_dates, driving_link),
+        findings=findings,
         project_start=from_minutes(min(map(start.__getitem__, leaves), default=sch.project_start)),
         project_finish=from_minutes(max(map(finish.__getitem__, leaves), default=sch.project_start)),
     )
 
 
-_NEW = object.__new__
-_SET_KIND, _SET_LINK, _SET_DATE = (vars(Driver)[name].__set__ for name in ("kind", "link", "date"))  # slot setters
+DATE_FIELDS = ("start", "finish", "early_start", "early_finish", "late_start", "late_finish")
+
+
+class _DateColumns:
+    """The six date columns, kept as minutes until one is read; then every distinct instant is
+    converted once for all six (many tasks share dates, and so share one datetime)."""
+
+    def __init__(self, minutes: npt.NDArray[np.int64], unscheduled: npt.NDArray[np.intp] | None) -> None:
+        self._minutes = minutes
+        self._unscheduled = unscheduled  # tasks without dates
+        self._datetimes: dict[int, dt.datetime] | None = None
+
+    def column(self, j: int) -> list[dt.datetime | None]:
+        values = self._minutes[j].tolist()
+        if self._datetimes is None:
+            instants = set(values).union(*(row.tolist() for k, row in enumerate(self._minutes) if k != j))
+            self._datetimes = dict(zip(instants, map(from_minutes, instants), strict=True))
+        out: list[dt.datetime | None] = list(map(self._datetimes.__getitem__, values))
+        if self._unscheduled is not None:
+            for i in self._unscheduled.tolist():
+                out[i] = None
+        return out
+
+
+def _drivers(drivers: list[Driver | int | None], by_link: list[int], links: list[Link], summaries: list[int]
+             ) -> list[Driver | None]:
+    """The drivers as published: a link number becomes its Driver; every summary is rolled up."""
+    out = list(drivers)
+    for i, d in zip(by_link, _link_drivers(list(map(links.__getitem__, map(drivers.__getitem__, by_link)))),  # type: ignore[arg-type]
+                    strict=True):
+        out[i] = d
+    for i in summaries:
+        out[i] = _SUMMARY
+    return out  # type: ignore[return-value]
 
 
 def _link_drivers(links: list[Link]) -> list[Driver]:
-    """``[Driver(DriverKind.LINK, link) for link in links]`` at half the cost: a frozen dataclass's
-    ``__init__`` sets each field through ``object.__setattr__``; the slots' own setters run in C."""
-    out = list(map(_NEW, repeat(Driver, len(links))))
-    deque(map(_SET_KIND, out, repeat(LINK)), 0)
-    deque(map(_SET_LINK, out, links), 0)
-    deque(map(_SET_DATE, out, repeat(None)), 0)
-    return out
+    """``[Driver(DriverKind.LINK, link) for link in links]``, built in C."""
+    return records(Driver, zip(repeat(LINK), links, repeat(None)))
 
 
 def _summary_slack(cal: WorkCalendar, rolled: list[int], dates: tuple[list[int], list[int], list[int], list[int]],

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import repeat
+from typing import Any, NamedTuple, TypeVar, overload
 
 from wbs_tools.core.findings import Finding
 from wbs_tools.core.model import Link, Plan
@@ -22,8 +25,9 @@ class DriverKind(str, Enum):
     SUMMARY = "summary roll-up"
 
 
-@dataclass(frozen=True, slots=True)
-class Driver:
+class Driver(NamedTuple):
+    """Immutable: a tuple, so hundreds of thousands are built in C (``tuple.__new__``) by the scheduler."""
+
     kind: DriverKind
     link: Link | None = None
     date: dt.datetime | None = None
@@ -37,9 +41,11 @@ class Driver:
         return self.kind.value
 
 
-@dataclass(slots=True)
-class TaskSchedule:
-    """The computed side of one task. Slack is in working minutes on the task's calendar."""
+class TaskSchedule(NamedTuple):
+    """The computed side of one task. Slack is in working minutes on the task's calendar.
+
+    An immutable record (a named tuple): the scheduler builds one per task from its result columns in C.
+    """
 
     id: int
     uid: int
@@ -64,8 +70,7 @@ class TaskSchedule:
     driver: Driver | None = None
 
 
-@dataclass(slots=True)
-class LinkSchedule:
+class LinkSchedule(NamedTuple):
     """A link the engine used, with whether it drives its successor and how much slack it has."""
 
     link: Link
@@ -73,11 +78,88 @@ class LinkSchedule:
     slack_minutes: float
 
 
+_R = TypeVar("_R", bound=tuple)  # type: ignore[type-arg]
+
+
+def records(kind: type[_R], rows: Iterable[tuple[Any, ...]]) -> list[_R]:
+    """``[kind(*row) for row in rows]`` for a named tuple, in C: no Python call per record, which is
+    most of what building a million of them costs."""
+    return list(map(tuple.__new__, repeat(kind), rows))  # type: ignore[arg-type]
+
+
+Column = list[Any] | Callable[[], list[Any]]  # a column, or how to compute it when first read
+
+
+class RecordTable(Sequence[_R]):
+    """Records of one named-tuple kind, kept as columns: a column is computed when first read and the
+    records are built (in C) when first used.
+
+    Readers of a few fields (the workbook writer, DataFrames) take ``column(name)`` and never pay for
+    records; a million records cost more than the scheduling arithmetic, mostly in memory traffic. As
+    a sequence it behaves like the list of records (and pickles as one).
+    """
+
+    __slots__ = ("_columns", "_kind", "_length", "_records")
+
+    def __init__(self, kind: type[_R], length: int, columns: dict[str, Column]) -> None:
+        fields: tuple[str, ...] = kind._fields  # type: ignore[attr-defined]
+        if set(columns) != set(fields):
+            raise ValueError(f"columns {sorted(columns)} do not match {kind.__name__}'s fields")
+        self._kind, self._length, self._columns = kind, length, columns
+        self._records: list[_R] | None = None
+
+    def column(self, name: str) -> list[Any]:
+        """One field of every record, in order (do not modify)."""
+        value = self._columns[name]
+        if callable(value):
+            value = self._columns[name] = value()
+        return value
+
+    def _all(self) -> list[_R]:
+        if self._records is None:
+            fields: tuple[str, ...] = self._kind._fields  # type: ignore[attr-defined]
+            self._records = records(self._kind, zip(*map(self.column, fields), strict=True))
+        return self._records
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> _R: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_R]: ...
+    def __getitem__(self, index: int | slice) -> _R | list[_R]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[_R]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RecordTable):
+            other = other._all()
+        return self._all() == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._kind.__name__}, {self._length} records)"
+
+    def __reduce__(self) -> tuple[type[list[_R]], tuple[list[_R]]]:
+        return list, (self._all(),)
+
+
+def column_of(rows: Sequence[_R], name: str) -> list[Any]:
+    """One field of every record, from a RecordTable's column or, for a plain list, record by record."""
+    if isinstance(rows, RecordTable):
+        return rows.column(name)
+    return [getattr(row, name) for row in rows]
+
+
 @dataclass
 class Schedule:
     plan: Plan
-    tasks: list[TaskSchedule]  # same order as plan.tasks
-    links: list[LinkSchedule]
+    tasks: Sequence[TaskSchedule]  # same order as plan.tasks; from the scheduler, a RecordTable
+    links: Sequence[LinkSchedule]
     findings: list[Finding] = field(default_factory=list)
     project_start: dt.datetime | None = None
     project_finish: dt.datetime | None = None

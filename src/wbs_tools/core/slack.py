@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.cpm_base import LINK_FF, LINK_SS
-from wbs_tools.core.schedule import LinkSchedule
+from wbs_tools.core.schedule import LinkSchedule, RecordTable
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
@@ -81,6 +81,7 @@ class LeafDates:
         self.is_leaf = np.zeros(n, dtype=bool)
         self.is_leaf[at] = True
         self.unfinished = unset(sch.afinish)
+        self.started = ~unset(sch.astart)
         codes = self.cals.codes[at]  # the leaves by calendar, once for the four columns
         self._groups = [(cal, at[codes == j]) for j, cal in enumerate(self.cals.distinct)]
         if len(self._groups) == 1:
@@ -106,7 +107,7 @@ def total_slack(sch: _Scheduler, dates: LeafDates) -> FloatArray:
     at = dates.leaves
     finish_slack = dates.w_lf[at] - dates.w_ef[at]
     start_slack = dates.w_ls[at] - dates.w_es[at]
-    started = ~unset(sch.astart)[at]
+    started = dates.started[at]
     slack = np.where(started, finish_slack, np.minimum(start_slack, finish_slack))
     slack[np.array(sch.is_alap, dtype=bool)[at]] = 0.0
     out = np.zeros(len(dates.is_leaf))
@@ -164,10 +165,11 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
         free[i] = b if b > 0.0 else 0.0
 
 
-def link_schedules(sch: _Scheduler, dates: LeafDates) -> list[LinkSchedule]:
+def link_schedules(sch: _Scheduler, dates: LeafDates, driving_link: IntArray) -> RecordTable[LinkSchedule]:
     """The links between scheduled tasks, in order, with their slack: how far the successor's early
     start is past what this link alone asks, in its working minutes; whether the link is the one that
-    sets it. A successor rolled up, or placed by actuals or by hand rather than by its links: neither."""
+    sets it (``driving_link``: per task, the number of the link that sets its start, or -1). A successor
+    rolled up, or placed by actuals or by hand rather than by its links: neither."""
     net = sch.net
     links = net.links
     m = len(links)
@@ -178,7 +180,7 @@ def link_schedules(sch: _Scheduler, dates: LeafDates) -> list[LinkSchedule]:
         keep[list(net.dropped)] = False
     kept = np.flatnonzero(keep)
     s = succ[kept]
-    fixed = ~unset(sch.astart) | np.array(sch.manual, dtype=bool) | ~dates.is_leaf  # is_leaf: active, no children
+    fixed = dates.started | np.array(sch.manual, dtype=bool) | ~dates.is_leaf  # is_leaf: active, no children
     loose = np.flatnonzero(~fixed[s])  # positions in kept whose successor its links place
     slack = np.zeros(len(kept))
     if len(loose):
@@ -186,7 +188,7 @@ def link_schedules(sch: _Scheduler, dates: LeafDates) -> list[LinkSchedule]:
         cand = np.array(sch.cand, dtype=np.int64)[kept[loose]]
         value = dates.w_es[s_loose] - dates.cals.work_minutes(s_loose, cand)
         slack[loose] = np.where(value > 0.0, value, 0.0)
-    driver = np.array([d if type(d) is int else -1 for d in sch.driver], dtype=np.intp)
-    driving = ~fixed[s] & (driver[s] == kept)  # a link driver is its number
+    driving = ~fixed[s] & (driving_link[s] == kept)
     chosen = links if len(kept) == m else list(map(links.__getitem__, kept.tolist()))
-    return list(map(LinkSchedule, chosen, driving.tolist(), slack.tolist()))
+    return RecordTable(LinkSchedule, len(chosen),
+                       {"link": chosen, "driving": driving.tolist, "slack_minutes": slack.tolist})
