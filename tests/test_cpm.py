@@ -247,3 +247,25 @@ def test_results_read_as_columns_agree_with_the_records_and_the_records_behave_a
     assert sch.links.column("slack_minutes") == [0.0]
     with pytest.raises(ValueError, match="do not match"):
         RecordTable(TaskSchedule, 0, {"id": []})
+
+
+def test_rows_out_of_link_order_schedule_as_rows_in_order():
+    from wbs_tools.core.network import _row_order, build_network
+    from wbs_tools.core.outline import build_outline
+
+    def tasks(order):
+        made = {1: Task(1, "Phase", 1), 2: Task(2, "Design", 2, duration=d(2)), 3: Task(3, "Build", 2, duration=d(3)),
+                4: Task(4, "Test", 1, duration=d(1))}
+        return [made[i] for i in order]
+
+    links = [Link(2, 3), Link(1, 4, LinkType.SS, Lag(d(1)))]
+    forward = plan(tasks([1, 2, 3, 4]), links)
+    backward = plan(tasks([4, 1, 3, 2]), links)  # every link now runs from a later row to an earlier one
+    outline, _ = build_outline(forward.tasks)
+    net = build_network(forward, outline, [True] * 4)
+    assert net.order == _row_order(net, outline) == [4, 1, 2, 0, 3]  # begin node 4 = the phase's, its end is 0
+    outline, _ = build_outline(backward.tasks)
+    assert _row_order(build_network(backward, outline, [True] * 4), outline) is None
+    dates = {t.id: (t.start, t.finish, t.late_start, t.total_slack_minutes) for t in schedule(forward).tasks}
+    assert dates == {t.id: (t.start, t.finish, t.late_start, t.total_slack_minutes) for t in schedule(backward).tasks}
+    assert dates[4][0] == dt.datetime(2026, 1, 6, 8)

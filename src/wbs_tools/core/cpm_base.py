@@ -8,6 +8,8 @@ minutes; each calendar memoises its conversions, so a step is a dictionary look-
 from __future__ import annotations
 
 import datetime as dt
+from itertools import compress, repeat
+from operator import and_, attrgetter, is_, is_not
 
 from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, compiled, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
@@ -38,7 +40,7 @@ class SchedulerBase:
         self.outline: Outline
         self.outline, found = build_outline(tasks)
         self.findings += found + check_wbs_codes(tasks, self.outline)
-        self.active = [t.active for t in tasks]
+        self.active = list(map(attrgetter("active"), tasks))
         active = self.active
         if not all(active):
             for i, parent in enumerate(self.outline.parent):  # an inactive summary takes its subtree with it
@@ -76,7 +78,7 @@ class SchedulerBase:
         self.alap_pass = False
         self.project_finish = self.project_start
         links = self.net.links
-        self.ltype: list[int] = [LINK_CODE[lk.type] for lk in links]
+        self.ltype: list[int] = list(map(LINK_CODE.__getitem__, map(attrgetter("type"), links)))
         self.lags = self._fixed_lags()
         self.anc_in = self._ancestors_with(self.net.in_links)
         self.anc_out = self._ancestors_with(self.net.out_links)
@@ -183,9 +185,8 @@ class SchedulerBase:
                 self.manual_finish[i] = date(t, "manual_finish")
             if t.deadline is not None:
                 self.deadline[i] = date(t, "deadline")
-        self.is_alap = [c is alap for c in constraint_l]
-        ms = self.manual_start
-        self.placed = [m and ms[i] is not None for i, m in enumerate(self.manual)]  # placed by hand
+        self.is_alap = list(map(is_, constraint_l, repeat(alap)))
+        self.placed = list(map(and_, self.manual, map(is_not, self.manual_start, repeat(None))))  # placed by hand
 
     def _date(self, task: Task, name: str) -> int | None:
         """A task's date in minutes; one outside the years a calendar holds is reported and ignored."""
@@ -206,7 +207,7 @@ class SchedulerBase:
         empty: list[int] = []
         out: list[list[int]] = [empty] * n  # shared empty list: only tasks under a linked summary get their own
         children = self.outline.children
-        linked = [i for i in range(n) if children[i] and links[i]]
+        linked = [i for i in compress(range(n), map(len, children)) if links[i]]
         for a in sorted(linked, key=lambda i: self.outline.levels[i]):  # outer summaries first
             stack = list(children[a])
             while stack:
@@ -258,12 +259,13 @@ class SchedulerBase:
     def _fixed_lags(self) -> list[tuple[float, bool] | None]:
         """Each link's lag in minutes once; a percent lag of a summary waits for its roll-up (None)."""
         longest = self.longest
-        lags = [link.lag for link in self.net.links]
+        lags = list(map(attrgetter("lag"), self.net.links))
+        keys = list(map(id, lags))
         children = self.outline.children
         pred_index = self.net.pred_index
         known: dict[int, tuple[float, bool]] = {}  # by id: most links share a handful of Lag objects
         percent = too_long = False
-        for key, lag in {id(lag): lag for lag in lags}.items():
+        for key, lag in dict(zip(keys, lags, strict=True)).items():
             if lag.percent is not None:
                 percent = True
             elif abs(lag.duration.minutes) > longest:
@@ -271,7 +273,7 @@ class SchedulerBase:
             else:
                 known[key] = (round(lag.duration.minutes), lag.duration.elapsed)
         if not too_long:  # nothing to report: in bulk, then the percent lags from their predecessors
-            fixed: list[tuple[float, bool] | None] = [known.get(id(lag)) for lag in lags]
+            fixed: list[tuple[float, bool] | None] = list(map(known.get, keys))
             if percent:
                 for k, lag in enumerate(lags):
                     if lag.percent is not None:

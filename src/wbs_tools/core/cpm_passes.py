@@ -7,6 +7,9 @@ general helpers, which follow Microsoft Project's rules one by one.
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import is_not, or_
+
 from wbs_tools.core.calendar import from_minutes
 from wbs_tools.core.cpm_base import (
     LINK_FF,
@@ -149,7 +152,7 @@ class Passes(SchedulerBase):
         links_l = self.net.links
         everyone = all(active)
         at_es, at_ef = es.__getitem__, ef.__getitem__
-        special = [p or a is not None for p, a in zip(placed, astart_l, strict=True)]  # placed by hand or actuals
+        special = list(map(or_, placed, map(is_not, astart_l, repeat(None))))  # placed by hand or actuals
         for node in self.net.order:
             if node >= n or not active[node]:
                 continue
