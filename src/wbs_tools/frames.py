@@ -7,11 +7,12 @@ plan's hours-per-day setting (what a PM reads).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import pandas as pd
 
 from wbs_tools.core.findings import Finding
-from wbs_tools.core.schedule import Schedule
+from wbs_tools.core.schedule import Schedule, TaskSchedule, column_of
 
 TASK_COLUMNS = [
     "id", "uid", "outline_number", "outline_level", "name", "summary", "milestone", "start", "finish",
@@ -33,19 +34,13 @@ def tasks_frame(schedule: Schedule) -> pd.DataFrame:
     ('2026-01-06 17:00:00', 2.0, True)
     """
     per_day = schedule.plan.settings.minutes_per_day
-    rows = []
-    for t in schedule.tasks:
-        rows.append({
-            "id": t.id, "uid": t.uid, "outline_number": t.outline_number, "outline_level": t.outline_level,
-            "name": t.name, "summary": t.summary, "milestone": t.milestone, "start": t.start, "finish": t.finish,
-            "early_start": t.early_start, "early_finish": t.early_finish, "late_start": t.late_start,
-            "late_finish": t.late_finish, "duration_days": t.duration_minutes / per_day,
-            "total_slack_days": t.total_slack_minutes / per_day, "free_slack_days": t.free_slack_minutes / per_day,
-            "total_slack_minutes": t.total_slack_minutes, "free_slack_minutes": t.free_slack_minutes,
-            "critical": t.critical, "percent_complete": t.percent_complete, "in_cycle": t.in_cycle,
-            "driver": t.driver.describe() if t.driver else None,
-        })
-    df = pd.DataFrame(rows, columns=TASK_COLUMNS)
+    column = partial(column_of, schedule.tasks)  # column by column: no per-task record is built
+    data = {name: column(name) for name in TASK_COLUMNS if name in TaskSchedule._fields}
+    data["duration_days"] = [m / per_day for m in column("duration_minutes")]
+    data["total_slack_days"] = [m / per_day for m in data["total_slack_minutes"]]
+    data["free_slack_days"] = [m / per_day for m in data["free_slack_minutes"]]
+    data["driver"] = [d.describe() if d else None for d in column("driver")]
+    df = pd.DataFrame(data, columns=TASK_COLUMNS)
     for col in ("start", "finish", "early_start", "early_finish", "late_start", "late_finish"):
         df[col] = pd.to_datetime(df[col])
     return df.set_index("id", drop=False).rename_axis(None)

@@ -217,7 +217,7 @@ def _attempt(job: Job, path: Path) -> tuple[FileRecord, bool]:
     entry = CacheEntry(
         fingerprint=after, status_date=CacheEntry.date_key(job.status_date), tool=__version__,
         day=job.today.isoformat() if clock and job.today else None,
-        tasks=sum(not t.summary for t in result.schedule.tasks) if result.schedule else 0,
+        tasks=result.schedule.leaf_count() if result.schedule else 0,
         findings=len(result.findings), errors=result.errors, finish=finish.isoformat() if finish else None)
     outcome = FileOutcome.REFRESHED if result.outcome is Outcome.REFRESHED else FileOutcome.UNCHANGED
     record = _from_entry(job, entry, outcome, cached=False, attempts=1)

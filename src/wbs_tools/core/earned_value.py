@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from wbs_tools.core.calendar import WorkCalendar, compiled, to_minutes
 from wbs_tools.core.model import Plan
-from wbs_tools.core.schedule import Schedule
+from wbs_tools.core.schedule import Schedule, column_of
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,15 @@ def baseline_variances(schedule: Schedule, baseline: int = 0) -> dict[int, Varia
     cal = _calendar(plan)
     per_day = plan.settings.minutes_per_day
     out: dict[int, Variance] = {}
-    for task, ts in zip(plan.tasks, schedule.tasks, strict=True):
+    column = partial(column_of, schedule.tasks)
+    for task, start_at, finish_at, minutes in zip(plan.tasks, column("start"), column("finish"),
+                                                   column("duration_minutes"), strict=True):
         b = task.baselines.get(baseline)
-        if b is None or ts.start is None or ts.finish is None:
+        if b is None or start_at is None or finish_at is None:
             continue
-        start = _days_between(cal, b.start, ts.start, per_day)
-        finish = _days_between(cal, b.finish, ts.finish, per_day)
-        dur = (ts.duration_minutes - b.duration_minutes) / per_day if b.duration_minutes is not None else None
+        start = _days_between(cal, b.start, start_at, per_day)
+        finish = _days_between(cal, b.finish, finish_at, per_day)
+        dur = (minutes - b.duration_minutes) / per_day if b.duration_minutes is not None else None
         out[task.id] = Variance(start, finish, dur)
     return out
 

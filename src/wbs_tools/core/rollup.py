@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from itertools import compress, repeat
-from operator import and_, attrgetter, gt, mul
+from operator import and_, attrgetter, gt, is_not
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +15,7 @@ from wbs_tools.core.calendar import WorkCalendar, from_minutes
 from wbs_tools.core.findings import make_finding
 from wbs_tools.core.model import Link
 from wbs_tools.core.schedule import Column, Driver, DriverKind, RecordTable, Schedule, TaskSchedule, records
-from wbs_tools.core.slack import LeafDates, free_slack, link_schedules, total_slack
+from wbs_tools.core.slack import FloatArray, IntArray, LeafDates, free_slack, link_schedules, total_slack
 
 if TYPE_CHECKING:
     from wbs_tools.core.cpm import _Scheduler
@@ -34,87 +34,50 @@ def roll_up(sch: _Scheduler) -> Schedule:
     n = len(tasks)
     children, levels, active = outline.children, outline.levels, sch.active
     astart, afinish, is_alap, dur_l = sch.astart, sch.afinish, sch.is_alap, sch.dur
-    free = [0.0] * n
     limit = plan.settings.critical_slack_minutes
     summary = list(map(bool, children))
     leaves = list(compress(range(n), map(gt, active, summary)))  # active and not a summary
-    es0, ef0, ls0, lf0 = sch.es, sch.ef, sch.ls, sch.lf
     leaf_dates = LeafDates(sch, leaves)
-    # the leaves' values, column by column over every task (summaries are overwritten below, tasks
-    # not scheduled reset after); only the tasks with actual dates differ from the passes' dates
-    finished = np.flatnonzero(~leaf_dates.unfinished).tolist()
-    if any(is_alap):
-        start = [(ls if alap else es) if a is None else a for a, alap, es, ls in zip(astart, is_alap, es0, ls0,
-                                                                                     strict=True)]
-        finish = [(lf if alap else ef) if f is None else f for f, alap, ef, lf in zip(afinish, is_alap, ef0, lf0,
-                                                                                      strict=True)]
-    else:
-        start, finish = list(es0), list(ef0)
-        for i in np.flatnonzero(leaf_dates.started).tolist():
-            start[i] = astart[i]
-        for i in finished:
-            finish[i] = afinish[i]
-    pct = list(sch.pct)
-    for i in finished:
-        pct[i] = 100.0
-    dur = list(dur_l)
-    leaf_slack = total_slack(sch, leaf_dates)
-    at = leaf_dates.leaves
-    crit = np.zeros(n, dtype=bool)
-    crit[at] = (leaf_slack[at] <= limit) & (np.array(pct)[at] < 100) & leaf_dates.unfinished[at]
-    critical: list[bool] = crit.tolist()
-    total: list[float] = leaf_slack.tolist()
-    if len(leaves) < n and not all(active):
-        for i in range(n):
-            if not active[i]:
-                start[i] = finish[i] = 0
-                pct[i] = dur[i] = 0.0
-    free_slack(sch, leaf_dates, total, free)
-    # summaries, deepest first, so nested summaries roll up their rolled-up children
-    es, ef, ls, lf = list(es0), list(ef0), list(ls0), list(lf0)
-    cal = sch.project_cal
-    work_at = cal.work_at
-    summaries = list(compress(range(n), map(and_, summary, active)))
-    everyone = all(active)
+    # every column as an array over all tasks: the leaves' values first (summaries are rolled up
+    # below, tasks not scheduled reset); only the tasks with actual dates differ from the passes' dates
+    es, ef, ls, lf = (column.copy() for column in leaf_dates.instants)
     any_alap = any(is_alap)
-    # per-kid values through map(list.__getitem__, kids): the aggregates run in C
-    at_start, at_finish, at_es, at_ef = start.__getitem__, finish.__getitem__, es.__getitem__, ef.__getitem__
-    at_ls, at_lf, at_dur, at_pct = ls.__getitem__, lf.__getitem__, dur.__getitem__, pct.__getitem__
-    rolled: list[int] = []  # the summaries with something scheduled under them
-    for i in sorted(summaries, key=lambda i: -levels[i]):
-        kids = children[i] if everyone else [c for c in children[i] if active[c]]
-        if not kids:  # nothing under it is scheduled: a zero-length summary at the project start
-            start[i] = finish[i] = es[i] = ef[i] = ls[i] = lf[i] = sch.project_start
-            pct[i] = dur[i] = 0.0
-            continue
-        first = start[i] = min(map(at_start, kids))
-        last = finish[i] = max(map(at_finish, kids))
-        if any_alap:
-            es[i] = min([(ls0[c] if is_alap[c] and not children[c] else es[c]) for c in kids])
-            ef[i] = max([(lf0[c] if is_alap[c] and not children[c] else ef[c]) for c in kids])
-        else:
-            es[i] = min(map(at_es, kids))
-            ef[i] = max(map(at_ef, kids))
-        ls[i] = min(map(at_ls, kids))
-        lf[i] = max(map(at_lf, kids))
-        dur[i] = float(work_at(last) - work_at(first))
-        weight = sum(map(at_dur, kids))
-        pct[i] = (sum(map(mul, map(at_dur, kids), map(at_pct, kids))) / weight) if weight else (
-            sum(map(at_pct, kids)) / len(kids))
-        critical[i] = any(map(critical.__getitem__, kids))
-        rolled.append(i)
-    _summary_slack(cal, rolled, (es, ef, ls, lf), total, free)
+    if any_alap:
+        alap = np.array(is_alap, dtype=bool)
+        start, finish = np.where(alap, ls, es), np.where(alap, lf, ef)
+    else:
+        start, finish = es.copy(), ef.copy()
+    started = np.flatnonzero(leaf_dates.started)
+    finished = np.flatnonzero(~leaf_dates.unfinished)
+    start[started] = list(map(astart.__getitem__, started.tolist()))
+    finish[finished] = list(map(afinish.__getitem__, finished.tolist()))
+    pct = np.array(sch.pct, dtype=np.float64)
+    pct[finished] = 100.0
+    dur = np.array(dur_l, dtype=np.float64)
+    total = total_slack(sch, leaf_dates)
+    at = leaf_dates.leaves
+    critical = np.zeros(n, dtype=bool)
+    critical[at] = (total[at] <= limit) & (pct[at] < 100) & leaf_dates.unfinished[at]
+    scheduled = np.array(active, dtype=bool)
+    off = np.flatnonzero(~scheduled)
+    start[off] = finish[off] = 0
+    pct[off] = dur[off] = 0.0
+    free = free_slack(sch, leaf_dates, total)
+    summaries = list(compress(range(n), map(and_, summary, active)))
+    rolled = _roll_summaries(sch, scheduled, (start, finish, es, ef, ls, lf), dur, pct, critical,
+                             alap & ~np.array(summary, dtype=bool) if any_alap else None)
+    _summary_slack(sch.project_cal, rolled, (es, ef, ls, lf), total, free)
 
     findings = list(sch.findings)
     deadline_l = sch.deadline
-    for i in leaves:  # in task order, after the passes' findings
-        deadline = deadline_l[i]
-        if deadline is not None and finish[i] > deadline:
+    is_leaf = leaf_dates.is_leaf
+    for i in compress(range(n), map(is_not, deadline_l, repeat(None))):  # in task order, after the passes' findings
+        if is_leaf[i] and finish[i] > deadline_l[i]:  # type: ignore[operator]
             task = tasks[i]
             findings.append(make_finding(
                 "schedule.deadline-missed",
-                f"task {task.id} '{task.name}' finishes {from_minutes(finish[i]):%Y-%m-%d} after its deadline "
-                f"{task.deadline:%Y-%m-%d}", task_id=task.id, field="deadline",
+                f"task {task.id} '{task.name}' finishes {from_minutes(int(finish[i])):%Y-%m-%d} after its "
+                f"deadline {task.deadline:%Y-%m-%d}", task_id=task.id, field="deadline",
                 location=task.cells.get("deadline")))
 
     # the results as columns; what only some readers need is computed when first read (see RecordTable)
@@ -127,24 +90,24 @@ def roll_up(sch: _Scheduler) -> Schedule:
     driving_link = np.full(n, -1, dtype=np.intp)
     driving_link[by_link] = list(map(drivers.__getitem__, by_link))
     unscheduled = None if len(leaves) + len(summaries) == n else np.flatnonzero(~np.array(active, dtype=bool))
-    dates = _DateColumns(np.array([start, finish, es, ef, ls, lf], dtype=np.int64), unscheduled)
-    in_cycle, links, pct_l = sch.net.in_cycle, sch.net.links, pct
+    dates = _DateColumns(np.stack((start, finish, es, ef, ls, lf)), unscheduled)
+    in_cycle, links = sch.net.in_cycle, sch.net.links
     columns: dict[str, Column] = {
         "id": ids, "uid": uids, "name": lambda: list(map(attrgetter("name"), tasks)), "outline_level": levels,
         "outline_number": outline.numbers, "summary": summary,
         "milestone": list(map(gt, sch.milestone, summary)),  # a milestone and not a summary
         "parent_id": lambda: list(map([*ids, None].__getitem__, outline.parent)),  # -1 (top level) reads None
         **{name: partial(dates.column, j) for j, name in enumerate(DATE_FIELDS)},
-        "duration_minutes": dur, "total_slack_minutes": total, "free_slack_minutes": free, "critical": critical,
-        "percent_complete": lambda: list(map(round, pct_l, repeat(6))),
+        "duration_minutes": dur.tolist, "total_slack_minutes": total.tolist, "free_slack_minutes": free.tolist,
+        "critical": critical.tolist, "percent_complete": lambda: list(map(round, pct.tolist(), repeat(6))),
         "in_cycle": lambda: [i in in_cycle for i in range(n)] if in_cycle else [False] * n,
         "driver": lambda: _drivers(drivers, by_link, links, summaries),
     }
     return Schedule(
         plan=plan, tasks=RecordTable(TaskSchedule, n, columns), links=link_schedules(sch, leaf_dates, driving_link),
         findings=findings,
-        project_start=from_minutes(min(map(start.__getitem__, leaves), default=sch.project_start)),
-        project_finish=from_minutes(max(map(finish.__getitem__, leaves), default=sch.project_start)),
+        project_start=from_minutes(int(start[at].min()) if leaves else sch.project_start),
+        project_finish=from_minutes(int(finish[at].max()) if leaves else sch.project_start),
     )
 
 
@@ -189,16 +152,65 @@ def _link_drivers(links: list[Link]) -> list[Driver]:
     return records(Driver, zip(repeat(LINK), links, repeat(None)))
 
 
-def _summary_slack(cal: WorkCalendar, rolled: list[int], dates: tuple[list[int], list[int], list[int], list[int]],
-                   total: list[float], free: list[float]) -> None:
+def _roll_summaries(sch: _Scheduler, scheduled: npt.NDArray[np.bool_], dates: tuple[IntArray, ...],
+                    dur: FloatArray, pct: FloatArray, critical: npt.NDArray[np.bool_],
+                    alap_leaf: npt.NDArray[np.bool_] | None) -> IntArray:
+    """Summaries take their scheduled subtasks' earliest start and latest finish, duration on the
+    project calendar, duration-weighted % complete and critical flag; one outline level at a time,
+    deepest first, so nested summaries roll up rolled-up subtasks. A summary with nothing scheduled
+    under it sits at the project start with no length. Returns the summaries rolled up.
+
+    Subtasks of one level are in row order, so each summary's are contiguous and every aggregate is
+    one ``reduceat``. An ALAP subtask offers its late dates as early dates."""
+    outline = sch.outline
+    start, finish, es, ef, ls, lf = dates
+    parent = np.array(outline.parent, dtype=np.intp)
+    levels = np.array(outline.levels, dtype=np.int64)
+    kids = np.flatnonzero(scheduled & (parent >= 0))
+    summaries = np.flatnonzero(scheduled & np.fromiter(map(bool, outline.children), dtype=bool, count=len(parent)))
+    lonely = np.setdiff1d(summaries, parent[kids], assume_unique=False)
+    for column in dates:
+        column[lonely] = sch.project_start
+    pct[lonely] = dur[lonely] = 0.0
+    kids = kids[np.argsort(-levels[kids], kind="stable")]  # deepest level first, rows in order within one
+    work = sch.project_cal.work_at_many
+    rolled = []
+    for group in np.split(kids, np.flatnonzero(np.diff(levels[kids])) + 1):
+        if not len(group):
+            continue
+        under = parent[group]
+        cut = np.flatnonzero(np.r_[True, under[1:] != under[:-1]])  # where each summary's subtasks begin
+        up = under[cut]
+        first = start[up] = np.minimum.reduceat(start[group], cut)
+        last = finish[up] = np.maximum.reduceat(finish[group], cut)
+        if alap_leaf is None:
+            es[up] = np.minimum.reduceat(es[group], cut)
+            ef[up] = np.maximum.reduceat(ef[group], cut)
+        else:
+            late = alap_leaf[group]
+            es[up] = np.minimum.reduceat(np.where(late, ls[group], es[group]), cut)
+            ef[up] = np.maximum.reduceat(np.where(late, lf[group], ef[group]), cut)
+        ls[up] = np.minimum.reduceat(ls[group], cut)
+        lf[up] = np.maximum.reduceat(lf[group], cut)
+        dur[up] = work(last) - work(first)
+        weight = np.add.reduceat(dur[group], cut)
+        weighted = np.add.reduceat(dur[group] * pct[group], cut)
+        plain = np.add.reduceat(pct[group], cut) / np.diff(np.append(cut, len(group)))
+        pct[up] = np.where(weight != 0.0, weighted / np.where(weight != 0.0, weight, 1.0), plain)
+        critical[up] = np.logical_or.reduceat(critical[group], cut)
+        rolled.append(up)
+    return np.concatenate(rolled) if rolled else np.empty(0, dtype=np.intp)
+
+
+def _summary_slack(cal: WorkCalendar, rolled: IntArray, dates: tuple[IntArray, IntArray, IntArray, IntArray],
+                   total: FloatArray, free: FloatArray) -> None:
     """Total slack of the rolled-up summaries on the project calendar, the smaller of start and finish
     slack, and free slack as the same never negative: in bulk once every summary has its dates (no
     parent reads them)."""
-    if not rolled:
+    if not len(rolled):
         return
-    es, ef, ls, lf = (np.array(list(map(column.__getitem__, rolled)), dtype=np.int64) for column in dates)
+    es, ef, ls, lf = (column[rolled] for column in dates)
     work = cal.work_at_many
-    slack = np.minimum(work(ls) - work(es), work(lf) - work(ef)).tolist()
-    for i, value in zip(rolled, slack, strict=True):
-        total[i] = value
-        free[i] = value if value > 0.0 else 0.0
+    slack = np.minimum(work(ls) - work(es), work(lf) - work(ef))
+    total[rolled] = slack
+    free[rolled] = np.where(slack > 0.0, slack, 0.0)

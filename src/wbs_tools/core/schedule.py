@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import repeat
+from operator import gt
 from typing import Any, NamedTuple, TypeVar, overload
 
 from wbs_tools.core.findings import Finding
@@ -170,3 +171,11 @@ class Schedule:
     @property
     def critical_tasks(self) -> list[TaskSchedule]:
         return [t for t in self.tasks if t.critical and not t.summary]
+
+    def leaf_count(self) -> int:
+        """How many tasks are not summaries (read from the columns: no records are built)."""
+        return column_of(self.tasks, "summary").count(False)
+
+    def critical_count(self) -> int:
+        """How many tasks that are not summaries are critical."""
+        return sum(map(gt, column_of(self.tasks, "critical"), column_of(self.tasks, "summary")))

@@ -86,8 +86,9 @@ class LeafDates:
         self._groups = [(cal, at[codes == j]) for j, cal in enumerate(self.cals.distinct)]
         if len(self._groups) == 1:
             self._groups = [(self.cals.distinct[0], at)]
-        self.w_es, self.w_ef, self.w_ls, self.w_lf = (
-            self._own(np.array(x, dtype=np.int64)) for x in (sch.es, sch.ef, sch.ls, sch.lf))
+        #: the passes' early and late start and finish of every task, as instants
+        self.instants = tuple(np.array(x, dtype=np.int64) for x in (sch.es, sch.ef, sch.ls, sch.lf))
+        self.w_es, self.w_ef, self.w_ls, self.w_lf = map(self._own, self.instants)
         net = sch.net
         self.pred = np.array(net.pred_index, dtype=np.intp)  # per link, for free and link slack
         self.succ = np.array(net.succ_index, dtype=np.intp)
@@ -124,16 +125,17 @@ def total_slack(sch: _Scheduler, dates: LeafDates) -> FloatArray:
     return out
 
 
-def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list[float]) -> None:
+def free_slack(sch: _Scheduler, dates: LeafDates, total: FloatArray) -> FloatArray:
     """Room before any unfinished successor's early date moves (never negative), per unfinished leaf:
     the least over its out-links of the successor's date less its own date and the lag, in working
-    minutes on its own calendar; its total slack when no such link."""
+    minutes on its own calendar; its total slack when no such link. 0 for the other tasks."""
     net = sch.net
     n = len(total)
+    free = np.zeros(n)
     unfinished = dates.unfinished
     open_leaf = dates.is_leaf & unfinished
     if not open_leaf.any():
-        return
+        return free
     pred, succ = dates.pred, dates.succ
     keep = open_leaf[pred] & unfinished[succ]
     if net.dropped:
@@ -151,7 +153,7 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
                    np.where(to_start, dates.w_es[s], dates.w_ef[s]))
     other = np.flatnonzero((cals.codes[p] != cals.codes[s]) | ~dates.is_leaf[s])
     if len(other):
-        es, ef, ls, lf = sch.es, sch.ef, sch.ls, sch.lf
+        es, ef, ls, lf = dates.instants
         instants = [(ls[j] if st else lf[j]) if lt else (es[j] if st else ef[j])
                     for j, lt, st in zip(s[other].tolist(), late[other].tolist(), to_start[other].tolist(),
                                          strict=True)]
@@ -159,10 +161,9 @@ def free_slack(sch: _Scheduler, dates: LeafDates, total: list[float], free: list
     value = (w_s - w_p) - lag_minutes(sch, ks)
     best = np.full(n, np.inf)
     np.minimum.at(best, p, value)
-    for i, b in zip(np.flatnonzero(open_leaf).tolist(), best[open_leaf].tolist(), strict=True):
-        if b == np.inf:
-            b = total[i]
-        free[i] = b if b > 0.0 else 0.0
+    least = np.where(best == np.inf, total, best)
+    free[open_leaf] = np.where(least > 0.0, least, 0.0)[open_leaf]
+    return free
 
 
 def link_schedules(sch: _Scheduler, dates: LeafDates, driving_link: IntArray) -> RecordTable[LinkSchedule]:

@@ -158,7 +158,7 @@ def _in_table(cells: Mapping[str, CellValue], table: TableLocation) -> dict[str,
 def recompute_summary(computed: Computed) -> str:
     """"Schedule recomputed: finish Thu 25 Jun 2026; 12 critical tasks; 3 findings (1 error), see Check"."""
     schedule = computed.schedule
-    critical = sum(1 for t in schedule.tasks if t.critical and not t.summary)
+    critical = schedule.critical_count()
     finish = f"finish {format_day(schedule.project_finish)}" if schedule.project_finish else "no finish date"
     errors = sum(f.severity is Severity.ERROR for f in computed.findings)
     found = (f"{_count(len(computed.findings), 'finding')} ({_count(errors, 'error')}), see the Check sheet"

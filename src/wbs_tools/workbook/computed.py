@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import pairwise
 
 from wbs_tools.core.earned_value import baseline_variances
@@ -16,7 +17,7 @@ from wbs_tools.core.findings import Finding, Severity
 from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
-from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule
+from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule, column_of
 from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
@@ -47,15 +48,15 @@ def _days(minutes: float, per_day: float) -> float:
     return round(minutes / per_day, 2)
 
 
-def _flags(ts: TaskSchedule, deadline_missed: bool, finish_slip: float | None) -> str:
+def _flags(in_cycle: bool, deadline_missed: bool, finish_slip: float | None, total_slack_minutes: float) -> str:
     flags = []
-    if ts.in_cycle:
+    if in_cycle:
         flags.append("in a loop")
     if deadline_missed:
         flags.append("deadline missed")
     if finish_slip is not None and finish_slip > 0:
         flags.append(f"{finish_slip:g}d behind baseline")
-    if ts.total_slack_minutes < 0:
+    if total_slack_minutes < 0:
         flags.append("negative slack")
     return "; ".join(flags)
 
@@ -66,21 +67,28 @@ TASK_KEYS = ("outline_number", "start", "finish", "early_start", "early_finish",
 
 
 def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
-    """Per task (in plan order), the computed Tasks columns in TASK_KEYS order."""
+    """Per task (in plan order), the computed Tasks columns in TASK_KEYS order, read from the
+    schedule's columns (no per-task record is needed)."""
     per_day = schedule.plan.settings.minutes_per_day
     variances = baseline_variances(schedule)
     missed = {f.task_id for f in schedule.findings if f.code == "schedule.deadline-missed"}
-    for ts in schedule.tasks:
-        var = variances.get(ts.id) if variances else None
+    column = partial(column_of, schedule.tasks)
+    for (task_id, number, start, finish, early_start, early_finish, late_start, late_finish, critical, total, free,
+         driver, in_cycle) in zip(*map(column, _TUPLE_FIELDS), strict=True):
+        var = variances.get(task_id) if variances else None
         if var is None:
             start_var = finish_var = None
         else:
             start_var = None if var.start_days is None else round(var.start_days, 2)
             finish_var = None if var.finish_days is None else round(var.finish_days, 2)
-        yield (ts.outline_number, ts.start, ts.finish, ts.early_start, ts.early_finish, ts.late_start,
-               ts.late_finish, ts.critical, round(ts.total_slack_minutes / per_day, 2),
-               round(ts.free_slack_minutes / per_day, 2), start_var, finish_var,
-               ts.driver.describe() if ts.driver else None, _flags(ts, ts.id in missed, finish_var) or None)
+        yield (number, start, finish, early_start, early_finish, late_start, late_finish, critical,
+               round(total / per_day, 2), round(free / per_day, 2), start_var, finish_var,
+               driver.describe() if driver else None,
+               _flags(in_cycle, task_id in missed, finish_var, total) or None)
+
+
+_TUPLE_FIELDS = ("id", "outline_number", "start", "finish", "early_start", "early_finish", "late_start",
+                 "late_finish", "critical", "total_slack_minutes", "free_slack_minutes", "driver", "in_cycle")
 
 
 def task_values(schedule: Schedule) -> list[dict[str, CellValue]]:
