@@ -415,3 +415,32 @@ def test_a_summary_percent_lag_is_working_time() -> None:
                  [Link(1, 3, LinkType.SF, Lag(percent=-3.0))])
     plan.settings.multiple_critical_paths = True
     assert min(_slack(plan).values()) >= 0
+
+
+@st.composite
+def _calendars(draw: st.DrawFn) -> CalendarSpec:
+    """A working week of up to three periods a day (any minutes), with dated exceptions."""
+    def day() -> tuple[WorkingTime, ...]:
+        cuts = sorted(draw(st.lists(st.integers(0, 1440), min_size=0, max_size=6, unique=True)))
+        return tuple(WorkingTime(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False))
+    week = {d: day() for d in range(7)}
+    if not any(week.values()):
+        week[0] = (WorkingTime(480, 1020),)
+    exceptions = {(MON + dt.timedelta(days=draw(st.integers(-60, 60)))).date(): day()
+                  for _ in range(draw(st.integers(0, 4)))}
+    return CalendarSpec("Drawn", week=week, exceptions=exceptions)
+
+
+@given(_calendars(), st.lists(st.integers(-40 * 1440, 40 * 1440), min_size=1, max_size=50), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_bulk_working_minutes_agree_with_one_by_one(spec: CalendarSpec, offsets: list[int], far: bool) -> None:
+    import numpy as np
+
+    cal = WorkCalendar(spec)
+    base = to_minutes(MON)
+    instants = [base + o for o in offsets]
+    if far:  # beyond the day tables built so far: the bulk path falls back to one by one
+        instants.append(base + 3000 * 1440 + 17)
+    cal.work_at(base)  # the tables exist, as they do once a schedule has run
+    bulk = cal.work_at_many(np.array(instants, dtype=np.int64)).tolist()
+    assert bulk == [float(cal.work_at(t)) for t in instants]

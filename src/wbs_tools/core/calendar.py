@@ -93,7 +93,7 @@ class WorkCalendar:
         self._finish_memo: dict[float, int] = {}  # finish_of, by working minute
         self._day_open: list[int] = []
         self._day_close: list[int] = []
-        self._arrays: tuple[list[int], FloatArray, IntArray, IntArray, IntArray, IntArray, IntArray] | None = None
+        self._arrays: tuple[list[int], FloatArray, IntArray, FloatArray] | None = None
         self._has_weekly_work = any(self._week)
 
     # -- building ---------------------------------------------------------------------------------
@@ -197,38 +197,40 @@ class WorkCalendar:
 
     def work_at_many(self, instants: IntArray) -> FloatArray:
         """``work_at`` of each instant, as float64 (exact: working minutes stay far below 2**53), in
-        bulk from the day tables as ``_work_at`` reads them, for days of up to two working periods; an
-        instant outside the tables or on a day of more periods one by one."""
+        bulk: the working minutes before its day plus those of its day up to its minute, from a table
+        per distinct working day (plans have a handful: the working week, holidays). An instant outside
+        the day tables one by one."""
         if not self._n_days:
             return np.array([self.work_at(t) for t in instants.tolist()], dtype=np.float64)
         tables = self._arrays
         if tables is None or tables[0] is not self._cum:  # rebuilt since: the lists are new
             tables = self._arrays = self._tables()
-        _, cum, day_open, day_close, s1, e1, s2 = tables
+        _, cum, kind, within = tables
         day, minute = np.divmod(instants, MINUTES_PER_DAY)
         i = day - self._first_day
-        inside = (i >= 0) & (i < len(day_open))
-        i = np.where(inside, i, 0)
-        at_open = minute <= day_open[i]
-        within = ~at_open & (minute < day_close[i])
-        # within a day: the first period's minutes up to it, then the second's (as the loop in _work_at)
-        a, b, c = s1[i], e1[i], s2[i]
-        part = np.where(minute >= b, (b - a) + np.maximum(minute - c, 0), np.maximum(minute - a, 0))
-        out = np.where(at_open, cum[i], np.where(within, cum[i] + part, cum[i + 1]))
-        rest = np.flatnonzero(~inside | (within & (c < 0)))  # s2 < 0: a day of more than two periods
-        if len(rest):
+        inside = (i >= 0) & (i < len(kind))
+        everywhere = bool(inside.all())
+        if not everywhere:
+            i = np.where(inside, i, 0)
+        out: FloatArray = cum[i] + within[kind[i] * MINUTES_PER_DAY + minute]
+        if not everywhere:
             work_at = self.work_at
+            rest = np.flatnonzero(~inside)
             for j, t in zip(rest.tolist(), instants[rest].tolist(), strict=True):
                 out[j] = work_at(t)
         return out
 
-    def _tables(self) -> tuple[list[int], FloatArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
-        """The day tables as arrays, with the first two periods of each day (s2 = -1: more than two)."""
-        first = [p[0] if p else (0, 0) for p in self._day_periods]
-        second = [(-1 if len(p) > 2 else p[1][0]) if len(p) > 1 else MINUTES_PER_DAY for p in self._day_periods]
-        return (self._cum, np.array(self._cum, dtype=np.float64), np.array(self._day_open, dtype=np.int64),
-                np.array(self._day_close, dtype=np.int64), np.array([p[0] for p in first], dtype=np.int64),
-                np.array([p[1] for p in first], dtype=np.int64), np.array(second, dtype=np.int64))
+    def _tables(self) -> tuple[list[int], FloatArray, IntArray, FloatArray]:
+        """The tables ``work_at_many`` reads: working minutes before each day, each day's kind (its
+        working periods) and, per kind and minute of the day, the working minutes of the day so far."""
+        kinds: dict[tuple[tuple[int, int], ...], int] = {}
+        kind = [kinds.setdefault(periods, len(kinds)) for periods in self._day_periods]
+        minute = np.arange(MINUTES_PER_DAY)
+        within = np.zeros((len(kinds), MINUTES_PER_DAY))
+        for periods, j in kinds.items():
+            for s, e in periods:
+                within[j] += np.clip(minute - s, 0, e - s)
+        return self._cum, np.array(self._cum, dtype=np.float64), np.array(kind, dtype=np.int64), within.ravel()
 
     def _work_at(self, t: int) -> int:
         day, minute = divmod(t, MINUTES_PER_DAY)

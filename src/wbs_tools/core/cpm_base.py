@@ -50,7 +50,8 @@ class SchedulerBase:
         self.project_cal = self.calendars.get(plan.settings.calendar) or WorkCalendar()
         self.longest = _LONGEST_YEARS * 366 * 1440  # beyond this a duration or lag is a typo, not a plan
         self._rows()
-        self.net: Network = build_network(plan, self.outline, self.active)
+        self.ids: list[int] = list(map(attrgetter("id"), tasks))
+        self.net: Network = build_network(plan, self.outline, self.active, self.ids)
         self.findings += self.net.findings
         start = plan.settings.start
         if start is not None and not FIRST_YEAR <= start.year <= _LAST_TYPED_YEAR:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 import numpy as np
+import numpy.typing as npt
 
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.graph import find_cycles, topological_order
@@ -34,13 +35,21 @@ class Network:
     in_cycle: set[int] = field(default_factory=set)
     dropped: set[int] = field(default_factory=set)  # link numbers set aside because they close a loop
     findings: list[Finding] = field(default_factory=list)
+    _ends: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]] | None = field(default=None, repr=False)
+
+    def link_ends(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """``pred_index`` and ``succ_index`` as arrays, made once for the bulk steps."""
+        if self._ends is None:
+            self._ends = (np.array(self.pred_index, dtype=np.intp), np.array(self.succ_index, dtype=np.intp))
+        return self._ends
 
 
-def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
+def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[int] | None = None) -> Network:
+    """``ids``: the tasks' IDs in order, when the caller has them already."""
     tasks = plan.tasks
     n = len(tasks)
     findings: list[Finding] = []
-    position = dict(zip(map(attrgetter("id"), tasks), range(n), strict=True))  # a reused ID: redone below
+    position = dict(zip(ids or list(map(attrgetter("id"), tasks)), range(n), strict=True))  # a reused ID: below
     if len(position) < n:  # a reused ID: links go to its first task
         position = {}
         for i, t in enumerate(tasks):
@@ -54,8 +63,8 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
             else:
                 position[t.id] = i
 
-    links, pred_index, succ_index = _clean_links(plan, position, outline, active) or _checked_links(
-        plan, position, outline, active, findings)
+    clean = _clean_links(plan, position, outline, active)
+    links, pred_index, succ_index = clean[:3] if clean else _checked_links(plan, position, outline, active, findings)
 
     in_links: list[list[int]] = [[] for _ in range(n)]
     out_links: list[list[int]] = [[] for _ in range(n)]
@@ -68,22 +77,23 @@ def build_network(plan: Plan, outline: Outline, active: list[bool]) -> Network:
     for i in range(n):
         if outline.children[i]:
             begin_of[i] = n + len(begin_of)
-    net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings)
+    net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings,
+                  _ends=clean[3] if clean else None)
     _order(net, plan, outline)
     return net
 
 
 def _clean_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool]
-                 ) -> tuple[list[Link], list[int], list[int]] | None:
-    """The links as they are when none needs a finding or is set aside (the usual case), in bulk;
-    None when one does."""
+                 ) -> tuple[list[Link], list[int], list[int], tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] | None:
+    """The links as they are when none needs a finding or is set aside (the usual case), in bulk, with
+    their ends also as arrays; None when one does."""
     links = plan.links
     get = position.get
     pred_index = list(map(get, map(attrgetter("predecessor"), links)))
     succ_index = list(map(get, map(attrgetter("successor"), links)))
     if None in pred_index or None in succ_index or not all(active):
         return None
-    pred, succ = np.array(pred_index, dtype=np.int64), np.array(succ_index, dtype=np.int64)
+    pred, succ = np.array(pred_index, dtype=np.intp), np.array(succ_index, dtype=np.intp)
     if (pred == succ).any():
         return None
     n = len(plan.tasks)
@@ -94,7 +104,7 @@ def _clean_links(plan: Plan, position: dict[int, int], outline: Outline, active:
         p, s = pred_index[k], succ_index[k]
         if p in outline.ancestors(s) or s in outline.ancestors(p):  # type: ignore[arg-type]
             return None
-    return list(links), pred_index, succ_index  # type: ignore[return-value]
+    return list(links), pred_index, succ_index, (pred, succ)  # type: ignore[return-value]
 
 
 def _checked_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool],
@@ -237,7 +247,8 @@ def _row_order(net: Network, outline: Outline) -> list[int] | None:
     if summaries:
         at = np.array(summaries, dtype=np.intp)
         done[at] = np.array(last, dtype=np.int64)[at] * depth + depth - np.array(levels, dtype=np.int64)[at]
-    if len(net.pred_index) and not (done[net.pred_index] < rows[net.succ_index]).all():
+    pred, succ = net.link_ends()
+    if len(pred) and not (done[pred] < rows[succ]).all():
         return None
     nodes = np.concatenate((np.arange(n), np.arange(n, n + len(summaries)))).astype(np.intp)
     nodes[summaries] = np.arange(n, n + len(summaries))  # a summary's row holds its begin node

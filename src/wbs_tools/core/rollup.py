@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import partial
 from itertools import compress, repeat
 from operator import and_, attrgetter, gt, is_not
@@ -13,7 +14,7 @@ import numpy.typing as npt
 
 from wbs_tools.core.calendar import WorkCalendar, from_minutes
 from wbs_tools.core.findings import make_finding
-from wbs_tools.core.model import Link
+from wbs_tools.core.model import Link, Task
 from wbs_tools.core.schedule import Column, Driver, DriverKind, RecordTable, Schedule, TaskSchedule, records
 from wbs_tools.core.slack import FloatArray, IntArray, LeafDates, free_slack, link_schedules, total_slack
 
@@ -63,7 +64,6 @@ def roll_up(sch: _Scheduler) -> Schedule:
     start[off] = finish[off] = 0
     pct[off] = dur[off] = 0.0
     free = free_slack(sch, leaf_dates, total)
-    summaries = list(compress(range(n), map(and_, summary, active)))
     rolled = _roll_summaries(sch, scheduled, (start, finish, es, ef, ls, lf), dur, pct, critical,
                              alap & ~np.array(summary, dtype=bool) if any_alap else None)
     _summary_slack(sch.project_cal, rolled, (es, ef, ls, lf), total, free)
@@ -81,27 +81,23 @@ def roll_up(sch: _Scheduler) -> Schedule:
                 location=task.cells.get("deadline")))
 
     # the results as columns; what only some readers need is computed when first read (see RecordTable)
-    ids = list(map(attrgetter("id"), tasks))
-    uids = list(map(attrgetter("uid"), tasks))
-    if None in uids:
-        uids = [t.id if t.uid is None else t.uid for t in tasks]
+    ids = sch.ids
     drivers = list(sch.driver)
     by_link = list(compress(range(n), map(isinstance, drivers, repeat(int))))  # a link driver is its number
     driving_link = np.full(n, -1, dtype=np.intp)
     driving_link[by_link] = list(map(drivers.__getitem__, by_link))
-    unscheduled = None if len(leaves) + len(summaries) == n else np.flatnonzero(~np.array(active, dtype=bool))
-    dates = _DateColumns(np.stack((start, finish, es, ef, ls, lf)), unscheduled)
+    dates = _DateColumns(np.stack((start, finish, es, ef, ls, lf)), off if len(off) else None)
     in_cycle, links = sch.net.in_cycle, sch.net.links
     columns: dict[str, Column] = {
-        "id": ids, "uid": uids, "name": lambda: list(map(attrgetter("name"), tasks)), "outline_level": levels,
-        "outline_number": outline.numbers, "summary": summary,
+        "id": ids, "uid": partial(_uids, tasks), "name": lambda: list(map(attrgetter("name"), tasks)),
+        "outline_level": levels, "outline_number": outline.numbers, "summary": summary,
         "milestone": list(map(gt, sch.milestone, summary)),  # a milestone and not a summary
         "parent_id": lambda: list(map([*ids, None].__getitem__, outline.parent)),  # -1 (top level) reads None
         **{name: partial(dates.column, j) for j, name in enumerate(DATE_FIELDS)},
         "duration_minutes": dur.tolist, "total_slack_minutes": total.tolist, "free_slack_minutes": free.tolist,
         "critical": critical.tolist, "percent_complete": lambda: list(map(round, pct.tolist(), repeat(6))),
         "in_cycle": lambda: [i in in_cycle for i in range(n)] if in_cycle else [False] * n,
-        "driver": lambda: _drivers(drivers, by_link, links, summaries),
+        "driver": lambda: _drivers(drivers, by_link, links, compress(range(n), map(and_, summary, active))),
     }
     return Schedule(
         plan=plan, tasks=RecordTable(TaskSchedule, n, columns), links=link_schedules(sch, leaf_dates, driving_link),
@@ -109,6 +105,14 @@ def roll_up(sch: _Scheduler) -> Schedule:
         project_start=from_minutes(int(start[at].min()) if leaves else sch.project_start),
         project_finish=from_minutes(int(finish[at].max()) if leaves else sch.project_start),
     )
+
+
+def _uids(tasks: list[Task]) -> list[int]:
+    """A task without a unique ID is known by its ID."""
+    uids = list(map(attrgetter("uid"), tasks))
+    if None in uids:
+        uids = [t.id if t.uid is None else t.uid for t in tasks]
+    return uids
 
 
 DATE_FIELDS = ("start", "finish", "early_start", "early_finish", "late_start", "late_finish")
@@ -135,7 +139,7 @@ class _DateColumns:
         return out
 
 
-def _drivers(drivers: list[Driver | int | None], by_link: list[int], links: list[Link], summaries: list[int]
+def _drivers(drivers: list[Driver | int | None], by_link: list[int], links: list[Link], summaries: Iterable[int]
              ) -> list[Driver | None]:
     """The drivers as published: a link number becomes its Driver; every summary is rolled up."""
     out = list(drivers)

@@ -90,8 +90,7 @@ class LeafDates:
         self.instants = tuple(np.array(x, dtype=np.int64) for x in (sch.es, sch.ef, sch.ls, sch.lf))
         self.w_es, self.w_ef, self.w_ls, self.w_lf = map(self._own, self.instants)
         net = sch.net
-        self.pred = np.array(net.pred_index, dtype=np.intp)  # per link, for free and link slack
-        self.succ = np.array(net.succ_index, dtype=np.intp)
+        self.pred, self.succ = net.link_ends()  # per link, for free and link slack
 
     def _own(self, instants: IntArray) -> FloatArray:
         """Working minutes of each leaf's instant on its own calendar (0 at the other tasks)."""
