@@ -418,7 +418,7 @@ def test_a_summary_percent_lag_is_working_time() -> None:
 
 
 @st.composite
-def _calendars(draw: st.DrawFn) -> CalendarSpec:
+def _drawn_calendars(draw: st.DrawFn) -> CalendarSpec:
     """A working week of up to three periods a day (any minutes), with dated exceptions."""
     def day() -> tuple[WorkingTime, ...]:
         cuts = sorted(draw(st.lists(st.integers(0, 1440), min_size=0, max_size=6, unique=True)))
@@ -431,7 +431,7 @@ def _calendars(draw: st.DrawFn) -> CalendarSpec:
     return CalendarSpec("Drawn", week=week, exceptions=exceptions)
 
 
-@given(_calendars(), st.lists(st.integers(-40 * 1440, 40 * 1440), min_size=1, max_size=50), st.booleans())
+@given(_drawn_calendars(), st.lists(st.integers(-40 * 1440, 40 * 1440), min_size=1, max_size=50), st.booleans())
 @settings(max_examples=150, deadline=None)
 def test_bulk_working_minutes_agree_with_one_by_one(spec: CalendarSpec, offsets: list[int], far: bool) -> None:
     import numpy as np
