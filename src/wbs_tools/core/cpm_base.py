@@ -265,22 +265,21 @@ class SchedulerBase:
         children = self.outline.children
         pred_index = self.net.pred_index
         known: dict[int, tuple[float, bool]] = {}  # by id: most links share a handful of Lag objects
-        percent = too_long = False
+        percent: set[int] = set()  # the Lag objects (by id) that are a percentage
+        too_long = False
         for key, lag in dict(zip(keys, lags, strict=True)).items():
             if lag.percent is not None:
-                percent = True
+                percent.add(key)
             elif abs(lag.duration.minutes) > longest:
                 too_long = True
             else:
                 known[key] = (round(lag.duration.minutes), lag.duration.elapsed)
         if not too_long:  # nothing to report: in bulk, then the percent lags from their predecessors
             fixed: list[tuple[float, bool] | None] = list(map(known.get, keys))
-            if percent:
-                for k, lag in enumerate(lags):
-                    if lag.percent is not None:
-                        p = pred_index[k]
-                        fixed[k] = None if children[p] else (round(self.dur[p] * lag.percent / 100.0),
-                                                             self.elapsed[p])
+            for k in compress(range(len(keys)), map(percent.__contains__, keys)) if percent else ():
+                p, lag = pred_index[k], lags[k]
+                fixed[k] = None if children[p] else (round(self.dur[p] * lag.percent / 100.0),  # type: ignore[operator]
+                                                     self.elapsed[p])
             return fixed
         out: list[tuple[float, bool] | None] = []
         for k, link in enumerate(self.net.links):

@@ -9,6 +9,7 @@ follows them (links out of the summary leave from there; the summary's own index
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter
 
 import numpy as np
@@ -73,10 +74,8 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
     for k, p in enumerate(pred_index):
         out_links[p].append(k)
 
-    begin_of: dict[int, int] = {}
-    for i in range(n):
-        if outline.children[i]:
-            begin_of[i] = n + len(begin_of)
+    summaries = list(compress(range(n), map(len, outline.children)))
+    begin_of = dict(zip(summaries, range(n, n + len(summaries)), strict=True))
     net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings,
                   _ends=clean[3] if clean else None)
     _order(net, plan, outline)

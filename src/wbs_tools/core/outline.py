@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import compress
 
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.model import Task
@@ -15,7 +17,19 @@ class Outline:
     levels: list[int]
     parent: list[int]  # -1 at the top level
     children: list[list[int]]
-    numbers: list[str]  # "1", "1.2", "1.2.3"
+
+    @cached_property
+    def numbers(self) -> list[str]:
+        """Outline numbers, "1", "1.2", "1.2.3": made when first read (a million strings)."""
+        numbers = [""] * len(self.parent)
+        for k, i in enumerate(compress(range(len(self.parent)), map((-1).__eq__, self.parent)), 1):  # top level
+            numbers[i] = str(k)
+        for i, kids in enumerate(self.children):  # rows in order: a parent's number comes first
+            if kids:
+                prefix = numbers[i] + "."
+                for k, c in enumerate(kids, 1):
+                    numbers[c] = prefix + str(k)
+        return numbers
 
     def is_summary(self, i: int) -> bool:
         return bool(self.children[i])
@@ -53,9 +67,7 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
     levels = [0] * n
     parent = [-1] * n
     children: list[list[int]] = [[] for _ in range(n)]
-    numbers = [""] * n
     stack: list[int] = []  # indices of the open ancestors
-    counters: list[int] = [0]
     depth = 0  # len(stack)
     for i, level in enumerate([t.outline_level for t in tasks]):
         if not level or level <= 0:
@@ -71,19 +83,13 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
             level = depth + 1
         if level <= depth:
             del stack[level - 1:]
-            del counters[level:]
-        count = counters[level - 1] = counters[level - 1] + 1
-        counters.append(0)
         levels[i] = level
         if level > 1:
             up = parent[i] = stack[-1]
             children[up].append(i)
-            numbers[i] = f"{numbers[up]}.{count}"
-        else:
-            numbers[i] = str(count)
         stack.append(i)
         depth = level
-    return Outline(levels, parent, children, numbers), findings
+    return Outline(levels, parent, children), findings
 
 
 def check_wbs_codes(tasks: list[Task], outline: Outline) -> list[Finding]:
