@@ -11,6 +11,7 @@ from operator import gt
 from typing import Any, NamedTuple, TypeVar, overload
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.gcpause import collector_paused
 from wbs_tools.core.model import Link, Plan
 
 
@@ -113,13 +114,15 @@ class RecordTable(Sequence[_R]):
         """One field of every record, in order (do not modify)."""
         value = self._columns[name]
         if callable(value):
-            value = self._columns[name] = value()
+            with collector_paused():  # a column is many objects and no cycles
+                value = self._columns[name] = value()
         return value
 
     def _all(self) -> list[_R]:
         if self._records is None:
             fields: tuple[str, ...] = self._kind._fields  # type: ignore[attr-defined]
-            self._records = records(self._kind, zip(*map(self.column, fields), strict=True))
+            with collector_paused():
+                self._records = records(self._kind, zip(*map(self.column, fields), strict=True))
         return self._records
 
     def __len__(self) -> int:
