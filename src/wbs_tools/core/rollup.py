@@ -90,7 +90,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     in_cycle, links = sch.net.in_cycle, sch.net.links
     columns: dict[str, Column] = {
         "id": ids, "uid": partial(_uids, tasks), "name": lambda: list(map(attrgetter("name"), tasks)),
-        "outline_level": levels, "outline_number": outline.numbers, "summary": summary,
+        "outline_level": levels, "outline_number": lambda: outline.numbers, "summary": summary,
         "milestone": list(map(gt, sch.milestone, summary)),  # a milestone and not a summary
         "parent_id": lambda: list(map([*ids, None].__getitem__, outline.parent)),  # -1 (top level) reads None
         **{name: partial(dates.column, j) for j, name in enumerate(DATE_FIELDS)},
