@@ -269,3 +269,8 @@ def test_rows_out_of_link_order_schedule_as_rows_in_order():
     dates = {t.id: (t.start, t.finish, t.late_start, t.total_slack_minutes) for t in schedule(forward).tasks}
     assert dates == {t.id: (t.start, t.finish, t.late_start, t.total_slack_minutes) for t in schedule(backward).tasks}
     assert dates[4][0] == dt.datetime(2026, 1, 6, 8)
+    listed_backwards = plan(tasks([1, 2, 3, 4]), links[::-1])  # links not grouped by successor row
+    assert isinstance(net.in_links[2], range) and isinstance(
+        build_network(listed_backwards, build_outline(listed_backwards.tasks)[0], [True] * 4).in_links[2], list)
+    assert dates == {t.id: (t.start, t.finish, t.late_start, t.total_slack_minutes)
+                     for t in schedule(listed_backwards).tasks}

@@ -8,6 +8,7 @@ minutes; each calendar memoises its conversions, so a step is a dictionary look-
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from itertools import compress, repeat
 from operator import and_, attrgetter, is_, is_not
 
@@ -202,7 +203,7 @@ class SchedulerBase:
             return None
         return to_minutes(value)
 
-    def _ancestors_with(self, links: list[list[int]]) -> list[list[int]]:
+    def _ancestors_with(self, links: Sequence[Sequence[int]]) -> list[list[int]]:
         """Per task, the ancestor summaries that carry links of their own (usually none)."""
         n = len(self.plan.tasks)
         empty: list[int] = []

@@ -8,6 +8,7 @@ follows them (links out of the summary leave from there; the summary's own index
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter
@@ -29,8 +30,8 @@ class Network:
     links: list[Link]  # accepted links, deduplicated
     pred_index: list[int]
     succ_index: list[int]
-    in_links: list[list[int]]  # per task: accepted link numbers whose successor is the task
-    out_links: list[list[int]]  # per task: accepted link numbers whose predecessor is the task
+    in_links: list[Sequence[int]]  # per task: accepted link numbers whose successor is the task, ascending
+    out_links: list[Sequence[int]]  # per task: accepted link numbers whose predecessor is the task, ascending
     order: list[int]  # node order: task index, or n_tasks + k for the begin node of a summary
     begin_of: dict[int, int]  # summary task index -> its begin node
     in_cycle: set[int] = field(default_factory=set)
@@ -67,12 +68,14 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
     clean = _clean_links(plan, position, outline, active)
     links, pred_index, succ_index = clean[:3] if clean else _checked_links(plan, position, outline, active, findings)
 
-    in_links: list[list[int]] = [[] for _ in range(n)]
-    out_links: list[list[int]] = [[] for _ in range(n)]
-    for k, s in enumerate(succ_index):
-        in_links[s].append(k)
+    in_links = _runs(clean[3][1] if clean else np.array(succ_index, dtype=np.intp), n)
+    if in_links is None:
+        in_links = [[] for _ in range(n)]
+        for k, s in enumerate(succ_index):
+            in_links[s].append(k)
+    out_links: list[Sequence[int]] = [[] for _ in range(n)]
     for k, p in enumerate(pred_index):
-        out_links[p].append(k)
+        out_links[p].append(k)  # type: ignore[attr-defined]
 
     summaries = list(compress(range(n), map(len, outline.children)))
     begin_of = dict(zip(summaries, range(n, n + len(summaries)), strict=True))
@@ -80,6 +83,15 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
                   _ends=clean[3] if clean else None)
     _order(net, plan, outline)
     return net
+
+
+def _runs(task_of: npt.NDArray[np.intp], n: int) -> list[Sequence[int]] | None:
+    """Per task, its link numbers as a ``range``, when links come grouped by task (``task_of`` never
+    decreases: plans list each task's predecessors with the task); None otherwise."""
+    if len(task_of) > 1 and not (task_of[1:] >= task_of[:-1]).all():
+        return None
+    ends = np.cumsum(np.bincount(task_of, minlength=n))
+    return list(map(range, [0, *ends[:-1].tolist()], ends.tolist()))
 
 
 def _clean_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool]
