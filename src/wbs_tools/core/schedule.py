@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import repeat
-from operator import gt
+from operator import gt, itemgetter
 from typing import Any, NamedTuple, TypeVar, overload
 
 from wbs_tools.core.findings import Finding
@@ -112,8 +112,11 @@ class RecordTable(Sequence[_R]):
 
     def column(self, name: str) -> list[Any]:
         """One field of every record, in order (do not modify)."""
-        value = self._columns[name]
-        if callable(value):
+        value = self._columns.get(name)
+        if value is None:  # the records are built and the columns let go: read it off the records
+            fields: tuple[str, ...] = self._kind._fields  # type: ignore[attr-defined]
+            value = self._columns[name] = list(map(itemgetter(fields.index(name)), self._all()))
+        elif callable(value):
             with collector_paused():  # a column is many objects and no cycles
                 value = self._columns[name] = value()
         return value
@@ -123,6 +126,7 @@ class RecordTable(Sequence[_R]):
             fields: tuple[str, ...] = self._kind._fields  # type: ignore[attr-defined]
             with collector_paused():
                 self._records = records(self._kind, zip(*map(self.column, fields), strict=True))
+            self._columns = {}  # the records hold the same values: a million-row table keeps one copy
         return self._records
 
     def __len__(self) -> int:
