@@ -227,17 +227,21 @@ def test_link_schedule_marks_driving_links_and_link_slack():
 def test_results_read_as_columns_agree_with_the_records_and_the_records_behave_as_a_list():
     import pickle
 
-    from wbs_tools.core.schedule import RecordTable, TaskSchedule, column_of
+    from wbs_tools.core.schedule import RecordTable, TaskSchedule, column_of, fields_of
 
     p = plan([Task(1, "Phase", 1), Task(2, "A", 2, duration=d(2)), Task(3, "B", 2, duration=d(1)),
               Task(4, "Off", 1, duration=d(1), active=False)], [Link(2, 3)])
     sch = schedule(p)
     assert isinstance(sch.tasks, RecordTable) and len(sch.tasks) == 4
     columns = {name: list(sch.tasks.column(name)) for name in TaskSchedule._fields}  # read before any record
+    zipped = list(fields_of(sch.tasks, ("id", "finish"))), list(fields_of(sch.tasks, ("name",)))
     records = list(sch.tasks)
     for name, values in columns.items():
         assert values == [getattr(r, name) for r in records], name
     assert column_of(records, "finish") == columns["finish"]  # a plain list reads the same
+    assert zipped == (list(fields_of(sch.tasks, ("id", "finish"))), list(fields_of(records, ("name",)))) == (
+        list(zip(columns["id"], columns["finish"], strict=True)), [(name,) for name in columns["name"]])
+    assert sch.tasks.column("finish") == columns["finish"]  # read off the records once they are built
     assert columns["start"][3] is None and columns["finish"][1] == dt.datetime(2026, 1, 6, 17)
     assert columns["driver"][0].kind.value == "summary roll-up" and columns["driver"][2].link == Link(2, 3)
     assert sch.tasks[1] is records[1] and sch.tasks[-1] == records[-1] and sch.tasks[1:3] == records[1:3]

@@ -156,6 +156,18 @@ class RecordTable(Sequence[_R]):
         return list, (self._all(),)
 
 
+def fields_of(rows: Sequence[_R], names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The named fields of every record, record by record: read off the records when they are built
+    (one pass in C), otherwise zipped from a RecordTable's columns, so no record is built for it."""
+    if isinstance(rows, RecordTable) and rows._records is None:
+        return zip(*map(rows.column, names), strict=True)
+    if not rows:
+        return iter(())
+    fields: tuple[str, ...] = type(rows[0])._fields  # type: ignore[attr-defined]
+    picked = itemgetter(*map(fields.index, names))
+    return map(picked, rows) if len(names) > 1 else zip(map(picked, rows))  # type: ignore[arg-type]
+
+
 def column_of(rows: Sequence[_R], name: str) -> list[Any]:
     """One field of every record, from a RecordTable's column or, for a plain list, record by record."""
     if isinstance(rows, RecordTable):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import partial
 from itertools import pairwise
 
 from wbs_tools.core.earned_value import baseline_variances
@@ -17,7 +16,7 @@ from wbs_tools.core.findings import Finding, Severity
 from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
-from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule, column_of
+from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule, fields_of
 from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
@@ -72,9 +71,8 @@ def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
     per_day = schedule.plan.settings.minutes_per_day
     variances = baseline_variances(schedule)
     missed = {f.task_id for f in schedule.findings if f.code == "schedule.deadline-missed"}
-    column = partial(column_of, schedule.tasks)
     for (task_id, number, start, finish, early_start, early_finish, late_start, late_finish, critical, total, free,
-         driver, in_cycle) in zip(*map(column, _TUPLE_FIELDS), strict=True):
+         driver, in_cycle) in fields_of(schedule.tasks, _TUPLE_FIELDS):
         var = variances.get(task_id) if variances else None
         if var is None:
             start_var = finish_var = None
