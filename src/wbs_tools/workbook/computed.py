@@ -16,7 +16,7 @@ from wbs_tools.core.findings import Finding, Severity
 from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
-from wbs_tools.core.schedule import LinkSchedule, Schedule, TaskSchedule, fields_of
+from wbs_tools.core.schedule import Schedule, column_of, fields_of
 from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
@@ -149,18 +149,27 @@ LINK_KEYS = ("predecessor_name", "successor_name", "predecessor_finish", "succes
 MIRROR_KEYS = ("predecessor_id", "successor_id", "type", "lag", *LINK_KEYS)
 
 
-def _link_tuple(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSchedule], per_day: float,
-                source: str) -> tuple[CellValue, ...]:
+class _TaskDates:
+    """Name, start and finish of each task by ID (the last task of a reused ID, as ``by_id``), read
+    from the schedule's columns: the Dependencies sheet needs them for every link."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        tasks = schedule.tasks
+        self.at = dict(zip(column_of(tasks, "id"), range(len(tasks)), strict=True))
+        self.name, self.start, self.finish = (column_of(tasks, key) for key in ("name", "start", "finish"))
+
+
+_Used = tuple[bool, float]  # a link the engine used: driving, slack in minutes
+
+
+def _link_tuple(link: Link, used: _Used | None, tasks: _TaskDates, per_day: float, source: str
+                ) -> tuple[CellValue, ...]:
     """A link's computed Dependencies columns in LINK_KEYS order."""
-    pred, succ = by_id.get(link.predecessor), by_id.get(link.successor)
-    return (pred.name if pred else None, succ.name if succ else None, pred.finish if pred else None,
-            succ.start if succ else None, ls.driving if ls else None,
-            _days(ls.slack_minutes, per_day) if ls else None, source if ls else "ignored: see Check")
-
-
-def _link_values(link: Link, ls: LinkSchedule | None, by_id: Mapping[int, TaskSchedule], per_day: float,
-                 source: str) -> dict[str, CellValue]:
-    return dict(zip(LINK_KEYS, _link_tuple(link, ls, by_id, per_day, source), strict=True))
+    p, s = tasks.at.get(link.predecessor), tasks.at.get(link.successor)
+    return (None if p is None else tasks.name[p], None if s is None else tasks.name[s],
+            None if p is None else tasks.finish[p], None if s is None else tasks.start[s],
+            None if used is None else used[0], None if used is None else _days(used[1], per_day),
+            "ignored: see Check" if used is None else source)
 
 
 def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows: Sequence[int] = (),
@@ -170,12 +179,16 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     Rows typed there get their computed columns. Links typed in the Tasks sheet's Predecessors cells
     are mirrored into rows marked Source "Tasks", which wbs_tools owns: they are rewritten in place,
     new ones go below the table's last row (down to Excel's last row), and mirrors of links that no
-    longer exist are cleared.
+    longer exist are cleared. Everything is read from the schedule's columns (no record is built).
     """
-    by_id = schedule.by_id()
+    tasks = _TaskDates(schedule)
     settings = schedule.plan.settings
     per_day = settings.minutes_per_day
-    used = {(ls.link.predecessor, ls.link.successor, ls.link.origin): ls for ls in schedule.links}
+    links = schedule.links
+    used_links = list(zip(column_of(links, "link"), zip(column_of(links, "driving"),
+                                                        column_of(links, "slack_minutes"), strict=True),
+                          strict=True))
+    used = {(link.predecessor, link.successor, link.origin): found for link, found in used_links}
     edits = CellEdits()
     computed = table_columns(location, DEPENDENCIES)
     owned = table_columns(location, DEPENDENCIES, inputs=True)
@@ -183,10 +196,12 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     for link in schedule.plan.links:
         row = row_of([link.origin]) if (link.origin or "").startswith(prefix) else None
         if row is not None:
-            ls = used.get((link.predecessor, link.successor, link.origin))
-            edits.set_row(row, _row_cells(computed, _link_values(link, ls, by_id, per_day, DEPENDENCIES.name)))
-    mirrored = sorted((ls for ls in schedule.links if (ls.link.origin or "").startswith(f"{tasks_sheet}!")),
-                      key=lambda ls: (ls.link.successor, ls.link.predecessor))
+            found = used.get((link.predecessor, link.successor, link.origin))
+            values = dict(zip(LINK_KEYS, _link_tuple(link, found, tasks, per_day, DEPENDENCIES.name), strict=True))
+            edits.set_row(row, _row_cells(computed, values))
+    mirror_prefix = f"{tasks_sheet}!"
+    mirrored = sorted((pair for pair in used_links if (pair[0].origin or "").startswith(mirror_prefix)),
+                      key=lambda pair: (pair[0].successor, pair[0].predecessor))
     rows = sorted(mirror_rows)
     next_row = max([location.last_row, *rows, location.header_row]) + 1
     units = {"minutes_per_day": settings.minutes_per_day, "minutes_per_week": settings.minutes_per_week,
@@ -195,7 +210,7 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     # (sheet column, index in MIRROR_KEYS) of the owned columns a mirror fills: its row is built from
     # one tuple per link rather than a mapping per link
     picks = [(number, MIRROR_KEYS.index(key)) for number, key in owned if key in MIRROR_KEYS]
-    for n, ls in enumerate(mirrored):
+    for n, (link, found) in enumerate(mirrored):
         if n < len(rows):
             row = rows[n]
         else:
@@ -203,10 +218,9 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
                 left_out = len(mirrored) - n
                 break
             row, next_row = next_row, next_row + 1
-        link = ls.link
         values = (link.predecessor, link.successor, link.type.value,
                   None if link.lag.is_zero else format_lag(link.lag, **units),
-                  *_link_tuple(link, ls, by_id, per_day, tasks_sheet))
+                  *_link_tuple(link, found, tasks, per_day, tasks_sheet))
         edits.set_row(row, [(number, values[i]) for number, i in picks])
     gone = [(number, None) for number, key in owned if key != "note"]
     for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -128,7 +128,7 @@ def parse_action_status(value: object) -> ActionStatus | None:
     return None if is_blank(value) else lookup(value, _STATUS_WORDS)
 
 
-def _read(reader: RowReader, tasks: dict[int, TaskSchedule]) -> ActionItem:
+def _read(reader: RowReader, tasks: Mapping[int, TaskSchedule]) -> ActionItem:
     status, unknown = reader.choice("status", _STATUS_WORDS)
     if unknown:
         reader.add("bad-status", "status", f"Status {unknown!r} is not one of {_ALLOWED}; Open was assumed.",

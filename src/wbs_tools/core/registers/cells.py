@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from typing import TypeVar
 
@@ -65,12 +65,38 @@ def template_locate(sheet: str, row: int, key: str) -> str | None:
     return f"{sheet}!{row}:{row}"
 
 
-def task_index(schedule: Schedule | TaskIndex | Iterable[TaskSchedule] | None) -> dict[int, TaskSchedule]:
+class _ScheduleIndex(Mapping[int, TaskSchedule]):
+    """A schedule's tasks by ID, looked up only when a row names a task: a register without such rows
+    never has the schedule build its task records."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self._schedule = schedule
+        self._by_id: dict[int, TaskSchedule] | None = None
+
+    def _index(self) -> dict[int, TaskSchedule]:
+        if self._by_id is None:
+            self._by_id = self._schedule.by_id()
+        return self._by_id
+
+    def __getitem__(self, task_id: int) -> TaskSchedule:
+        return self._index()[task_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index())
+
+    def __len__(self) -> int:
+        return len(self._index())
+
+    def __bool__(self) -> bool:
+        return len(self._schedule.tasks) > 0
+
+
+def task_index(schedule: Schedule | TaskIndex | Iterable[TaskSchedule] | None) -> Mapping[int, TaskSchedule]:
     """Tasks by ID from a Schedule, a mapping or a list; None means no plan is known."""
     if schedule is None:
         return {}
     if isinstance(schedule, Schedule):
-        return schedule.by_id()
+        return _ScheduleIndex(schedule)
     if isinstance(schedule, Mapping):
         return dict(schedule)
     return {t.id: t for t in schedule}

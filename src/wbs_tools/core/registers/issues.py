@@ -208,7 +208,7 @@ def parse_issue_states(value: object) -> dict[str, IssueState]:
 
 # -- evaluation --------------------------------------------------------------------------------------
 
-def _read(reader: RowReader, tasks: dict[int, TaskSchedule], status_date: dt.date) -> Issue:
+def _read(reader: RowReader, tasks: Mapping[int, TaskSchedule], status_date: dt.date) -> Issue:
     status, unknown = reader.choice("status", _STATUS_WORDS)
     if unknown:
         reader.add("bad-status", "status", f"Status {unknown!r} is not one of Open, In progress, Waiting, "

@@ -140,7 +140,7 @@ def read_requirements(
     sheet: str = SHEET,
 ) -> RequirementsReport:
     """Read the Requirements rows; report missing and duplicate IDs and links to unknown tasks."""
-    tasks: dict[int, TaskSchedule] = task_index(schedule)
+    tasks: Mapping[int, TaskSchedule] = task_index(schedule)
     findings: list[Finding] = []
     readers = [RowReader(r, sheet, "requirement", locate, findings) for r in rows if _has_content(r)]
     items = []

@@ -13,7 +13,7 @@ acceptance settles an earlier rejection and the other way round.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -38,7 +38,7 @@ from wbs_tools.core.registers.requirements import (
     parse_change_log,
     read_requirements,
 )
-from wbs_tools.core.schedule import Schedule, TaskSchedule
+from wbs_tools.core.schedule import Schedule, TaskSchedule, fields_of
 
 SHEET = "Sign-off"
 INPUT_KEYS = ("item_id", "validated_by", "date", "result", "anomalies")
@@ -131,7 +131,7 @@ class SignOffReport:
         return id_key(item_id) in self.accepted
 
 
-def _read(reader: RowReader, requirements: dict[str, Requirement], tasks: dict[int, TaskSchedule],
+def _read(reader: RowReader, requirements: dict[str, Requirement], tasks: Mapping[int, TaskSchedule],
           status_date: dt.date | None) -> SignOff:
     row = reader.row
     item = ident(row.get("item_id"))
@@ -230,10 +230,12 @@ def evaluate_signoffs(
             last = latest.get(key)
             missing.append(MissingSignOff(req.id, ItemKind.REQUIREMENT, req.title, _reason(last),
                                           last.row if last else None))
-    for task in tasks.values():
-        key = str(task.id)
-        if task.milestone and not task.summary and key not in accepted:
+    fields = ("id", "milestone", "summary", "name")
+    by_id = ({row[0]: row for row in fields_of(schedule.tasks, fields)}.values() if isinstance(schedule, Schedule)
+             else (tuple(getattr(task, name) for name in fields) for task in tasks.values()))  # the columns alone
+    for task_id, milestone, summary, name in by_id:
+        key = str(task_id)
+        if milestone and not summary and key not in accepted:
             last = latest.get(key)
-            missing.append(MissingSignOff(key, ItemKind.MILESTONE, task.name, _reason(last),
-                                          last.row if last else None))
+            missing.append(MissingSignOff(key, ItemKind.MILESTONE, name, _reason(last), last.row if last else None))
     return SignOffReport(tuple(entries), tuple(findings), tuple(missing), accepted)
