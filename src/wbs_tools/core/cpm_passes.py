@@ -204,10 +204,20 @@ class Passes(SchedulerBase):
                             wl = wt + minutes
                             x = fmemo.get(wl)
                             t = cal.finish_of(wl) if x is None else x
-                    if ty == LINK_FF:
-                        t = max(self._before(i, t, rem_l[i]), project_start)
-                    elif ty == LINK_SF:  # the lag counts from its start
-                        t = self._before(i, t, dur_l[i])
+                    if ty in (LINK_FF, LINK_SF):  # back from the finish it asks for (SF: lag from its start)
+                        back = rem_l[i] if ty == LINK_FF else dur_l[i]
+                        if back:
+                            if elapsed_l[i]:
+                                t = t - round(back)
+                            else:  # as _before, on this task's calendar
+                                wt = wmemo.get(t)
+                                if wt is None:
+                                    wt = cal.work_at(t)
+                                wl = wt - back
+                                x = smemo.get(wl)
+                                t = cal.start_of(wl) if x is None else x
+                        if ty == LINK_FF and t < project_start:
+                            t = project_start
                     cand_l[k] = t
                     if best_k < 0 or t > start:
                         start, best_k = t, k
@@ -309,7 +319,7 @@ class Passes(SchedulerBase):
         out_links, anc_out = self.net.out_links, self.anc_out
         succ_l = self.net.succ_index
         ltype, lags = self.ltype, self.lags
-        cal_l, rem_l, elapsed_l, milestone_l = self.cal, self.rem, self.elapsed, self.milestone
+        cal_l, rem_l, elapsed_l, milestone_l, dur_l = self.cal, self.rem, self.elapsed, self.milestone, self.dur
         astart_l, afinish_l, cdate_l, deadline_l = self.astart, self.afinish, self.cdate, self.deadline
         project_finish = self.project_finish
         multiple = self.plan.settings.multiple_critical_paths
@@ -345,6 +355,45 @@ class Passes(SchedulerBase):
                     t = ls_calc[s]
                 elif ty == LINK_FF:
                     t = lf_l[s]
+                elif ty == LINK_SS and astart_l[s] is None and astart_l[i] is None:  # _late_finish_via, inlined
+                    cal = cal_l[i]
+                    t = ls_calc[s]
+                    w = cal._memo.get(t)
+                    if w is None:
+                        w = cal.work_at(t)
+                    x = cal._start_memo.get(w)
+                    t = cal.start_of(w) if x is None else x  # where work can begin
+                    lag = lags[k]
+                    if lag is None:
+                        lag = self._lag(k)
+                    minutes = lag[0]
+                    if minutes:
+                        if lag[1]:
+                            t = t - round(minutes)
+                        else:
+                            scal = cal_l[s]
+                            wt = scal._memo.get(t)
+                            if wt is None:
+                                wt = scal.work_at(t)
+                            wl = wt - minutes
+                            x = scal._start_memo.get(wl)
+                            t = scal.start_of(wl) if x is None else x
+                    d = dur_l[i]
+                    if d:  # its own finish, as _after
+                        if elapsed_l[i]:
+                            t = t + round(d)
+                        else:
+                            wd = cal._memo.get(t)
+                            if wd is None:
+                                wd = cal.work_at(t)
+                            wd = wd + d
+                            x = cal._finish_memo.get(wd)
+                            t = cal.finish_of(wd) if x is None else x
+                    if t > project_finish:
+                        t = project_finish
+                    if lf is None or t < lf:
+                        lf = t
+                    continue
                 else:
                     t = self._late_finish_via(k, i)
                     if lf is None or t < lf:
