@@ -120,7 +120,8 @@ class SchedulerBase:
         self.pct: list[float] = [0.0] * n  # percent complete as typed, within 0-100
         pct_l = self.pct
         cal_l, dur_l, rem_l, elapsed_l, milestone_l = self.cal, self.dur, self.rem, self.elapsed, self.milestone
-        astart_l, afinish_l, constraint_l = self.astart, self.afinish, self.constraint
+        astart_l, afinish_l, constraint_l, cdate_l = self.astart, self.afinish, self.constraint, self.cdate
+        manual_l, manual_start_l = self.manual, self.manual_start
         calendars = self.calendars
         children = self.outline.children
         longest = self.longest
@@ -155,34 +156,35 @@ class SchedulerBase:
             rem_l[i] = max(0.0, rd.minutes) if rd is not None else dur * (1 - pct / 100.0)
             elapsed_l[i] = elapsed
             milestone_l[i] = dur == 0 or t.milestone
-            cdate = None if t.constraint_date is None else date(t, "constraint_date")
             ctype = t.constraint
-            if ctype is not asap and cdate is None and ctype is not alap:
+            if t.constraint_date is not None:
+                cdate_l[i] = date(t, "constraint_date")
+            if ctype is not asap and ctype is not alap and cdate_l[i] is None:
                 self.findings.append(make_finding(
                     "task.constraint-date-missing",
                     f"task {t.id}: constraint {ctype.value} has no date; it was ignored",
                     task_id=t.id, field="constraint_date", location=t.cells.get("constraint_date")))
                 ctype = asap
             constraint_l[i] = ctype
-            self.cdate[i] = cdate
-            summary = bool(children[i])  # a summary's progress is rolled up, not typed
-            af = None if summary or t.actual_finish is None else date(t, "actual_finish")
-            ast = None if summary or t.actual_start is None else date(t, "actual_start")
-            if af is not None and ast is None:
-                ast = af if dur == 0 else None
-            if ast is not None and af is not None and af < ast:
-                self.findings.append(make_finding(
-                    "task.actual-finish-before-start",
-                    f"task {t.id}: actual finish {t.actual_finish:%Y-%m-%d} is before actual start "
-                    f"{t.actual_start:%Y-%m-%d}; the actual finish was ignored",
-                    task_id=t.id, field="actual_finish", location=t.cells.get("actual_finish")))
-                af = None
-            astart_l[i] = ast
-            afinish_l[i] = af
-            if t.manual and t.manual_start is not None:
-                self.manual[i] = True
+            if (t.actual_finish is not None or t.actual_start is not None) and not children[i]:
+                # a summary's progress is rolled up, not typed
+                af = None if t.actual_finish is None else date(t, "actual_finish")
+                ast = None if t.actual_start is None else date(t, "actual_start")
+                if af is not None and ast is None:
+                    ast = af if dur == 0 else None
+                if ast is not None and af is not None and af < ast:
+                    self.findings.append(make_finding(
+                        "task.actual-finish-before-start",
+                        f"task {t.id}: actual finish {t.actual_finish:%Y-%m-%d} is before actual start "
+                        f"{t.actual_start:%Y-%m-%d}; the actual finish was ignored",
+                        task_id=t.id, field="actual_finish", location=t.cells.get("actual_finish")))
+                    af = None
+                astart_l[i] = ast
+                afinish_l[i] = af
             if t.manual_start is not None:
-                self.manual_start[i] = date(t, "manual_start")
+                manual_start_l[i] = date(t, "manual_start")
+                if t.manual:
+                    manual_l[i] = True
             if t.manual_finish is not None:
                 self.manual_finish[i] = date(t, "manual_finish")
             if t.deadline is not None:
