@@ -465,6 +465,23 @@ def test_sample_registers_agree_with_the_sample_plan():
     assert actions.overdue and any(i.sla_breach for i in issues.items)
 
 
+def test_a_register_builds_the_schedules_task_records_only_when_a_row_names_a_task():
+    from wbs_tools.core.cpm import schedule
+    from wbs_tools.workbook.sample import sample_plan
+
+    plan = sample_plan()
+    sched = schedule(plan)
+    report = evaluate_actions(rows(action("A-1", due_date=FRI)), status_date=WED, calendar=CAL, schedule=sched)
+    assert report.items and sched.tasks._records is None  # type: ignore[attr-defined]
+    named = evaluate_actions(rows(action("A-1", needed_by=str(plan.tasks[-1].id)), action("A-2", needed_by="99999")),
+                             status_date=WED, calendar=CAL, schedule=sched)
+    assert [f.code for f in named.findings] == ["action.unknown-task"] and "99999" in named.findings[0].message
+    assert sched.tasks._records is not None  # type: ignore[attr-defined]
+    by_records = list(sched.tasks)
+    assert sched.leaf_count() == sum(not t.summary for t in by_records) > 0
+    assert sched.critical_count() == sum(t.critical and not t.summary for t in by_records) > 0
+
+
 JUNK = st.one_of(
     st.none(), st.text(max_size=12), st.floats(), st.integers(min_value=-(10**400), max_value=10**400), st.booleans(),
     st.dates(), st.datetimes(), st.sampled_from(["A-1", "A-2; A-1", "8", "Done", "Resolved", "High", "#REF!",
