@@ -383,10 +383,10 @@ class Passes(SchedulerBase):
                         if elapsed_l[i]:
                             t = t + round(d)
                         else:
-                            wd = cal._memo.get(t)
-                            if wd is None:
-                                wd = cal.work_at(t)
-                            wd = wd + d
+                            w0 = cal._memo.get(t)
+                            if w0 is None:
+                                w0 = cal.work_at(t)
+                            wd = w0 + d
                             x = cal._finish_memo.get(wd)
                             t = cal.finish_of(wd) if x is None else x
                     if t > project_finish:

@@ -68,14 +68,8 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
     clean = _clean_links(plan, position, outline, active)
     links, pred_index, succ_index = clean[:3] if clean else _checked_links(plan, position, outline, active, findings)
 
-    in_links = _runs(clean[3][1] if clean else np.array(succ_index, dtype=np.intp), n)
-    if in_links is None:
-        in_links = [[] for _ in range(n)]
-        for k, s in enumerate(succ_index):
-            in_links[s].append(k)
-    out_links: list[Sequence[int]] = [[] for _ in range(n)]
-    for k, p in enumerate(pred_index):
-        out_links[p].append(k)  # type: ignore[attr-defined]
+    in_links = _runs(clean[3][1] if clean else np.array(succ_index, dtype=np.intp), n) or _lists(succ_index, n)
+    out_links = _lists(pred_index, n)
 
     summaries = list(compress(range(n), map(len, outline.children)))
     begin_of = dict(zip(summaries, range(n, n + len(summaries)), strict=True))
@@ -83,6 +77,14 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
                   _ends=clean[3] if clean else None)
     _order(net, plan, outline)
     return net
+
+
+def _lists(task_of: list[int], n: int) -> list[Sequence[int]]:
+    """Per task, the link numbers ``k`` (ascending) with ``task_of[k]`` equal to it."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    for k, task in enumerate(task_of):
+        out[task].append(k)
+    return out  # type: ignore[return-value]  # a list of lists is a list of sequences to read
 
 
 def _runs(task_of: npt.NDArray[np.intp], n: int) -> list[Sequence[int]] | None:

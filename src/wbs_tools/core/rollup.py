@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 from itertools import compress, repeat
 from operator import and_, attrgetter, gt, is_not
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,7 @@ LINK = DriverKind.LINK
 def roll_up(sch: _Scheduler) -> Schedule:
     # the passes are done: their adjacency lists (a few hundred bytes a task) go before the results are
     # built in their place, so a million-task plan peaks that much lower
-    sch.net.in_links = sch.net.out_links = sch.anc_in = sch.anc_out = []
+    sch.net.in_links, sch.net.out_links, sch.anc_in, sch.anc_out = [], [], [], []
     plan, outline = sch.plan, sch.outline
     tasks = plan.tasks
     n = len(tasks)
@@ -85,7 +85,7 @@ def roll_up(sch: _Scheduler) -> Schedule:
     drivers = list(sch.driver)
     by_link = list(compress(range(n), map(isinstance, drivers, repeat(int))))  # a link driver is its number
     driving_link = np.full(n, -1, dtype=np.intp)
-    driving_link[by_link] = list(map(drivers.__getitem__, by_link))
+    driving_link[by_link] = cast(list[int], list(map(drivers.__getitem__, by_link)))
     dates = _DateColumns(np.stack((start, finish, es, ef, ls, lf)), off if len(off) else None)
     in_cycle, links = sch.net.in_cycle, sch.net.links
     columns: dict[str, Column] = {

@@ -197,8 +197,8 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
         row = row_of([link.origin]) if (link.origin or "").startswith(prefix) else None
         if row is not None:
             found = used.get((link.predecessor, link.successor, link.origin))
-            values = dict(zip(LINK_KEYS, _link_tuple(link, found, tasks, per_day, DEPENDENCIES.name), strict=True))
-            edits.set_row(row, _row_cells(computed, values))
+            typed = dict(zip(LINK_KEYS, _link_tuple(link, found, tasks, per_day, DEPENDENCIES.name), strict=True))
+            edits.set_row(row, _row_cells(computed, typed))
     mirror_prefix = f"{tasks_sheet}!"
     mirrored = sorted((pair for pair in used_links if (pair[0].origin or "").startswith(mirror_prefix)),
                       key=lambda pair: (pair[0].successor, pair[0].predecessor))
