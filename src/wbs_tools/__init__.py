@@ -44,7 +44,7 @@ from wbs_tools.core.parsing import (
     parse_lag,
     parse_predecessors,
 )
-from wbs_tools.core.schedule import Driver, DriverKind, LinkSchedule, Schedule, TaskSchedule
+from wbs_tools.core.schedule import Driver, DriverKind, LinkSchedule, RecordTable, Schedule, TaskSchedule
 
 if TYPE_CHECKING:
     from wbs_tools.frames import findings_frame, links_frame, tasks_frame
@@ -78,6 +78,7 @@ __all__ = [
     "LinkSchedule",
     "LinkType",
     "Plan",
+    "RecordTable",
     "Schedule",
     "ScheduleRun",
     "Settings",
