@@ -212,15 +212,13 @@ class SchedulerBase:
         out: list[list[int]] = [empty] * n  # shared empty list: only tasks under a linked summary get their own
         children = self.outline.children
         linked = [i for i in compress(range(n), map(len, children)) if links[i]]
+        last = self.outline.last_under
         for a in sorted(linked, key=lambda i: self.outline.levels[i]):  # outer summaries first
-            stack = list(children[a])
-            while stack:
-                j = stack.pop()
+            for j in range(a + 1, last[a] + 1):  # its subtasks are the rows down to its last one
                 if out[j] is empty:
                     out[j] = [a]
                 else:
                     out[j].append(a)
-                stack.extend(children[j])
         return out
 
     # -- calendar helpers (Microsoft Project's conventions) ---------------------------------------

@@ -249,11 +249,9 @@ def _row_order(net: Network, outline: Outline) -> list[int] | None:
     its last subtask, deeper summaries closing first. Checked for every link in bulk; None when one
     runs backwards. Walking the tasks in row order also keeps the passes' memory reads sequential."""
     n = net.n_tasks
-    children, levels = outline.children, outline.levels
+    levels = outline.levels
     summaries = list(net.begin_of)  # begin node n + j belongs to summaries[j], in row order
-    last = list(range(n))  # per task, the row of its last subtask (itself for a leaf)
-    for i in reversed(summaries):
-        last[i] = last[children[i][-1]]
+    last = outline.last_under
     depth = max(levels, default=0) + 2  # room for each row's end nodes after the row's own node
     rows = np.arange(n, dtype=np.int64) * depth
     done = rows.copy()  # where each task's dates are final: its row, or after its last subtask

@@ -19,6 +19,16 @@ class Outline:
     children: list[list[int]]
 
     @cached_property
+    def last_under(self) -> list[int]:
+        """Per task, the row of the last task under it (its own row for a leaf): a summary's subtasks
+        are the rows after it down to that one."""
+        last = list(range(len(self.parent)))
+        children = self.children
+        for i in reversed(list(compress(range(len(children)), map(len, children)))):
+            last[i] = last[children[i][-1]]
+        return last
+
+    @cached_property
     def numbers(self) -> list[str]:
         """Outline numbers, "1", "1.2", "1.2.3": made when first read (a million strings)."""
         numbers = [""] * len(self.parent)
