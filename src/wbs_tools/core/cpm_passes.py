@@ -351,49 +351,19 @@ class Passes(SchedulerBase):
                 if afinish_l[s] is not None:
                     continue
                 ty = ltype[k]
+                from_start = False  # SS between unstarted tasks: back from the successor's late start
                 if ty == LINK_FS and astart_l[s] is None:
                     t = ls_calc[s]
                 elif ty == LINK_FF:
                     t = lf_l[s]
                 elif ty == LINK_SS and astart_l[s] is None and astart_l[i] is None:  # _late_finish_via, inlined
                     cal = cal_l[i]
-                    t = ls_calc[s]
-                    w = cal._memo.get(t)
+                    w = cal._memo.get(ls_calc[s])
                     if w is None:
-                        w = cal.work_at(t)
+                        w = cal.work_at(ls_calc[s])
                     x = cal._start_memo.get(w)
                     t = cal.start_of(w) if x is None else x  # where work can begin
-                    lag = lags[k]
-                    if lag is None:
-                        lag = self._lag(k)
-                    minutes = lag[0]
-                    if minutes:
-                        if lag[1]:
-                            t = t - round(minutes)
-                        else:
-                            scal = cal_l[s]
-                            wt = scal._memo.get(t)
-                            if wt is None:
-                                wt = scal.work_at(t)
-                            wl = wt - minutes
-                            x = scal._start_memo.get(wl)
-                            t = scal.start_of(wl) if x is None else x
-                    d = dur_l[i]
-                    if d:  # its own finish, as _after
-                        if elapsed_l[i]:
-                            t = t + round(d)
-                        else:
-                            w0 = cal._memo.get(t)
-                            if w0 is None:
-                                w0 = cal.work_at(t)
-                            wd = w0 + d
-                            x = cal._finish_memo.get(wd)
-                            t = cal.finish_of(wd) if x is None else x
-                    if t > project_finish:
-                        t = project_finish
-                    if lf is None or t < lf:
-                        lf = t
-                    continue
+                    from_start = True
                 else:
                     t = self._late_finish_via(k, i)
                     if lf is None or t < lf:
@@ -414,6 +384,20 @@ class Passes(SchedulerBase):
                         wl = wt - minutes
                         x = scal._start_memo.get(wl)
                         t = scal.start_of(wl) if x is None else x
+                if from_start:  # the late start found; its own finish follows, as _after
+                    d = dur_l[i]
+                    if d:
+                        if elapsed_l[i]:
+                            t = t + round(d)
+                        else:
+                            w0 = cal._memo.get(t)
+                            if w0 is None:
+                                w0 = cal.work_at(t)
+                            wd = w0 + d
+                            x = cal._finish_memo.get(wd)
+                            t = cal.finish_of(wd) if x is None else x
+                    if t > project_finish:
+                        t = project_finish
                 if lf is None or t < lf:
                     lf = t
             anc = anc_out[i]

@@ -66,15 +66,18 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
                 position[t.id] = i
 
     clean = _clean_links(plan, position, outline, active)
-    links, pred_index, succ_index = clean[:3] if clean else _checked_links(plan, position, outline, active, findings)
-
-    in_links = _runs(clean[3][1] if clean else np.array(succ_index, dtype=np.intp), n) or _lists(succ_index, n)
+    if clean:
+        links, pred_index, succ_index, ends = clean
+    else:
+        links, pred_index, succ_index = _checked_links(plan, position, outline, active, findings)
+        ends = (np.array(pred_index, dtype=np.intp), np.array(succ_index, dtype=np.intp))
+    in_links = _runs(ends[1], n) or _lists(succ_index, n)
     out_links = _lists(pred_index, n)
 
     summaries = list(compress(range(n), map(len, outline.children)))
     begin_of = dict(zip(summaries, range(n, n + len(summaries)), strict=True))
     net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings,
-                  _ends=clean[3] if clean else None)
+                  _ends=ends)
     _order(net, plan, outline)
     return net
 

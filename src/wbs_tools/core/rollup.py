@@ -59,13 +59,14 @@ def roll_up(sch: _Scheduler) -> Schedule:
     at = leaf_dates.leaves
     critical = np.zeros(n, dtype=bool)
     critical[at] = (total[at] <= limit) & (pct[at] < 100) & leaf_dates.unfinished[at]
-    scheduled = np.array(active, dtype=bool)
+    scheduled = leaf_dates.scheduled
     off = np.flatnonzero(~scheduled)
     start[off] = finish[off] = 0
     pct[off] = dur[off] = 0.0
     free = free_slack(sch, leaf_dates, total)
-    rolled = _roll_summaries(sch, scheduled, (start, finish, es, ef, ls, lf), dur, pct, critical,
-                             alap & ~np.array(summary, dtype=bool) if any_alap else None)
+    is_summary = np.array(summary, dtype=bool)
+    rolled = _roll_summaries(sch, scheduled, is_summary, (start, finish, es, ef, ls, lf), dur, pct, critical,
+                             alap & ~is_summary if any_alap else None)
     _summary_slack(sch.project_cal, rolled, (es, ef, ls, lf), total, free)
 
     findings = list(sch.findings)
@@ -156,8 +157,8 @@ def _link_drivers(links: list[Link]) -> list[Driver]:
     return records(Driver, zip(repeat(LINK), links, repeat(None)))
 
 
-def _roll_summaries(sch: _Scheduler, scheduled: npt.NDArray[np.bool_], dates: tuple[IntArray, ...],
-                    dur: FloatArray, pct: FloatArray, critical: npt.NDArray[np.bool_],
+def _roll_summaries(sch: _Scheduler, scheduled: npt.NDArray[np.bool_], summary: npt.NDArray[np.bool_],
+                    dates: tuple[IntArray, ...], dur: FloatArray, pct: FloatArray, critical: npt.NDArray[np.bool_],
                     alap_leaf: npt.NDArray[np.bool_] | None) -> IntArray:
     """Summaries take their scheduled subtasks' earliest start and latest finish, duration on the
     project calendar, duration-weighted % complete and critical flag; one outline level at a time,
@@ -171,8 +172,7 @@ def _roll_summaries(sch: _Scheduler, scheduled: npt.NDArray[np.bool_], dates: tu
     parent = np.array(outline.parent, dtype=np.intp)
     levels = np.array(outline.levels, dtype=np.int64)
     kids = np.flatnonzero(scheduled & (parent >= 0))
-    summaries = np.flatnonzero(scheduled & np.fromiter(map(bool, outline.children), dtype=bool, count=len(parent)))
-    lonely = np.setdiff1d(summaries, parent[kids], assume_unique=False)
+    lonely = np.setdiff1d(np.flatnonzero(scheduled & summary), parent[kids])
     for column in dates:
         column[lonely] = sch.project_start
     pct[lonely] = dur[lonely] = 0.0

@@ -80,6 +80,7 @@ class LeafDates:
         self.leaves = at = np.array(leaves, dtype=np.intp)
         self.is_leaf = np.zeros(n, dtype=bool)
         self.is_leaf[at] = True
+        self.scheduled = np.array(sch.active, dtype=bool)
         self.unfinished = unset(sch.afinish)
         self.started = ~unset(sch.astart)
         codes = self.cals.codes[at]  # the leaves by calendar, once for the four columns
@@ -174,8 +175,8 @@ def link_schedules(sch: _Scheduler, dates: LeafDates, driving_link: IntArray) ->
     links = net.links
     m = len(links)
     pred, succ = dates.pred[:m], dates.succ[:m]
-    active = np.array(sch.active, dtype=bool)
-    keep = active[pred] & active[succ]
+    scheduled = dates.scheduled
+    keep = scheduled[pred] & scheduled[succ]
     if net.dropped:
         keep[list(net.dropped)] = False
     kept = np.flatnonzero(keep)
