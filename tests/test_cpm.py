@@ -172,6 +172,8 @@ def test_cycle_is_reported_by_name_and_the_rest_still_schedules():
     ("links", "code"),
     [
         ([Link(1, 99)], "link.unknown-task"),
+        ([Link(0, 2)], "link.unknown-task"),  # just below the first ID
+        ([Link(10**20, 2)], "link.unknown-task"),  # beyond 64 bits
         ([Link(1, 1)], "link.self"),
         ([Link(1, 2), Link(1, 2, LinkType.SS)], "link.duplicate"),
     ],
@@ -180,6 +182,13 @@ def test_bad_links_become_findings(links, code):
     sch = schedule(plan([Task(1, "A", duration=d(1)), Task(2, "B", duration=d(1))], links))
     assert code in {f.code for f in sch.findings}
     assert all(t.start is not None for t in sch.tasks)
+
+
+def test_links_between_tasks_numbered_from_any_id_reach_the_right_tasks():
+    for ids in ([7, 8, 9], [3, 1, 2], [10, 20, 30]):  # running up by one from 7, out of order, gaps
+        tasks = [Task(i, f"T{i}", duration=d(1)) for i in ids]
+        s = by_id(plan(tasks, [Link(ids[0], ids[1]), Link(ids[1], ids[2])]))
+        assert [when(s[i].start) for i in ids] == ["Mon 05 08:00", "Tue 06 08:00", "Wed 07 08:00"]
 
 
 def test_duplicate_ids_missing_constraint_date_and_wbs_mismatch_are_findings():

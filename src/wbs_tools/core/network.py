@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, eq
 
 import numpy as np
 import numpy.typing as npt
@@ -51,8 +51,10 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
     tasks = plan.tasks
     n = len(tasks)
     findings: list[Finding] = []
-    position = dict(zip(ids or list(map(attrgetter("id"), tasks)), range(n), strict=True))  # a reused ID: below
-    if len(position) < n:  # a reused ID: links go to its first task
+    ids = ids or list(map(attrgetter("id"), tasks))
+    first = ids[0] if n and type(ids[0]) is int and all(map(eq, ids, range(ids[0], ids[0] + n))) else None  # 1..n
+    position = {} if first is not None else dict(zip(ids, range(n), strict=True))
+    if first is None and len(position) < n:  # a reused ID: links go to its first task
         position = {}
         for i, t in enumerate(tasks):
             if t.id in position:
@@ -65,10 +67,12 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
             else:
                 position[t.id] = i
 
-    clean = _clean_links(plan, position, outline, active)
+    clean = _clean_links(plan, first, position, outline, active)
     if clean:
         links, pred_index, succ_index, ends = clean
     else:
+        if first is not None:
+            position = dict(zip(ids, range(n), strict=True))
         links, pred_index, succ_index = _checked_links(plan, position, outline, active, findings)
         ends = (np.array(pred_index, dtype=np.intp), np.array(succ_index, dtype=np.intp))
     in_links = _runs(ends[1], n) or _lists(succ_index, n)
@@ -99,21 +103,37 @@ def _runs(task_of: npt.NDArray[np.intp], n: int) -> list[Sequence[int]] | None:
     return list(map(range, [0, *ends[:-1].tolist()], ends.tolist()))
 
 
-def _clean_links(plan: Plan, position: dict[int, int], outline: Outline, active: list[bool]
+def _clean_links(plan: Plan, first: int | None, position: dict[int, int], outline: Outline, active: list[bool]
                  ) -> tuple[list[Link], list[int], list[int], tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] | None:
     """The links as they are when none needs a finding or is set aside (the usual case), in bulk, with
-    their ends also as arrays; None when one does."""
+    their ends also as arrays; None when one does. ``first``: the first task's ID when the IDs run
+    up by one from it (a task's position is then its ID less ``first``), else None (``position``)."""
     links = plan.links
-    get = position.get
-    pred_index = list(map(get, map(attrgetter("predecessor"), links)))
-    succ_index = list(map(get, map(attrgetter("successor"), links)))
-    if None in pred_index or None in succ_index or not all(active):
+    n = len(plan.tasks)
+    if not all(active):
         return None
-    pred, succ = np.array(pred_index, dtype=np.intp), np.array(succ_index, dtype=np.intp)
+    if first is not None:
+        m = len(links)
+        try:
+            pred = np.fromiter(map(attrgetter("predecessor"), links), dtype=np.intp, count=m) - first
+            succ = np.fromiter(map(attrgetter("successor"), links), dtype=np.intp, count=m) - first
+        except OverflowError:  # an ID typed beyond 64 bits: reported one by one
+            return None
+        if m and (min(pred.min(), succ.min()) < 0 or max(pred.max(), succ.max()) >= n):
+            return None
+        at = list(range(n)).__getitem__  # one int object per task, shared by its links (less memory)
+        pred_index, succ_index = list(map(at, pred.tolist())), list(map(at, succ.tolist()))
+    else:
+        get = position.get
+        pred_index = list(map(get, map(attrgetter("predecessor"), links)))
+        succ_index = list(map(get, map(attrgetter("successor"), links)))
+        if None in pred_index or None in succ_index:
+            return None
+        pred, succ = np.array(pred_index, dtype=np.intp), np.array(succ_index, dtype=np.intp)
     if (pred == succ).any():
         return None
-    n = len(plan.tasks)
-    if (np.diff(np.sort(pred * n + succ)) == 0).any():  # a pair linked twice
+    # a pair linked twice; successor first, as plans list links by successor (a stable sort of runs)
+    if (np.diff(np.sort(succ * n + pred, kind="stable")) == 0).any():
         return None
     summary = np.fromiter(map(bool, outline.children), dtype=bool, count=n)
     for k in np.flatnonzero(summary[pred] | summary[succ]).tolist():  # links that touch a summary
