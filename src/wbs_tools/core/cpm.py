@@ -15,6 +15,8 @@ input). The rules it reproduces are listed in ``docs/scheduling.md``; the main o
 from __future__ import annotations
 
 import gc
+from itertools import compress
+from operator import gt
 
 from wbs_tools.core.cpm_passes import Passes
 from wbs_tools.core.findings import make_finding
@@ -51,11 +53,11 @@ class _Scheduler(Passes):
         try:
             self._forward()
             children, active = self.outline.children, self.active
-            leaves = [i for i in range(self.net.n_tasks) if active[i] and not children[i]]
-            self.project_finish = max([self.ef[i] for i in leaves], default=self.project_start)
+            leaves = list(compress(range(self.net.n_tasks), map(gt, active, map(bool, children))))  # active leaves
+            self.project_finish = max(map(self.ef.__getitem__, leaves), default=self.project_start)
             self._backward()
             is_alap = self.is_alap
-            if any(is_alap) and any(is_alap[i] for i in leaves):
+            if any(is_alap) and any(map(is_alap.__getitem__, leaves)):
                 self.alap_pass = True
                 self._forward()
             return roll_up(self)

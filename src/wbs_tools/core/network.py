@@ -8,10 +8,11 @@ follows them (links out of the summary leave from there; the summary's own index
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, eq
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -121,14 +122,15 @@ def _clean_links(plan: Plan, first: int | None, position: dict[int, int], outlin
             return None
         if m and (min(pred.min(), succ.min()) < 0 or max(pred.max(), succ.max()) >= n):
             return None
-        at = list(range(n)).__getitem__  # one int object per task, shared by its links (less memory)
+        at: Callable[[int], int] = list(range(n)).__getitem__  # one int per task, shared by its links
         pred_index, succ_index = list(map(at, pred.tolist())), list(map(at, succ.tolist()))
     else:
         get = position.get
-        pred_index = list(map(get, map(attrgetter("predecessor"), links)))
-        succ_index = list(map(get, map(attrgetter("successor"), links)))
-        if None in pred_index or None in succ_index:
+        found_p = list(map(get, map(attrgetter("predecessor"), links)))
+        found_s = list(map(get, map(attrgetter("successor"), links)))
+        if None in found_p or None in found_s:
             return None
+        pred_index, succ_index = cast(list[int], found_p), cast(list[int], found_s)
         pred, succ = np.array(pred_index, dtype=np.intp), np.array(succ_index, dtype=np.intp)
     if (pred == succ).any():
         return None

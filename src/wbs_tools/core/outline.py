@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress
@@ -16,7 +17,7 @@ class Outline:
 
     levels: list[int]
     parent: list[int]  # -1 at the top level
-    children: list[list[int]]
+    children: list[Sequence[int]]  # a summary's subtasks in order; the leaves share one empty tuple
 
     @cached_property
     def last_under(self) -> list[int]:
@@ -64,6 +65,9 @@ class Outline:
         return out
 
 
+_NONE: tuple[int, ...] = ()  # the children of every leaf: a million tasks need not hold a million empty lists
+
+
 def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
     """Derive the tree; a level that jumps by more than one is capped (and reported).
 
@@ -76,7 +80,7 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
     n = len(tasks)
     levels = [0] * n
     parent = [-1] * n
-    children: list[list[int]] = [[] for _ in range(n)]
+    children: list[Sequence[int]] = [_NONE] * n  # a list of its own once a task has a subtask
     stack: list[int] = []  # indices of the open ancestors
     depth = 0  # len(stack)
     for i, level in enumerate([t.outline_level for t in tasks]):
@@ -96,7 +100,11 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
         levels[i] = level
         if level > 1:
             up = parent[i] = stack[-1]
-            children[up].append(i)
+            kids = children[up]
+            if kids is _NONE:
+                children[up] = [i]
+            else:
+                kids.append(i)  # type: ignore[attr-defined]  # the summary's own list
         stack.append(i)
         depth = level
     return Outline(levels, parent, children), findings
