@@ -8,14 +8,16 @@ minutes; each calendar memoises its conversions, so a step is a dictionary look-
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from itertools import compress, repeat
 from operator import and_, attrgetter, is_, is_not
+
+import numpy as np
+import numpy.typing as npt
 
 from wbs_tools.core.calendar import FIRST_YEAR, NoWorkingTimeError, WorkCalendar, compiled, to_minutes
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.model import ConstraintType, LinkType, Plan, Task
-from wbs_tools.core.network import Network, build_network
+from wbs_tools.core.network import Network, build_network, link_counts
 from wbs_tools.core.outline import Outline, build_outline, check_wbs_codes
 from wbs_tools.core.schedule import Driver, DriverKind
 
@@ -82,8 +84,8 @@ class SchedulerBase:
         links = self.net.links
         self.ltype: list[int] = list(map(LINK_CODE.__getitem__, map(attrgetter("type"), links)))
         self.lags = self._fixed_lags()
-        self.anc_in = self._ancestors_with(self.net.in_links)
-        self.anc_out = self._ancestors_with(self.net.out_links)
+        self.anc_in = self._ancestors_with(link_counts(self.net.in_links))
+        self.anc_out = self._ancestors_with(link_counts(self.net.out_links))
         self._earliest_leaf: dict[int, int | None] = {}
 
     # -- set-up -----------------------------------------------------------------------------------
@@ -153,7 +155,7 @@ class SchedulerBase:
             pct = pct_l[i] = min(100.0, max(0.0, pct)) if pct else 0.0  # (as min(100, max(0, pct or 0)))
             rd = t.remaining_duration
             dur_l[i] = dur
-            rem_l[i] = max(0.0, rd.minutes) if rd is not None else dur * (1 - pct / 100.0)
+            rem_l[i] = max(0.0, rd.minutes) if rd is not None else dur * (1 - pct / 100.0) if pct else dur
             elapsed_l[i] = elapsed
             milestone_l[i] = dur == 0 or t.milestone
             ctype = t.constraint
@@ -205,13 +207,14 @@ class SchedulerBase:
             return None
         return to_minutes(value)
 
-    def _ancestors_with(self, links: Sequence[Sequence[int]]) -> list[list[int]]:
-        """Per task, the ancestor summaries that carry links of their own (usually none)."""
+    def _ancestors_with(self, links: npt.NDArray[np.intp]) -> list[list[int]]:
+        """Per task, the ancestor summaries that carry links of their own (usually none); ``links``:
+        how many links (in or out) each task has."""
         n = len(self.plan.tasks)
         empty: list[int] = []
         out: list[list[int]] = [empty] * n  # shared empty list: only tasks under a linked summary get their own
         children = self.outline.children
-        linked = [i for i in compress(range(n), map(len, children)) if links[i]]
+        linked = np.flatnonzero((links > 0) & (link_counts(children) > 0)).tolist()
         last = self.outline.last_under
         for a in sorted(linked, key=lambda i: self.outline.levels[i]):  # outer summaries first
             for j in range(a + 1, last[a] + 1):  # its subtasks are the rows down to its last one

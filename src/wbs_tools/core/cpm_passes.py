@@ -21,6 +21,7 @@ from wbs_tools.core.cpm_base import (
     C,
     SchedulerBase,
 )
+from wbs_tools.core.network import Runs
 from wbs_tools.core.schedule import Driver, DriverKind
 
 
@@ -153,6 +154,8 @@ class Passes(SchedulerBase):
         everyone = all(active)
         at_es, at_ef = es.__getitem__, ef.__getitem__
         special = list(map(or_, placed, map(is_not, astart_l, repeat(None))))  # placed by hand or actuals
+        runs = isinstance(in_links, Runs)  # links grouped by successor: a task's in-links are a run
+        in_lo, in_hi = (in_links.lo, in_links.hi) if isinstance(in_links, Runs) else ([], [])
         for node in self.net.order:
             if node >= n or not active[node]:
                 continue
@@ -177,13 +180,14 @@ class Passes(SchedulerBase):
             finish: int | None = None
             driver: Driver | int
             anc = anc_in[i]
-            if not in_links[i] and not (anc and any(in_links[a] for a in anc)):
+            ks = range(in_lo[i], in_hi[i]) if runs else in_links[i]
+            if not ks and not (anc and any(in_links[a] for a in anc)):
                 start, finish, driver = self._no_link_start(i)
             else:
                 start = 0
                 best_k = -1
                 alap_i = is_alap[i]
-                for k in in_links[i]:
+                for k in ks:
                     p = pred_l[k]
                     ty = ltype[k]
                     if alap_pass and is_alap[p] and not alap_i:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import attrgetter, eq
-from typing import cast
+from typing import cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +31,8 @@ class Network:
     links: list[Link]  # accepted links, deduplicated
     pred_index: list[int]
     succ_index: list[int]
-    in_links: list[Sequence[int]]  # per task: accepted link numbers whose successor is the task, ascending
-    out_links: list[Sequence[int]]  # per task: accepted link numbers whose predecessor is the task, ascending
+    in_links: Sequence[Sequence[int]]  # per task: accepted link numbers whose successor is the task, ascending
+    out_links: Sequence[Sequence[int]]  # per task: accepted link numbers whose predecessor is the task, ascending
     order: list[int]  # node order: task index, or n_tasks + k for the begin node of a summary
     begin_of: dict[int, int]  # summary task index -> its begin node
     in_cycle: set[int] = field(default_factory=set)
@@ -95,13 +95,43 @@ def _lists(task_of: list[int], n: int) -> list[Sequence[int]]:
     return out  # type: ignore[return-value]  # a list of lists is a list of sequences to read
 
 
-def _runs(task_of: npt.NDArray[np.intp], n: int) -> list[Sequence[int]] | None:
-    """Per task, its link numbers as a ``range``, when links come grouped by task (``task_of`` never
+class Runs(Sequence[range]):
+    """Per task, its link numbers as the run ``range(lo[i], hi[i])``, when links come grouped by task:
+    two lists of shared ints rather than a million ``range`` objects (each holding three ints of its
+    own). The passes read ``lo`` and ``hi`` directly; indexing makes the range."""
+
+    __slots__ = ("hi", "lo")
+
+    def __init__(self, lo: list[int], hi: list[int]) -> None:
+        self.lo, self.hi = lo, hi
+
+    def __len__(self) -> int:
+        return len(self.lo)
+
+    @overload
+    def __getitem__(self, i: int) -> range: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[range]: ...
+    def __getitem__(self, i: int | slice) -> range | list[range]:
+        if isinstance(i, slice):
+            return list(map(range, self.lo[i], self.hi[i]))
+        return range(self.lo[i], self.hi[i])
+
+
+def link_counts(per_task: Sequence[Sequence[int]]) -> npt.NDArray[np.intp]:
+    """How many links each task has in ``per_task`` (in-links or out-links), in bulk."""
+    if isinstance(per_task, Runs):
+        return np.array(per_task.hi, dtype=np.intp) - np.array(per_task.lo, dtype=np.intp)
+    return np.fromiter(map(len, per_task), dtype=np.intp, count=len(per_task))
+
+
+def _runs(task_of: npt.NDArray[np.intp], n: int) -> Runs | None:
+    """Per task, its link numbers as a run, when links come grouped by task (``task_of`` never
     decreases: plans list each task's predecessors with the task); None otherwise."""
     if len(task_of) > 1 and not (task_of[1:] >= task_of[:-1]).all():
         return None
-    ends = np.cumsum(np.bincount(task_of, minlength=n))
-    return list(map(range, [0, *ends[:-1].tolist()], ends.tolist()))
+    hi = np.cumsum(np.bincount(task_of, minlength=n)).tolist()
+    return Runs([0, *hi[:-1]], hi)  # a run starts where the one before ends: the same int objects
 
 
 def _clean_links(plan: Plan, first: int | None, position: dict[int, int], outline: Outline, active: list[bool]
@@ -236,8 +266,8 @@ def _first_order(net: Network, outline: Outline) -> tuple[list[int], list[int]]:
     to = list(map(node.__getitem__, net.succ_index))
     children, parent, in_links, out_links = outline.children, outline.parent, net.in_links, net.out_links
     # edges: link p -> node(s); begin(i) -> node(c) and c -> i for each child c of a summary i
-    n_in = np.fromiter(map(len, in_links), dtype=np.intp, count=n) + (np.array(parent) >= 0)
-    n_kids = np.fromiter(map(len, children), dtype=np.intp, count=n)
+    n_in = link_counts(in_links) + (np.array(parent) >= 0)
+    n_kids = link_counts(children)
     indegree = np.where(n_kids > 0, n_kids, n_in).tolist() + n_in[summaries].tolist()
     ready = [v for v in range(len(indegree) - 1, -1, -1) if indegree[v] == 0]
     order: list[int] = []
