@@ -265,22 +265,20 @@ class SchedulerBase:
         """Each link's lag in minutes once; a percent lag of a summary waits for its roll-up (None)."""
         longest = self.longest
         lags = list(map(attrgetter("lag"), self.net.links))
-        keys = list(map(id, lags))
         children = self.outline.children
         pred_index = self.net.pred_index
         known: dict[int, tuple[float, bool]] = {}  # by id: most links share a handful of Lag objects
-        percent: set[int] = set()  # the Lag objects (by id) that are a percentage
-        too_long = False
-        for key, lag in dict(zip(keys, lags, strict=True)).items():
+        percent = too_long = False
+        for key, lag in dict(zip(map(id, lags), lags, strict=True)).items():
             if lag.percent is not None:
-                percent.add(key)
+                percent = True
             elif abs(lag.duration.minutes) > longest:
                 too_long = True
             else:
                 known[key] = (round(lag.duration.minutes), lag.duration.elapsed)
-        if not too_long:  # nothing to report: in bulk, then the percent lags from their predecessors
-            fixed: list[tuple[float, bool] | None] = list(map(known.get, keys))
-            for k in compress(range(len(keys)), map(percent.__contains__, keys)) if percent else ():
+        if not too_long:  # nothing to report: in bulk, then the percent lags (None so far) from their predecessors
+            fixed: list[tuple[float, bool] | None] = list(map(known.get, map(id, lags)))
+            for k in compress(range(len(fixed)), map(is_, fixed, repeat(None))) if percent else ():
                 p, lag = pred_index[k], lags[k]
                 fixed[k] = None if children[p] else (round(self.dur[p] * lag.percent / 100.0),  # type: ignore[operator]
                                                      self.elapsed[p])

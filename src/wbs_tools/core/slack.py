@@ -10,7 +10,7 @@ float64.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import compress, repeat
 from operator import is_, itemgetter
 from typing import TYPE_CHECKING, cast
 
@@ -54,12 +54,14 @@ class Calendars:
 def lag_minutes(sch: _Scheduler, ks: IntArray) -> FloatArray:
     """Lag of each link in ``ks`` in working minutes (elapsed lags at minutes_per_day per 1440)."""
     lags, lag_of = sch.lags, sch._lag
-    chosen = list(map(lags.__getitem__, ks.tolist()))
-    if None in chosen:
-        chosen = [lag_of(k) if lag is None else lag for k, lag in zip(ks.tolist(), chosen, strict=True)]
-    pairs = cast(list[tuple[float, bool]], chosen)  # no None left
-    minutes = np.array(list(map(itemgetter(0), pairs)), dtype=np.float64)
-    elapsed = np.array(list(map(itemgetter(1), pairs)), dtype=np.bool_)
+    m = len(lags)
+    if None in lags:  # percent lags of summaries, known once the passes are done
+        lags = list(lags)
+        for k in compress(range(m), map(is_, lags, repeat(None))):
+            lags[k] = lag_of(k)
+    pairs = cast(list[tuple[float, bool]], lags)  # no None left
+    minutes = np.fromiter(map(itemgetter(0), pairs), dtype=np.float64, count=m)[ks]
+    elapsed = np.fromiter(map(itemgetter(1), pairs), dtype=np.bool_, count=m)[ks]
     if elapsed.any():  # as m * per_day / 1440.0 on Python numbers: the product is exact here too
         minutes[elapsed] = minutes[elapsed] * sch.plan.settings.minutes_per_day / 1440.0
     return minutes
@@ -88,7 +90,7 @@ class LeafDates:
         if len(self._groups) == 1:
             self._groups = [(self.cals.distinct[0], at)]
         #: the passes' early and late start and finish of every task, as instants
-        self.instants = tuple(np.array(x, dtype=np.int64) for x in (sch.es, sch.ef, sch.ls, sch.lf))
+        self.instants = tuple(np.fromiter(x, dtype=np.int64, count=n) for x in (sch.es, sch.ef, sch.ls, sch.lf))
         self.w_es, self.w_ef, self.w_ls, self.w_lf = map(self._own, self.instants)
         net = sch.net
         self.pred, self.succ = net.link_ends()  # per link, for free and link slack
@@ -186,7 +188,7 @@ def link_schedules(sch: _Scheduler, dates: LeafDates, driving_link: IntArray) ->
     slack = np.zeros(len(kept))
     if len(loose):
         s_loose = s[loose]
-        cand = np.array(sch.cand, dtype=np.int64)[kept[loose]]
+        cand = np.fromiter(sch.cand, dtype=np.int64, count=len(sch.cand))[kept[loose]]
         value = dates.w_es[s_loose] - dates.cals.work_minutes(s_loose, cand)
         slack[loose] = np.where(value > 0.0, value, 0.0)
     driving = ~fixed[s] & (driving_link[s] == kept)
