@@ -24,6 +24,8 @@ from wbs_tools.core.cpm_base import (
 from wbs_tools.core.network import Runs
 from wbs_tools.core.schedule import Driver, DriverKind
 
+_FROM_START_OR_FINISH_TO_START = (LINK_FS, LINK_SS)  # into a summary: the same early start for each subtask
+
 
 class Passes(SchedulerBase):
     """Early dates forward, late dates backward, over the processing order of the network."""
@@ -155,6 +157,7 @@ class Passes(SchedulerBase):
         at_es, at_ef = es.__getitem__, ef.__getitem__
         special = list(map(or_, placed, map(is_not, astart_l, repeat(None))))  # placed by hand or actuals
         runs = isinstance(in_links, Runs)  # links grouped by successor: a task's in-links are a run
+        via: dict[int, int] = {}  # FS/SS links into a summary: the early start they ask of its subtasks
         in_lo, in_hi = (in_links.lo, in_links.hi) if isinstance(in_links, Runs) else ([], [])
         for node in self.net.order:
             if node >= n or not active[node]:
@@ -227,7 +230,12 @@ class Passes(SchedulerBase):
                         start, best_k = t, k
                 for a in anc:  # links into the summaries above it
                     for k in in_links[a]:
-                        t = cand_l[k] = self._early_start_via(k, i)
+                        t = via.get(k)
+                        if t is None:
+                            t = self._early_start_via(k, i)
+                            if ltype[k] in _FROM_START_OR_FINISH_TO_START and not alap_pass:
+                                via[k] = t  # the same for every subtask: it does not depend on the subtask
+                        cand_l[k] = t
                         if best_k < 0 or t > start:
                             start, best_k = t, k
                 driver = best_k
@@ -328,6 +336,7 @@ class Passes(SchedulerBase):
         project_finish = self.project_finish
         multiple = self.plan.settings.multiple_critical_paths
         everyone = all(active)
+        via: dict[int, int] = {}  # FS/FF links out of a summary: the late finish they ask of its subtasks
         for node in reversed(self.net.order):
             if node >= n:  # begin node of a summary: its late dates as a successor
                 i = node_task[node]
@@ -408,10 +417,15 @@ class Passes(SchedulerBase):
             if anc:
                 for a in anc:
                     for k in out_links[a]:
-                        if self._summary_link_reaches(k, a, i):
+                        t = via.get(k)
+                        if t is None:
+                            if not self._summary_link_reaches(k, a, i):
+                                continue
                             t = self._late_finish_via(k, i)
-                            if lf is None or t < lf:
-                                lf = t
+                            if ltype[k] <= LINK_FF:
+                                via[k] = t  # FS/FF out of a summary: the same late finish for every subtask
+                        if lf is None or t < lf:
+                            lf = t
             if lf is None:
                 lf = ef[i] if multiple else project_finish
             elif lf > project_finish:
