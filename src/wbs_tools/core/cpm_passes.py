@@ -30,6 +30,8 @@ _FROM_START_OR_FINISH_TO_START = (LINK_FS, LINK_SS)  # into a summary: the same 
 class Passes(SchedulerBase):
     """Early dates forward, late dates backward, over the processing order of the network."""
 
+    _actual: dict[int, Driver]  # the driver of tasks started at an instant, by instant
+
     # -- forward pass -----------------------------------------------------------------------------
     def _pred_dates(self, p: int) -> tuple[int, int]:
         if self.alap_pass and self.is_alap[p]:
@@ -62,7 +64,10 @@ class Passes(SchedulerBase):
             self.driver[i] = MANUAL_DRIVER
             return
         start: int = self.astart[i]  # type: ignore[assignment]
-        self.driver[i] = Driver(DriverKind.ACTUAL, date=from_minutes(start))
+        driver = self._actual.get(start)
+        if driver is None:  # one per date: tasks started together share it (drivers are immutable)
+            driver = self._actual[start] = Driver(DriverKind.ACTUAL, date=from_minutes(start))
+        self.driver[i] = driver
         af = self.afinish[i]
         self.es[i] = start
         self.ef[i] = af if af is not None else self._in_progress_finish(i, start)
@@ -157,6 +162,7 @@ class Passes(SchedulerBase):
         at_es, at_ef = es.__getitem__, ef.__getitem__
         special = list(map(or_, placed, map(is_not, astart_l, repeat(None))))  # placed by hand or actuals
         runs = isinstance(in_links, Runs)  # links grouped by successor: a task's in-links are a run
+        self._actual = {}
         via: dict[int, int] = {}  # FS/SS links into a summary: the early start they ask of its subtasks
         in_lo, in_hi = (in_links.lo, in_links.hi) if isinstance(in_links, Runs) else ([], [])
         for node in self.net.order:
@@ -184,7 +190,7 @@ class Passes(SchedulerBase):
             driver: Driver | int
             anc = anc_in[i]
             ks = range(in_lo[i], in_hi[i]) if runs else in_links[i]
-            if not ks and not (anc and any(in_links[a] for a in anc)):
+            if not ks and not (anc and any(in_hi[a] > in_lo[a] if runs else in_links[a] for a in anc)):
                 start, finish, driver = self._no_link_start(i)
             else:
                 start = 0
@@ -229,7 +235,7 @@ class Passes(SchedulerBase):
                     if best_k < 0 or t > start:
                         start, best_k = t, k
                 for a in anc:  # links into the summaries above it
-                    for k in in_links[a]:
+                    for k in range(in_lo[a], in_hi[a]) if runs else in_links[a]:
                         t = via.get(k)
                         if t is None:
                             t = self._early_start_via(k, i)
