@@ -528,6 +528,27 @@ def test_failed_verification_leaves_the_original(tmp_path: Path, sample_bytes: b
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"], "a temp file or backup was left"
 
 
+def test_a_save_made_while_the_refresh_computes_is_kept(tmp_path: Path, sample_bytes: bytes, user_bytes: bytes,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone saves the plan after it was read: the edits computed from the old content are not put
+    onto theirs, their save stays as it is, and the message asks for a retry (the batch retries)."""
+    path = put(tmp_path, sample_bytes)
+    import wbs_tools.refresh as refresh_module
+
+    compute = refresh_module.compute
+
+    def compute_then_someone_saves(*args, **kwargs):  # type: ignore[no-untyped-def]
+        computed = compute(*args, **kwargs)
+        path.write_bytes(user_bytes)  # a real save by another program, between our read and our write
+        return computed
+
+    monkeypatch.setattr(refresh_module, "compute", compute_then_someone_saves)
+    result = refresh_workbook(path)
+    assert result.outcome is Outcome.FAILED and "changed on disk" in result.message
+    assert path.read_bytes() == user_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"], "a temp file or backup was left"
+
+
 # -- 6. a workbook open in Excel is not written -------------------------------------------------------------
 @pytest.mark.parametrize("lock", ["~$plan.xlsx", ".~lock.plan.xlsx#"])
 def test_open_workbook_is_not_written(tmp_path: Path, sample_bytes: bytes, lock: str) -> None:

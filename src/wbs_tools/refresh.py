@@ -24,7 +24,7 @@ from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import StatusReport
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
-from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
+from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, read_bounded, write_workbook
 from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
 from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
@@ -157,10 +157,12 @@ def refresh_workbook(
     source = Path(path)
     try:
         with without_cycle_collector():
-            computed = compute(read_workbook(source), status_date=status_date,
-                               decider=last_modified_by(source), today=dt.date.today())
-            report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned,
-                                    target=output, backup=backup, release=True)  # emptied as written
+            as_read = read_bounded(source)  # read once: the edits go onto the content they came from
+            computed = compute(read_workbook(source, data=as_read[1]), status_date=status_date,
+                               decider=last_modified_by(source, as_read[1]), today=dt.date.today())
+            report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned, target=output,
+                                    backup=backup, release=True, as_read=as_read)  # edits emptied as written
+            del as_read
     except WorkbookLockedError as exc:
         return RefreshResult(source, Outcome.LOCKED, str(exc))
     except (WorkbookError, OSError) as exc:

@@ -152,7 +152,12 @@ def package_fingerprint(infos: Iterable[zipfile.ZipInfo]) -> str:
 
 
 def fingerprint(path: Path) -> str:
-    return inspect(path)[1]
+    """The fingerprint alone: the zip directory, without parsing the workbook part as ``inspect`` does."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return package_fingerprint(zf.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError) as exc:
+        raise WorkbookError(f"not a readable xlsx/xlsm workbook ({exc})") from exc
 
 
 def is_plan(sheet_names: Iterable[str]) -> bool:

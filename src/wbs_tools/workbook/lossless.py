@@ -216,6 +216,7 @@ def write_workbook(
     replace_unmarked_sheets: bool = False,
     limits: Limits | None = None,
     release: bool = False,
+    as_read: tuple[os.stat_result, bytes] | None = None,
 ) -> WriteReport:
     """Set cell values and owned sheets in the workbook at ``path`` (or save the result to ``target``).
 
@@ -234,7 +235,9 @@ def write_workbook(
     Raises :class:`WorkbookLockedError` if the file is open, :class:`WorkbookError` if it is
     damaged, encrypted or not a workbook; in every failure the file on disk is unchanged. When no
     value actually changes, nothing is written at all. ``release``: ``edits`` and ``owned_sheets`` are
-    dicts the write may empty as it goes (see :func:`edit_package`).
+    dicts the write may empty as it goes (see :func:`edit_package`). ``as_read``: the file's stat and
+    bytes (``read_bounded``) as read when the edits were computed: they are applied to that content,
+    and a file saved by someone since is left alone (the write fails and says so).
 
     The new package is streamed into the temporary file, not built in memory first; the file is then
     re-read: its length and CRC, its parts, and every part written anew up to ``FULL_CHECK_BYTES`` inflating
@@ -244,7 +247,7 @@ def write_workbook(
     destination = Path(target) if target is not None else source
     check_not_locked(source)
     check_not_locked(destination)
-    stat, data = read_bounded(source, limits)
+    stat, data = as_read if as_read is not None else read_bounded(source, limits)
     pkg, report = edit_package(
         data, edits=edits, owned_sheets=owned_sheets, style_from_row=style_from_row,
         overwrite_formulas=overwrite_formulas, full_calc_on_load=full_calc_on_load,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 
@@ -12,10 +13,11 @@ _NS = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}
 _MAX = 1 << 20  # a core-properties part is a few hundred bytes; anything huge is not one
 
 
-def last_modified_by(path: str | os.PathLike[str]) -> str | None:
-    """The workbook's "last modified by" (credited with requirement changes nobody signed), or None."""
+def last_modified_by(path: str | os.PathLike[str], data: bytes | None = None) -> str | None:
+    """The workbook's "last modified by" (credited with requirement changes nobody signed), or None;
+    read from ``data``, the file's bytes, when the caller has them."""
     try:
-        with zipfile.ZipFile(path) as package:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as package:
             info = package.getinfo(_CORE)
             if info.file_size > _MAX:
                 return None

@@ -125,14 +125,21 @@ def table_key(layout: SheetLayout) -> str:
 
 
 @without_collector
-def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) -> WorkbookData:
-    """Read a plan workbook; raises ``WorkbookError`` only when the file itself cannot be read."""
+def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None, *, data: bytes | None = None
+                  ) -> WorkbookData:
+    """Read a plan workbook; raises ``WorkbookError`` only when the file itself cannot be read.
+
+    ``data``: the file's bytes when the caller has read them already (a refresh reads the file once,
+    so the edits it computes are applied to the very content they were computed from)."""
     path = Path(path)
     limit = (limits or Limits()).max_file_bytes
     try:
-        if path.stat().st_size > limit:
+        if data is None:
+            if path.stat().st_size > limit:
+                raise WorkbookError(f"{path.name}: larger than {limit} bytes")
+            data = path.read_bytes()
+        elif len(data) > limit:
             raise WorkbookError(f"{path.name}: larger than {limit} bytes")
-        data = path.read_bytes()
     except OSError as exc:
         raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     pkg = Package(data, limits)
