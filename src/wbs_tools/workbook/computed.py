@@ -8,8 +8,9 @@ whole rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
+from operator import itemgetter
 
 from wbs_tools.core.earned_value import baseline_variances
 from wbs_tools.core.findings import Finding, Severity
@@ -188,7 +189,7 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     used_links = list(zip(column_of(links, "link"), zip(column_of(links, "driving"),
                                                         column_of(links, "slack_minutes"), strict=True),
                           strict=True))
-    used = {(link.predecessor, link.successor, link.origin): found for link, found in used_links}
+    used: dict[tuple[int, int, str | None], _Used] | None = None  # made when a row typed here needs it
     edits = CellEdits()
     computed = table_columns(location, DEPENDENCIES)
     owned = table_columns(location, DEPENDENCIES, inputs=True)
@@ -196,6 +197,8 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     for link in schedule.plan.links:
         row = row_of([link.origin]) if (link.origin or "").startswith(prefix) else None
         if row is not None:
+            if used is None:
+                used = {(link.predecessor, link.successor, link.origin): found for link, found in used_links}
             found = used.get((link.predecessor, link.successor, link.origin))
             typed = dict(zip(LINK_KEYS, _link_tuple(link, found, tasks, per_day, DEPENDENCIES.name), strict=True))
             edits.set_row(row, _row_cells(computed, typed))
@@ -210,6 +213,9 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     # (sheet column, index in MIRROR_KEYS) of the owned columns a mirror fills: its row is built from
     # one tuple per link rather than a mapping per link
     picks = [(number, MIRROR_KEYS.index(key)) for number, key in owned if key in MIRROR_KEYS]
+    numbers = [number for number, _i in picks]
+    pick = _picker([i for _n, i in picks])
+    lag_texts: dict[int, str] = {}  # by the Lag object's id: links share a handful of them
     for n, (link, found) in enumerate(mirrored):
         if n < len(rows):
             row = rows[n]
@@ -218,14 +224,25 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
                 left_out = len(mirrored) - n
                 break
             row, next_row = next_row, next_row + 1
-        values = (link.predecessor, link.successor, link.type.value,
-                  None if link.lag.is_zero else format_lag(link.lag, **units),
+        lag = link.lag
+        if lag.is_zero:
+            lag_text = None
+        elif (lag_text := lag_texts.get(id(lag))) is None:
+            lag_text = lag_texts[id(lag)] = format_lag(lag, **units)
+        values = (link.predecessor, link.successor, link.type.value, lag_text,
                   *_link_tuple(link, found, tasks, per_day, tasks_sheet))
-        edits.set_row(row, [(number, values[i]) for number, i in picks])
+        edits.set_row(row, list(zip(numbers, pick(values), strict=True)))
     gone = [(number, None) for number, key in owned if key != "note"]
     for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)
         edits.set_row(row, list(gone))
     return edits, left_out
+
+
+def _picker(indices: list[int]) -> Callable[[Sequence[CellValue]], tuple[CellValue, ...]]:
+    """The values at ``indices``, always as a tuple (``itemgetter`` returns a bare value for one index)."""
+    if len(indices) > 1:
+        return itemgetter(*indices)
+    return lambda values: tuple(values[i] for i in indices)
 
 
 def _clip(text: str, limit: int = 2000) -> str:
