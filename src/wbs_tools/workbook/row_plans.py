@@ -33,8 +33,8 @@ class _Filled:
 
     __slots__ = ("cells",)
 
-    def __init__(self, cells: list[tuple[int, bytes, bytes]]) -> None:
-        self.cells = cells
+    def __init__(self, cells: list[tuple[int, bytes, bytes, bytes]]) -> None:
+        self.cells = cells  # (index among the row's cells, column letters, style, style + "/>")
 
 
 class _Plan:
@@ -168,7 +168,7 @@ class PlannedRows(SheetPatcherBase):
         chunks = self.data[lo:hi].split(self.cell_open)
         index = {letters: k for k, letters in enumerate(found, start=1)}
         tail = str(row).encode() + b'"'
-        planned: list[tuple[int, bytes, bytes]] = []
+        planned: list[tuple[int, bytes, bytes, bytes]] = []
         for col in cols:
             letters = present[col]
             k = index[letters]
@@ -180,7 +180,7 @@ class PlannedRows(SheetPatcherBase):
             plain = self._plain(attrs)
             if gt < 0 or plain is None:
                 return None
-            planned.append((k, letters, plain[0]))
+            planned.append((k, letters, plain[0], plain[0] + b"/>"))
         return _Filled(planned)
 
     def _filled_row(self, plan: _Filled, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
@@ -191,12 +191,13 @@ class PlannedRows(SheetPatcherBase):
         chunks = data[lo:hi].split(self.cell_open)
         rq = str(row).encode() + b'"'
         written: list[int] = []
-        for (k, letters, style), col, v in zip(plan.cells, cols, values, strict=True):
+        for (k, letters, style, empty), col, v in zip(plan.cells, cols, values, strict=True):
             rest = (cache.get((v.__class__, v)) or enc(v))[3]  # type: ignore[arg-type]
-            new = letters + rq + style + rest
+            at = letters + rq
+            new = at + style + rest
             old = chunks[k]
             if old != new:
-                if old != letters + rq + style + b"/>":
+                if old != at + empty:
                     return None
                 chunks[k] = new
                 written.append(col)
