@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from types import TracebackType
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 else:
     import fcntl
@@ -68,14 +69,14 @@ class FileLock:
     def release(self) -> None:
         if self.fd < 0:
             return
-        if os.name != "nt":
+        if sys.platform != "win32":
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)  # while still holding it (see the module docstring)
         else:  # pragma: no cover
             msvcrt.locking(self.fd, msvcrt.LK_UNLCK, 1)
         os.close(self.fd)
         self.fd = -1
-        if os.name == "nt":  # pragma: no cover - an open file cannot be deleted there; best effort
+        if sys.platform == "win32":  # pragma: no cover - an open file cannot be deleted there; best effort
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
 
@@ -89,7 +90,7 @@ class FileLock:
 
 def _try_lock(fd: int) -> bool:
     try:
-        if os.name == "nt":  # pragma: no cover
+        if sys.platform == "win32":  # pragma: no cover
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         else:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -107,7 +108,8 @@ def remove_stale_temps(folder: Path, workbooks: Iterable[str], older_than: float
 
     One listing of the folder; only files older than any real write could take are removed.
     """
-    names, removed, limit = set(workbooks), [], time.time() - older_than
+    names, limit = set(workbooks), time.time() - older_than
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

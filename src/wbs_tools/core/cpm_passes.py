@@ -236,11 +236,13 @@ class Passes(SchedulerBase):
                         start, best_k = t, k
                 for a in anc:  # links into the summaries above it
                     for k in range(in_lo[a], in_hi[a]) if runs else in_links[a]:
-                        t = via.get(k)
-                        if t is None:
+                        known = via.get(k)
+                        if known is None:
                             t = self._early_start_via(k, i)
                             if ltype[k] in _FROM_START_OR_FINISH_TO_START and not alap_pass:
                                 via[k] = t  # the same for every subtask: it does not depend on the subtask
+                        else:
+                            t = known
                         cand_l[k] = t
                         if best_k < 0 or t > start:
                             start, best_k = t, k
@@ -423,13 +425,15 @@ class Passes(SchedulerBase):
             if anc:
                 for a in anc:
                     for k in out_links[a]:
-                        t = via.get(k)
-                        if t is None:
+                        known = via.get(k)
+                        if known is None:
                             if not self._summary_link_reaches(k, a, i):
                                 continue
                             t = self._late_finish_via(k, i)
                             if ltype[k] <= LINK_FF:
                                 via[k] = t  # FS/FF out of a summary: the same late finish for every subtask
+                        else:
+                            t = known
                         if lf is None or t < lf:
                             lf = t
             if lf is None:

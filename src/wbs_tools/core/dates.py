@@ -222,15 +222,15 @@ def parse_date(
     relative = _relative(clean, today, default_minute, shown)
     if relative is not None:
         return relative
-    year = today.year if today is not None else None
+    this_year = today.year if today is not None else None
     words = set(re.findall(r"[a-z]+", clean))
     weekdays = {_WEEKDAYS[word] for word in words if word in _WEEKDAYS}
     weekday = weekdays.pop() if len(weekdays) == 1 else None
     if day_first is None:
-        readings = {order: _dateutil(clean, order, year, default_minute, shown) for order in (True, False)}
+        readings = {order: _dateutil(clean, order, this_year, default_minute, shown) for order in (True, False)}
         value = readings[True] if readings[True] == readings[False] else _ambiguity(clean, readings, weekday, shown)
     else:
-        value = _dateutil(clean, day_first, year, default_minute, shown)
+        value = _dateutil(clean, day_first, this_year, default_minute, shown)
     if weekday is not None and value.weekday() != weekday:
         raise InputError(f"'{shown}': {value:%Y-%m-%d} is a {_DAY_NAMES[value.weekday()]}, not a {_DAY_NAMES[weekday]}")
     return _check(value, shown)

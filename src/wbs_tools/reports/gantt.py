@@ -23,7 +23,6 @@ COLOURS = {
     "summary": "#1f2937", "baseline": "#b8bec8", "milestone": "#1f2937", "status": "#e08e0b", "grid": "#e5e7eb",
     "band": "#f5f6f8",
 }
-_RC = {"font.size": 8.5, "font.family": "DejaVu Sans", "axes.edgecolor": "#9ca3af", "text.usetex": False}
 
 
 def _label(outline_number: str, name: str, level: int, width: int = 46) -> str:
@@ -47,7 +46,8 @@ def render_gantt_png(schedule: Schedule, path: str | os.PathLike[str], *, status
     rows = [(t, ts) for t, ts in zip(plan.tasks, schedule.tasks, strict=True)
             if t.active and ts.start is not None and ts.finish is not None]
     height = 1.5 + ROW_INCHES * max(len(rows), 1)
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context({"font.size": 8.5, "font.family": "DejaVu Sans", "axes.edgecolor": "#9ca3af",
+                                "text.usetex": False}):
         fig = Figure(figsize=(13, height), dpi=dpi)
         ax = fig.add_axes((0.27, 0.9 / height, 0.71, 1 - 1.55 / height))
         num = mdates.date2num

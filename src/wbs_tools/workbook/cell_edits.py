@@ -125,8 +125,8 @@ class StreamedEdits(CellEdits):
         self._rows: dict[int, RowCells] | None = None
         self._count = 0
 
-    @property  # type: ignore[override]
-    def rows(self) -> dict[int, RowCells]:
+    @property
+    def rows(self) -> dict[int, RowCells]:  # type: ignore[override]  # read-only here: built on first read
         if self._rows is None:
             built = CellEdits()
             for row, cells in self.sorted_rows():

@@ -118,7 +118,7 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     close_row = b"</" + p + b"row>"
     # per sequence of value types: the row as a %-template of its row number and values, and its last
     # column; None when a date has no date style (it becomes text, row by row)
-    templates: dict[tuple[type, ...], tuple[bytes, int] | None] = {}
+    templates: dict[tuple[type, ...], tuple[bytes, tuple[int, int] | None] | None] = {}
     out: list[bytes] = []
     blocks: list[bytes] = []
     size = 0

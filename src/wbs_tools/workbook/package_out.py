@@ -124,8 +124,9 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
         count += 1
         info = member.info
         flags = info.flag_bits & ~0x8  # sizes go into the local header: no data descriptor
+        pieces: list[Chunk] | list[bytes]
         if member.raw is not None:
-            pieces: list[Chunk] = [member.raw]
+            pieces = [member.raw]
             crc, size, method = info.CRC, info.file_size, info.compress_type
         elif member.deflated is not None:
             done = member.deflated

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 from wbs_tools.core.model import ConstraintType, Duration, Link, Plan, WorkingTime
 from wbs_tools.core.parsing import format_constraint_type, format_duration, format_lag, format_predecessors
@@ -66,7 +67,7 @@ def task_rows(plan: Plan) -> list[dict[str, object]]:
     for link in plan.links:
         if not _on_dependencies(link):
             typed_here.setdefault(link.successor, []).append(link)
-    rows = []
+    rows: list[dict[str, object]] = []
     for task in plan.tasks:
         baseline = task.baselines.get(0)
         links = typed_here.get(task.id, [])
@@ -106,7 +107,15 @@ def settings_values(plan: Plan) -> dict[str, object]:
     return {key: None if value == "" else value for key, value in values.items()}
 
 
-def _units(plan: Plan) -> dict[str, float]:
+class _Units(TypedDict):
+    """The plan's time units, as the duration and lag writers take them."""
+
+    minutes_per_day: float
+    minutes_per_week: float
+    days_per_month: float
+
+
+def _units(plan: Plan) -> _Units:
     s = plan.settings
     return {"minutes_per_day": s.minutes_per_day, "minutes_per_week": s.minutes_per_week,
             "days_per_month": s.days_per_month}

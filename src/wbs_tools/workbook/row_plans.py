@@ -53,6 +53,8 @@ class _Plan:
 class PlannedRows(SheetPatcherBase):
     """The per-column caches of the writer and the row plans built from them."""
 
+    shape_re: re.Pattern[bytes]  # a cell's opening up to its column letters (set when a run starts)
+
     def _setup(self) -> None:
         p = self.p
         self.cell_open = b"<" + p + b'c r="'
@@ -78,7 +80,7 @@ class PlannedRows(SheetPatcherBase):
         """The attributes after ``r`` of a cell when they are only a style and a type, else None."""
         if attrs not in self.attrs:
             m = _PLAIN_ATTRS.fullmatch(attrs)
-            self.attrs[attrs] = None if m is None else (m.group(1) or b"", m.group(2) and m.group(2).decode(),
+            self.attrs[attrs] = None if m is None else (m.group(1) or b"", m.group(2).decode() if m.group(2) else None,
                                                         bool(m.group(3)))
         return self.attrs[attrs]
 

@@ -121,9 +121,10 @@ class SheetPatcherBase:
         self.t_re = re.compile(rb"<" + pe + rb"t(?:\s[^>]*)?>(.*?)</" + pe + rb"t>", re.S)
         self.rph_re = re.compile(rb"<" + pe + rb"rPh\b.*?</" + pe + rb"rPh>", re.S)
         self.ext_re = re.compile(rb"<" + pe + rb"extLst>.*?</" + pe + rb"extLst>", re.S)
-        self.sheet_data = start_tag(p, "sheetData").search(data)
-        if self.sheet_data is None:
+        sheet_data = start_tag(p, "sheetData").search(data)
+        if sheet_data is None:
             raise WorkbookError(f"the part {part!r} has no <sheetData>")
+        self.sheet_data: re.Match[bytes] = sheet_data
         begin = self.sheet_data.end()
         end = begin if self.sheet_data.group(2) else data.find(b"</" + p + b"sheetData>", begin)
         if end < 0:

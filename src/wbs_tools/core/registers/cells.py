@@ -229,8 +229,8 @@ class RowReader:
         self._locate = locate or template_locate
         self.findings = findings
         number = row.get("_row")
-        usable = isinstance(number, int | float) and not isinstance(number, bool) and 1 <= number <= 2**20
-        self.number = int(number) if usable else None  # type: ignore[arg-type]  # Excel has 2**20 rows
+        self.number = (int(number) if isinstance(number, int | float) and not isinstance(number, bool)
+                       and 1 <= number <= 2**20 else None)  # Excel has 2**20 rows
 
     def where(self, key: str) -> str | None:
         if self.number is None:

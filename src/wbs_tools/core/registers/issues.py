@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
 from urllib.parse import quote, unquote
 
 from wbs_tools.core.calendar import WorkCalendar
@@ -148,7 +149,7 @@ def parse_issue_status(value: object) -> IssueStatus | None:
     return None if is_blank(value) else lookup(value, _STATUS_WORDS)
 
 
-def sla_table(settings: Mapping[object, object] | None) -> dict[IssueSeverity, float]:
+def sla_table(settings: Mapping[Any, object] | None) -> dict[IssueSeverity, float]:
     """SLA days per severity from Settings: keys may be severities or ``sla_days_high`` style keys.
 
     A missing or unreadable value keeps its default, as the Settings sheet itself does.
@@ -260,8 +261,8 @@ def evaluate_issues(
     *,
     status_date: dt.date,
     calendar: WorkCalendar,
-    previous_states: str | Mapping[str, IssueState] | None = None,
-    sla_days: Mapping[object, object] | None = None,
+    previous_states: object = None,  # the stored cell as read (text expected), or its parsed form
+    sla_days: Mapping[Any, object] | None = None,
     schedule: Schedule | TaskIndex | Iterable[TaskSchedule] | None = None,
     locate: Locate | None = None,
     sheet: str = SHEET,

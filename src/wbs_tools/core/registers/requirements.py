@@ -147,8 +147,9 @@ def read_requirements(
     for reader in readers:
         row = reader.row
         linked = linked_tasks(row.get("linked_tasks"))
-        items.append(Requirement(reader.number, ident(row.get("id")),
-                                 *(canonical(k, row.get(k)) for k in ("title", "rule", "source", "priority", "status")),
+        title, rule, source, priority, status = (canonical(k, row.get(k))
+                                                 for k in ("title", "rule", "source", "priority", "status"))
+        items.append(Requirement(reader.number, ident(row.get("id")), title, rule, source, priority, status,
                                  linked, canonical("decided_by", row.get("decided_by"))))
         if not items[-1].id:
             reader.add("no-id", "id", "The requirement has no ID, so its changes cannot be logged.",
@@ -235,7 +236,7 @@ def capture_changes(
     if isinstance(detected_on, dt.datetime):
         detected_on = detected_on.date()
     fallback = text(default_decider)
-    given = list(current_rows)
+    given: list[Row | Requirement] = list(current_rows)
     current = [r for r in given if isinstance(r, Requirement)]
     current += read_requirements(r for r in given if not isinstance(r, Requirement)).items
     old = parse_snapshot(snapshot_rows)

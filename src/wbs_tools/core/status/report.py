@@ -285,10 +285,11 @@ def status_sheet_rows(report: StatusReport, locate: Locate | None = None) -> lis
                 notes.append(f"waits on {', '.join(a.blocked_by)}")
             add("Action to chase", f"{a.id} {a.action} ({group.owner or 'no owner'})", "; ".join(notes),
                 "Action Items", a.id)
-    for issue in report.open_issues:
-        age = "" if issue.age_days is None else f", {issue.age_days} wd old"
-        add("Open issue", f"{issue.id} {issue.what}",
-            f"{issue.severity or 'no severity'}{age}{', past SLA' if issue.sla_breach else ''}", "Issue Log", issue.id)
+    for open_issue in report.open_issues:
+        age = "" if open_issue.age_days is None else f", {open_issue.age_days} wd old"
+        past_sla = ", past SLA" if open_issue.sla_breach else ""
+        add("Open issue", f"{open_issue.id} {open_issue.what}",
+            f"{open_issue.severity or 'no severity'}{age}{past_sla}", "Issue Log", open_issue.id)
     for change in report.requirement_changes:
         add("Requirement change", f"{change.requirement_id} {change.field}",
             f"{change.old_value} -> {change.new_value} ({change.decided_by or 'decider not recorded'})",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 from wbs_tools.core.status.lines import (
     ActionLine,
@@ -104,8 +104,8 @@ def _coerce(hint: object, value: object) -> object:
         parts = value if isinstance(value, list | tuple) else re.split(r"[;,]", str(value))
         return tuple(str(p).strip().capitalize() for p in parts if str(p).strip())
     if hint == tuple[tuple[str, float], ...]:
-        pairs = value.items() if isinstance(value, Mapping) else value
-        return tuple((str(k).strip().capitalize(), float(v)) for k, v in pairs)  # type: ignore[union-attr]
+        pairs = cast(Iterable[tuple[object, Any]], value.items() if isinstance(value, Mapping) else value)
+        return tuple((str(k).strip().capitalize(), float(v)) for k, v in pairs)
     if hint == int | None:
         return None if str(value).strip().casefold() in ("none", "off", "no") else int(float(str(value)))
     if hint is int:
