@@ -549,6 +549,14 @@ def test_a_save_made_while_the_refresh_computes_is_kept(tmp_path: Path, sample_b
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"], "a temp file or backup was left"
 
 
+def test_a_status_date_without_a_time_is_the_end_of_that_working_day(tmp_path: Path, sample_bytes: bytes) -> None:
+    by_date = refresh_workbook(put(tmp_path, sample_bytes, "a.xlsx"), status_date=dt.date(2026, 3, 6))
+    by_time = refresh_workbook(put(tmp_path, sample_bytes, "b.xlsx"), status_date=dt.datetime(2026, 3, 6, 17))
+    assert by_date.outcome is by_time.outcome is Outcome.REFRESHED
+    assert by_date.schedule is not None and by_date.schedule.plan.settings.status_date == dt.datetime(2026, 3, 6, 17)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
 # -- 6. a workbook open in Excel is not written -------------------------------------------------------------
 @pytest.mark.parametrize("lock", ["~$plan.xlsx", ".~lock.plan.xlsx#"])
 def test_open_workbook_is_not_written(tmp_path: Path, sample_bytes: bytes, lock: str) -> None:

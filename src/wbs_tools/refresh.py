@@ -22,6 +22,7 @@ from wbs_tools.core.findings import Finding, Severity, make_finding
 from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import StatusReport
+from wbs_tools.core.status.progress import status_instant
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
 from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, read_bounded, write_workbook
@@ -84,17 +85,18 @@ class Computed:
     status: StatusReport | None = None
 
 
-def compute(data: WorkbookData, *, status_date: dt.datetime | None = None, decider: str | None = None,
+def compute(data: WorkbookData, *, status_date: dt.date | dt.datetime | None = None, decider: str | None = None,
             today: dt.date | None = None) -> Computed:
     """Schedule the plan read from a workbook and lay the results out as cell edits and owned sheets.
 
-    The status date is the one given, else the Settings sheet's, else ``today`` (the caller's clock)
-    with a finding saying so. ``decider`` is who is credited with requirement changes that name nobody.
+    The status date is the one given (a date without a time: the end of that working day), else the
+    Settings sheet's, else ``today`` (the caller's clock) with a finding saying so. ``decider`` is who
+    is credited with requirement changes that name nobody.
     """
     plan = data.plan
     extra: list[Finding] = []
     if status_date is not None:
-        plan.settings.status_date = status_date
+        plan.settings.status_date = status_instant(plan, status_date)
     elif plan.settings.status_date is None and today is not None:
         plan.settings.status_date = dt.datetime.combine(today, dt.time(17))
         extra.append(make_finding("settings.no-status-date",
@@ -147,10 +149,12 @@ def refresh_workbook(
     path: str | os.PathLike[str],
     *,
     output: str | os.PathLike[str] | None = None,
-    status_date: dt.datetime | None = None,
+    status_date: dt.date | dt.datetime | None = None,
     backup: bool = True,
 ) -> RefreshResult:
     """Refresh one workbook in place (or into ``output``). Never raises for the workbook's content.
+
+    ``status_date``: a date without a time means the end of that working day.
 
     A locked file (open in Excel) or an unreadable one is reported in the result and left untouched.
     """
