@@ -557,6 +557,18 @@ def test_a_status_date_without_a_time_is_the_end_of_that_working_day(tmp_path: P
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
+def test_without_any_status_date_today_at_the_plans_end_of_day_is_used(tmp_path: Path) -> None:
+    plan = sample_plan()
+    plan.settings.status_date = None
+    plan.settings.default_finish_minute = 16 * 60 + 30  # a plan whose working day ends at 16:30
+    path = build_workbook(tmp_path / "plan.xlsx", plan=plan)
+    result = refresh_workbook(path)
+    assert result.outcome is Outcome.REFRESHED and result.schedule is not None
+    today = dt.date.today()
+    assert result.schedule.plan.settings.status_date == dt.datetime.combine(today, dt.time(16, 30))
+    assert any(f.code == "settings.no-status-date" and f"{today:%Y-%m-%d}" in f.message for f in result.findings)
+
+
 # -- 6. a workbook open in Excel is not written -------------------------------------------------------------
 @pytest.mark.parametrize("lock", ["~$plan.xlsx", ".~lock.plan.xlsx#"])
 def test_open_workbook_is_not_written(tmp_path: Path, sample_bytes: bytes, lock: str) -> None:

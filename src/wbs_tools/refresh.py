@@ -98,7 +98,7 @@ def compute(data: WorkbookData, *, status_date: dt.date | dt.datetime | None = N
     if status_date is not None:
         plan.settings.status_date = status_instant(plan, status_date)
     elif plan.settings.status_date is None and today is not None:
-        plan.settings.status_date = dt.datetime.combine(today, dt.time(17))
+        plan.settings.status_date = status_instant(plan, today)  # the end of today's working day
         extra.append(make_finding("settings.no-status-date",
                                   f"no status date in Settings; today ({today:%Y-%m-%d}) was used",
                                   location=data.setting_cells.get("status_date")))
