@@ -152,7 +152,7 @@ def _clean_links(plan: Plan, first: int | None, position: dict[int, int], outlin
             return None
         if m and (min(pred.min(), succ.min()) < 0 or max(pred.max(), succ.max()) >= n):
             return None
-        at: Callable[[int], int] = list(range(n)).__getitem__  # one int per task, shared by its links
+        at: Callable[[int], int] = outline.rows.__getitem__  # one int per task, shared by its links
         pred_index, succ_index = list(map(at, pred.tolist())), list(map(at, succ.tolist()))
     else:
         get = position.get
@@ -320,8 +320,8 @@ def _row_order(net: Network, outline: Outline) -> list[int] | None:
     nodes[summaries] = np.arange(n, n + len(summaries))  # a summary's row holds its begin node
     nodes[n:] = summaries  # and its own index is its end node
     keys = np.concatenate((rows, done[summaries] if summaries else np.empty(0, dtype=np.int64)))
-    order: list[int] = nodes[np.argsort(keys, kind="stable")].tolist()
-    return order
+    shared = [*outline.rows, *range(n, n + len(summaries))]  # each node's int, shared with the other lists
+    return list(map(shared.__getitem__, nodes[np.argsort(keys, kind="stable")].tolist()))
 
 
 def _order(net: Network, plan: Plan, outline: Outline) -> None:
