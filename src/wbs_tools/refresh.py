@@ -25,8 +25,8 @@ from wbs_tools.core.status import StatusReport
 from wbs_tools.core.status.progress import status_instant
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
-from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, read_bounded, write_workbook
-from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError
+from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
+from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError, read_bounded
 from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
 from wbs_tools.workbook.register_sheets import register_output

@@ -213,8 +213,8 @@ class SchedulerBase:
         n = len(self.plan.tasks)
         empty: list[int] = []
         out: list[list[int]] = [empty] * n  # shared empty list: only tasks under a linked summary get their own
-        children = self.outline.children
-        linked = np.flatnonzero((links > 0) & (link_counts(children) > 0)).tolist()
+        summaries = np.array(self.outline.summary_rows, dtype=np.intp)
+        linked = summaries[links[summaries] > 0].tolist()
         last = self.outline.last_under
         for a in sorted(linked, key=lambda i: self.outline.levels[i]):  # outer summaries first
             for j in range(a + 1, last[a] + 1):  # its subtasks are the rows down to its last one

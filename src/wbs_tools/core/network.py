@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
 from operator import attrgetter, eq
 from typing import cast, overload
 
@@ -79,7 +78,7 @@ def build_network(plan: Plan, outline: Outline, active: list[bool], ids: list[in
     in_links = _runs(ends[1], n) or _lists(succ_index, n)
     out_links = _lists(pred_index, n)
 
-    summaries = list(compress(range(n), map(len, outline.children)))
+    summaries = outline.summary_rows
     begin_of = dict(zip(summaries, range(n, n + len(summaries)), strict=True))
     net = Network(n, links, pred_index, succ_index, in_links, out_links, [], begin_of, findings=findings,
                   _ends=ends)
@@ -267,7 +266,7 @@ def _first_order(net: Network, outline: Outline) -> tuple[list[int], list[int]]:
     children, parent, in_links, out_links = outline.children, outline.parent, net.in_links, net.out_links
     # edges: link p -> node(s); begin(i) -> node(c) and c -> i for each child c of a summary i
     n_in = link_counts(in_links) + (np.array(parent) >= 0)
-    n_kids = link_counts(children)
+    n_kids = np.fromiter(map(len, children), dtype=np.intp, count=n)
     indegree = np.where(n_kids > 0, n_kids, n_in).tolist() + n_in[summaries].tolist()
     ready = [v for v in range(len(indegree) - 1, -1, -1) if indegree[v] == 0]
     order: list[int] = []

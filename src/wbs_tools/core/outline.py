@@ -26,12 +26,17 @@ class Outline:
         return list(range(len(self.parent)))
 
     @cached_property
+    def summary_rows(self) -> list[int]:
+        """The rows of the tasks that have subtasks, ascending."""
+        return list(compress(range(len(self.children)), map(len, self.children)))
+
+    @cached_property
     def last_under(self) -> list[int]:
         """Per task, the row of the last task under it (its own row for a leaf): a summary's subtasks
         are the rows after it down to that one."""
         last = list(self.rows)
         children = self.children
-        for i in reversed(list(compress(range(len(children)), map(len, children)))):
+        for i in reversed(self.summary_rows):
             last[i] = last[children[i][-1]]
         return last
 

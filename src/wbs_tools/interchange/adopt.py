@@ -45,7 +45,6 @@ from wbs_tools.workbook.lossless import (
     WorkbookError,
     WorkbookLockedError,
     check_not_locked,
-    read_bounded,
     render_workbook,
     write_atomically,
 )
@@ -55,6 +54,7 @@ from wbs_tools.workbook.package import (
     Package,
     check_well_formed,
     get_attrs,
+    read_bounded,
     retag,
     root_prefix,
     start_tag,

@@ -34,6 +34,7 @@ from wbs_tools.workbook.package import (
     Package,
     WorkbookError,
     WorkbookLockedError,
+    read_bounded,
     verify_package,
 )
 from wbs_tools.workbook.package_edit import (
@@ -58,19 +59,7 @@ __all__ = [
     "write_workbook",
 ]
 
-# --- the file on disk: locks, bounded reading, atomic replacement ------------------------------------
-
-
-def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_result, bytes]:
-    """A workbook's stat and bytes; the size is checked before anything is loaded."""
-    lim = limits or Limits()
-    try:
-        stat = path.stat()
-        if stat.st_size > lim.max_file_bytes:
-            raise WorkbookError(f"{path.name}: larger than {lim.max_file_bytes} bytes")
-        return stat, path.read_bytes()
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+# --- the file on disk: locks and atomic replacement (bounded reading: package.read_bounded) -------------
 
 
 def lock_files(path: Path) -> list[Path]:

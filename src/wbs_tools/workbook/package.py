@@ -11,6 +11,7 @@ never re-serialized through a tree (:mod:`xml_splice`), so their untouched bytes
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import struct
 import zipfile
@@ -58,6 +59,18 @@ class Limits:
     max_part_bytes: int = 1536 * 1024 * 1024
     max_ratio: float = 250.0  # inflated/compressed, checked for parts above ratio_floor_bytes
     ratio_floor_bytes: int = 1024 * 1024
+
+
+def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_result, bytes]:
+    """A workbook's stat and bytes; the size is checked before anything is loaded."""
+    lim = limits or Limits()
+    try:
+        stat = path.stat()
+        if stat.st_size > lim.max_file_bytes:
+            raise WorkbookError(f"{path.name}: larger than {lim.max_file_bytes} bytes")
+        return stat, path.read_bytes()
+    except OSError as exc:
+        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")

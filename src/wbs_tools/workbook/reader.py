@@ -46,7 +46,7 @@ from wbs_tools.workbook.layout import (
     TASKS,
     SheetLayout,
 )
-from wbs_tools.workbook.package import Limits, Package, WorkbookError
+from wbs_tools.workbook.package import Limits, Package, WorkbookError, read_bounded
 from wbs_tools.workbook.reader_links import LinkSources, read_dependencies
 from wbs_tools.workbook.reader_settings import check_country, read_holidays, read_settings, read_week
 from wbs_tools.workbook.reader_tables import (
@@ -132,16 +132,10 @@ def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None, *,
     ``data``: the file's bytes when the caller has read them already (a refresh reads the file once,
     so the edits it computes are applied to the very content they were computed from)."""
     path = Path(path)
-    limit = (limits or Limits()).max_file_bytes
-    try:
-        if data is None:
-            if path.stat().st_size > limit:
-                raise WorkbookError(f"{path.name}: larger than {limit} bytes")
-            data = path.read_bytes()
-        elif len(data) > limit:
-            raise WorkbookError(f"{path.name}: larger than {limit} bytes")
-    except OSError as exc:
-        raise WorkbookError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if data is None:
+        _stat, data = read_bounded(path, limits)
+    elif len(data) > (limit := (limits or Limits()).max_file_bytes):
+        raise WorkbookError(f"{path.name}: larger than {limit} bytes")
     pkg = Package(data, limits)
     parts, styles = sheet_parts(pkg)
     try:

@@ -13,7 +13,7 @@ acceptance settles an earlier rejection and the other way round.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -230,10 +230,9 @@ def evaluate_signoffs(
             last = latest.get(key)
             missing.append(MissingSignOff(req.id, ItemKind.REQUIREMENT, req.title, _reason(last),
                                           last.row if last else None))
-    fields = ("id", "milestone", "summary", "name")
-    by_id = ({row[0]: row for row in fields_of(schedule.tasks, fields)}.values() if isinstance(schedule, Schedule)
-             else (tuple(getattr(task, name) for name in fields) for task in tasks.values()))  # the columns alone
-    for task_id, milestone, summary, name in by_id:
+    scheduled: Sequence[TaskSchedule] = schedule.tasks if isinstance(schedule, Schedule) else list(tasks.values())
+    by_id = {row[0]: row for row in fields_of(scheduled, ("id", "milestone", "summary", "name"))}  # reused ID: last
+    for task_id, milestone, summary, name in by_id.values():
         key = str(task_id)
         if milestone and not summary and key not in accepted:
             last = latest.get(key)
