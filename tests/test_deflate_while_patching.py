@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -40,9 +41,10 @@ def test_crc32_combine_over_a_long_tail() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.binary(max_size=2000), st.lists(st.binary(max_size=5000), max_size=8))
-def test_a_part_deflated_head_last_inflates_to_head_then_body(head: bytes, body: list[bytes]) -> None:
-    deflater = Deflater()
+@given(st.binary(max_size=2000), st.lists(st.binary(max_size=5000), max_size=20), st.booleans())
+def test_a_part_deflated_head_last_inflates_to_head_then_body(head: bytes, body: list[bytes],
+                                                              background: bool) -> None:
+    deflater = Deflater(background=background)
     for chunk in body:
         deflater.add(chunk)
     part = deflater.after(head)
@@ -50,6 +52,53 @@ def test_a_part_deflated_head_last_inflates_to_head_then_body(head: bytes, body:
     assert zlib.decompress(b"".join(part.pieces), -15) == whole
     assert (part.size, part.crc, part.head) == (len(whole), zlib.crc32(whole), head)
     assert part.inflate(7) == whole[:7]
+
+
+def _deflate_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "wbs-deflate"]
+
+
+def test_a_background_deflater_gives_the_bytes_of_the_plain_one() -> None:
+    body = [bytes(range(256)) * (n % 97 + 1) + str(n).encode() for n in range(3000)]  # more than it queues
+    plain, background = Deflater(), Deflater(background=True)
+    for chunk in body:
+        plain.add(chunk)
+        background.add(memoryview(chunk))
+    assert background.finish() == plain.finish()
+    assert not _deflate_threads()
+
+
+def test_a_failure_in_the_background_is_raised_to_the_producer() -> None:
+    deflater = Deflater(background=True)
+    deflater.add(b"fine")
+    deflater.add("not bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        deflater.finish()
+    assert not _deflate_threads()
+
+
+def test_a_patch_that_fails_midway_leaves_no_deflate_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The producer fails after some rows went to the background deflater: the error reaches the
+    caller, the thread ends and the workbook is untouched."""
+    path = tmp_path / "plan.xlsx"
+    build_workbook(path, plan=sample_plan(), registers=sample_registers())
+    before = path.read_bytes()
+    monkeypatch.setattr(package_edit, "DEFLATE_WHILE_PATCHING_FROM", 0)
+    from wbs_tools.workbook import computed
+
+    real = computed._task_tuples
+
+    def failing(schedule):  # type: ignore[no-untyped-def]
+        for n, values in enumerate(real(schedule)):
+            if n == 20:
+                raise RuntimeError("the producer failed")
+            yield values
+
+    monkeypatch.setattr(computed, "_task_tuples", failing)
+    with pytest.raises(RuntimeError, match="the producer failed"):
+        refresh_workbook(path, status_date=STATUS, backup=False)
+    assert not _deflate_threads()
+    assert path.read_bytes() == before
 
 
 def _refreshed(folder: Path, threshold: int, monkeypatch: pytest.MonkeyPatch) -> Path:

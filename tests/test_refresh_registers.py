@@ -146,3 +146,15 @@ def test_a_snapshot_larger_than_a_sheet_is_cut_with_a_finding(plan: Path, monkey
     assert result.outcome is Outcome.REFRESHED and len(full) == 1
     assert full[0].location == f"{STATUS_SNAPSHOT.name}!A{STATUS_SNAPSHOT.header_row + 10}"
     assert len(read_workbook(plan).registers[STATUS_SNAPSHOT.name]) == 10
+
+
+def test_the_snapshot_sheet_reads_back_as_the_reported_snapshot(plan: Path) -> None:
+    """The snapshot rows go to the sheet as tuples in column order: read back by column title, they are
+    the report's snapshot (a column out of place would break next week's comparison)."""
+    from wbs_tools.core.status import SNAPSHOT_COLUMNS, StatusSnapshot
+
+    assert tuple(c.key for c in STATUS_SNAPSHOT.columns) == SNAPSHOT_COLUMNS
+    result = refresh_workbook(plan, status_date=FRIDAY + dt.timedelta(weeks=1), backup=False)
+    assert result.status is not None and result.status.snapshot.tasks
+    rows = read_workbook(plan).registers[STATUS_SNAPSHOT.name]
+    assert StatusSnapshot.from_rows(rows) == result.status.snapshot

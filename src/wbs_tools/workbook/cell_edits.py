@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import overload
+from typing import Any, overload
 
 from wbs_tools.workbook.cell_values import CellValue
 from wbs_tools.workbook.layout import MAX_COLUMNS as MAX_COL
@@ -190,22 +190,35 @@ def as_rows(cells: Mapping[str, CellValue] | CellEdits) -> Iterable[tuple[int, R
 
 
 class CellRefs(Sequence[str]):
-    """Cells written, kept as (row, columns) and spelled "H12" only when read."""
+    """Cells written, kept as runs of consecutive rows written in the same columns (a million task
+    rows are a few runs, not a million tuples) and spelled "H12" only when read."""
 
     def __init__(self, rows: Iterable[tuple[int, Sequence[int]]] = ()) -> None:
-        self.rows: list[tuple[int, Sequence[int]]] = list(rows)
-        self._len = sum(len(cols) for _row, cols in self.rows)
+        self.runs: list[list[Any]] = []  # [first row, last row, columns as a tuple]
+        self._len = 0
         self._refs: tuple[str, ...] | None = None
+        for row, cols in rows:
+            self.add(row, cols)
 
     def add(self, row: int, cols: Sequence[int]) -> None:
-        if cols:
-            self.rows.append((row, cols))
-            self._len += len(cols)
-            self._refs = None
+        if not cols:
+            return
+        if cols.__class__ is not tuple:
+            cols = tuple(cols)
+        self._len += len(cols)
+        self._refs = None
+        runs = self.runs
+        if runs:
+            last = runs[-1]
+            if last[1] + 1 == row and (last[2] is cols or last[2] == cols):
+                last[1] = row
+                return
+        runs.append([row, row, cols])
 
     def _all(self) -> tuple[str, ...]:
         if self._refs is None:
-            self._refs = tuple(f"{col_letters(c)}{row}" for row, cols in self.rows for c in cols)
+            self._refs = tuple(f"{col_letters(c)}{row}" for first, last, cols in self.runs
+                               for row in range(first, last + 1) for c in cols)
         return self._refs
 
     @overload

@@ -64,6 +64,7 @@ class OwnedSheet:
     column_widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width (chars)
     freeze_rows: int = 0
     mark: bool = True  # False: a sheet added for the person (``wbs adopt``); later writes never replace it
+    width: int | None = None  # the most cells in a row, when known (saves a pass over a million rows)
 
     def __post_init__(self) -> None:
         if self.start_row < 1 or self.freeze_rows < 0 or self.state not in ("visible", "hidden", "veryHidden"):
@@ -105,9 +106,9 @@ _BLOCK = 1 << 20  # rows are joined into blocks of about this many bytes
 def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]], styles: DateStyles,
               date1904: bool) -> tuple[list[bytes], int]:
     """The ``<row>`` elements for ``sheet.rows``, in blocks of about a megabyte, and the last column used."""
-    if sheet.start_row + len(sheet.rows) - 1 > MAX_ROW or any(len(values) > MAX_COL for values in sheet.rows):
+    width = sheet.width if sheet.width is not None else max(map(len, sheet.rows), default=0)
+    if sheet.start_row + len(sheet.rows) - 1 > MAX_ROW or width > MAX_COL:
         raise ValueError("an owned sheet's rows do not fit on an Excel sheet")
-    width = max((len(values) for values in sheet.rows), default=0)
     column_style = [next((s for lo, hi, s in col_styles if lo <= c <= hi), None) for c in range(width + 1)]
     style_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in column_style]
     date_style = [s if s in styles.dates else styles.best for s in column_style]

@@ -10,6 +10,8 @@ complete before its header is written.
 
 from __future__ import annotations
 
+import queue
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -51,21 +53,70 @@ def _deflate(chunks: list[Chunk], release: bool) -> tuple[list[bytes], int, int]
 
 class Deflater:
     """Deflates a part's content as it is produced, in order, so a million-row worksheet is never held
-    inflated: pieces of raw deflate, with the size and CRC of what went in."""
+    inflated: pieces of raw deflate, with the size and CRC of what went in.
 
-    def __init__(self) -> None:
+    ``background``: the CRC and deflate run in a thread of their own (zlib lets go of the interpreter
+    while it works), so a large part is compressed on the second core while the next rows are built.
+    At most ``AHEAD`` chunks wait for it, which bounds the memory this costs.
+    """
+
+    AHEAD = 8
+
+    def __init__(self, *, background: bool = False) -> None:
         self._packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # Excel's own choice: fastest deflate
         self.pieces: list[bytes] = []
         self.size = self.crc = 0
+        self._queue: queue.Queue[Chunk | None] | None = None
+        self._worker: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(self.AHEAD)
+            self._worker = threading.Thread(target=self._drain, name="wbs-deflate", daemon=True)
+            self._worker.start()
 
-    def add(self, chunk: Chunk) -> None:
+    def _pack(self, chunk: Chunk) -> None:
         self.size += len(chunk)
         self.crc = zlib.crc32(chunk, self.crc)
         if piece := self._packer.compress(chunk):
             self.pieces.append(piece)
 
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (chunk := self._queue.get()) is not None:
+            if self._failure is None:
+                try:
+                    self._pack(chunk)
+                except BaseException as exc:  # raised again in the producer's thread
+                    self._failure = exc
+
+    def add(self, chunk: Chunk) -> None:
+        if self._queue is None:
+            self._pack(chunk)
+        else:
+            self._queue.put(chunk)
+
+    def cancel(self) -> None:
+        """Stop the background thread without the result (the part is being abandoned)."""
+        if self._worker is not None:
+            assert self._queue is not None
+            self._failure = self._failure or RuntimeError("deflate cancelled")
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = self._queue = None
+
+    def _settle(self) -> None:
+        """Wait for the background thread to take in everything added."""
+        if self._worker is not None:
+            assert self._queue is not None
+            self._queue.put(None)
+            self._worker.join()
+            self._worker = self._queue = None
+        if self._failure is not None:
+            raise self._failure
+
     def finish(self) -> tuple[list[bytes], int, int]:
         """(pieces, size, CRC) of what was added, as one deflate stream."""
+        self._settle()
         if piece := self._packer.flush():
             self.pieces.append(piece)
         return self.pieces, self.size, self.crc
@@ -75,6 +126,7 @@ class Deflater:
 
         Raw deflate streams ending on a sync flush can be concatenated: the head is deflated on its
         own, then come the pieces added, then an empty final block; the CRC is the two combined."""
+        self._settle()
         self.pieces.append(self._packer.flush(zlib.Z_SYNC_FLUSH))
         first = zlib.compressobj(1, zlib.DEFLATED, -15)
         lead = first.compress(head) + first.flush(zlib.Z_SYNC_FLUSH)

@@ -9,8 +9,10 @@ and the status date, so refreshing twice gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
+from typing import overload
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding, make_finding
@@ -56,22 +58,68 @@ class RegisterOutput:
     status: StatusReport | None = None
 
 
-def owned_table(layout: SheetLayout, rows: Iterable[Mapping[str, object]], *, title: str | None = None,
-                guidance: str = "") -> OwnedSheet:
-    """An owned sheet in its layout's shape: title and guidance rows above visible tables."""
+def owned_table(layout: SheetLayout, rows: Iterable[Mapping[str, object] | tuple[object, ...]], *,
+                title: str | None = None, guidance: str = "") -> OwnedSheet:
+    """An owned sheet in its layout's shape: title and guidance rows above visible tables. A row is a
+    mapping by column key, or a tuple of the layout's columns in order."""
+    head = _head_rows(layout, title, guidance)
+    return _owned(layout, [*head, *_cells(layout, rows)])
+
+
+def owned_table_made(layout: SheetLayout, make_rows: Callable[[], Iterable[Mapping[str, object] | tuple[object, ...]]],
+                     count: int) -> OwnedSheet:
+    """:func:`owned_table` whose ``count`` rows are made by ``make_rows`` each time the sheet is read,
+    not held: a million-task snapshot is written without a list per task."""
+    head = _head_rows(layout, None, "")
+    return _owned(layout, _MadeRows(head, lambda: _cells(layout, make_rows()), count))
+
+
+def _head_rows(layout: SheetLayout, title: str | None, guidance: str) -> list[list[CellValue]]:
     out: list[list[CellValue]] = []
     if layout.header_row >= 3:
         out += [[title or layout.name], [guidance or layout.guidance]]
         out += [[] for _ in range(layout.header_row - 3)]
     out.append([c.title for c in layout.columns])
+    return out
+
+
+def _cells(layout: SheetLayout, rows: Iterable[Mapping[str, object] | tuple[object, ...]]
+           ) -> Iterator[list[CellValue]]:
     keys = [c.key for c in layout.columns]
     plain = _PLAIN
     for row in rows:
-        get = row.get
-        out.append([v if (v := get(k)).__class__ in plain else _cell(v) for k in keys])  # type: ignore[misc]
-    return OwnedSheet(rows=out, state="hidden" if layout.hidden else "visible",
+        if row.__class__ is tuple:
+            yield [v if v.__class__ in plain else _cell(v) for v in row]  # type: ignore[union-attr,misc]
+            continue
+        get = row.get  # type: ignore[union-attr]
+        yield [v if (v := get(k)).__class__ in plain else _cell(v) for k in keys]  # type: ignore[misc]
+
+
+def _owned(layout: SheetLayout, rows: Sequence[list[CellValue]]) -> OwnedSheet:
+    return OwnedSheet(rows=rows, state="hidden" if layout.hidden else "visible",
                       column_widths={i + 1: c.width for i, c in enumerate(layout.columns)},
-                      freeze_rows=layout.header_row)
+                      freeze_rows=layout.header_row, width=max(len(layout.columns), 1))
+
+
+class _MadeRows(Sequence[list[CellValue]]):
+    """Rows made anew each time they are read (see :func:`owned_table_made`)."""
+
+    def __init__(self, head: list[list[CellValue]], make: Callable[[], Iterator[list[CellValue]]],
+                 count: int) -> None:
+        self.head, self.make, self.made = head, make, count
+
+    def __len__(self) -> int:
+        return len(self.head) + self.made
+
+    def __iter__(self) -> Iterator[list[CellValue]]:
+        return chain(self.head, self.make())
+
+    @overload
+    def __getitem__(self, index: int) -> list[CellValue]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[list[CellValue]]: ...
+    def __getitem__(self, index: int | slice) -> list[CellValue] | Sequence[list[CellValue]]:
+        return list(self)[index]
 
 
 _PLAIN = frozenset({int, float, bool, dt.date, dt.datetime, type(None)})  # kept as they are by _cell
@@ -206,15 +254,18 @@ def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalend
                                          title=f"Status at {status:%a %d %b %Y}: {report.overall.rag.value}")
     out.owned[STATUS_HISTORY.name] = owned_table(
         STATUS_HISTORY, [*_other_dates(history, status), {**report.history_row(), "issue_states": issues.states}])
-    current = report.snapshot.to_rows()
+    snapshot_now = report.snapshot
+    current_rows = snapshot_now.row_count
     room = MAX_ROWS - STATUS_SNAPSHOT.header_row
-    if len(current) > room:
+    if current_rows > room:
         out.findings.append(make_finding(
-            "sheet.full", f"this week's status snapshot has {len(current):,} rows, more than a sheet holds; "
-            f"the last {len(current) - room:,} were left out, so next week's report cannot compare those tasks",
+            "sheet.full", f"this week's status snapshot has {current_rows:,} rows, more than a sheet holds; "
+            f"the last {current_rows - room:,} were left out, so next week's report cannot compare those tasks",
             location=f"{STATUS_SNAPSHOT.name}!A{MAX_ROWS}"))
-        current = current[:room]
-    out.owned[STATUS_SNAPSHOT.name] = owned_table(
-        STATUS_SNAPSHOT, [*_recent_weeks(snapshots, status, room - len(current)), *current])
+        current_rows = room
+    earlier = _recent_weeks(snapshots, status, room - current_rows)
+    out.owned[STATUS_SNAPSHOT.name] = owned_table_made(
+        STATUS_SNAPSHOT, lambda: chain(earlier, islice(snapshot_now.table_rows(), current_rows)),
+        len(earlier) + current_rows)
     out.findings = [*out.findings, *actions.findings, *issues.findings, *signoffs.findings]
     return out

@@ -176,10 +176,18 @@ class SheetWriter(PlannedRows):
         self.shape_re = re.compile(rb"<" + re.escape(self.p) + rb'c r="([A-Z]{1,3})[0-9]')
         self.c_open = b"<" + self.p + b"c"
         result = SheetPatch(self.data)
-        keys, starts = self.row_keys, self.row_starts
         protected_rows = {r for r, _c in self.protected}
         deflate = deflate_from is not None and len(self.data) >= deflate_from and not self.sheet_data.group(2)
-        out = _Blocks(memoryview(self.data), Deflater() if deflate else None)
+        out = _Blocks(memoryview(self.data), Deflater(background=True) if deflate else None)
+        try:
+            return self._patch(rows, result, out, protected_rows)
+        finally:
+            if out.deflater is not None:
+                out.deflater.cancel()  # a no-op once the part is deflated
+
+    def _patch(self, rows: Iterable[tuple[int, RowCells]], result: SheetPatch, out: _Blocks,
+               protected_rows: set[int]) -> SheetPatch:
+        keys, starts = self.row_keys, self.row_starts
         cursor, i, n = 0, 0, len(keys)
         last_key = keys[-1] if keys else 0
         r1 = r2 = c2 = 0

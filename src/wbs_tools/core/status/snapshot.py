@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from wbs_tools.core.dates import parse_date
@@ -23,7 +23,7 @@ from wbs_tools.core.status.progress import DayCounter, PlanFacts
 SNAPSHOT_COLUMNS = ("status_date", "kind", "key", "name", "start", "finish", "baseline_finish", "critical", "value")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskMark:
     """One leaf task as it stood at a report."""
 
@@ -55,21 +55,24 @@ class StatusSnapshot:
     tasks: Mapping[int, TaskMark] = field(default_factory=dict)
     open_issues: Mapping[str, IssueMark] = field(default_factory=dict)
 
-    @without_collector
     def to_rows(self) -> list[dict[str, object]]:
         """The snapshot as rows keyed by ``SNAPSHOT_COLUMNS``: one project row, then tasks, then issues."""
-        base = {"status_date": self.status_date}
-        rows: list[dict[str, object]] = [{
-            **base, "kind": "project", "key": "", "name": self.project_name, "start": self.project_start,
-            "finish": self.project_finish, "baseline_finish": self.baseline_finish, "critical": None,
-            "value": self.percent_complete}]
-        rows += [{**base, "kind": "task", "key": tid, "name": m.name, "start": m.start, "finish": m.finish,
-                  "baseline_finish": m.baseline_finish, "critical": m.critical, "value": None}
-                 for tid, m in self.tasks.items()]
-        rows += [{**base, "kind": "issue", "key": iid, "name": m.what, "start": None, "finish": None,
-                  "baseline_finish": None, "critical": None, "value": m.severity}
-                 for iid, m in self.open_issues.items()]
-        return rows
+        return [dict(zip(SNAPSHOT_COLUMNS, row, strict=True)) for row in self.table_rows()]
+
+    @property
+    def row_count(self) -> int:
+        return 1 + len(self.tasks) + len(self.open_issues)
+
+    def table_rows(self) -> Iterator[tuple[object, ...]]:
+        """:meth:`to_rows` as tuples in ``SNAPSHOT_COLUMNS`` order, made as they are read: a million
+        tasks are a million rows, which a sheet takes one at a time."""
+        when = self.status_date
+        yield (when, "project", "", self.project_name, self.project_start, self.project_finish,
+               self.baseline_finish, None, self.percent_complete)
+        for tid, m in self.tasks.items():
+            yield when, "task", tid, m.name, m.start, m.finish, m.baseline_finish, m.critical, None
+        for iid, issue in self.open_issues.items():
+            yield when, "issue", iid, issue.what, None, None, None, None, issue.severity
 
     @classmethod
     @without_collector
