@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import tempfile
 import threading
 import zipfile
 import zlib
@@ -99,6 +100,21 @@ def test_a_patch_that_fails_midway_leaves_no_deflate_thread(tmp_path: Path, monk
         refresh_workbook(path, status_date=STATUS, backup=False)
     assert not _deflate_threads()
     assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_a_spilled_part_is_written_from_its_file_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    body = [bytes([n % 7]) * 5000 + str(n).encode() for n in range(500)]
+    with tempfile.TemporaryFile(dir=tmp_path) as spill:
+        deflater = Deflater(background=True, spill=spill)
+        for chunk in body:
+            deflater.add(chunk)
+        part = deflater.after(b"<head/>")
+        whole = b"<head/>" + b"".join(body)
+        assert len(part.pieces) == 3  # the head, the file, the final block: nothing else held
+        assert zlib.decompress(b"".join(part.blocks()), -15) == whole
+        assert part.inflate() == whole and part.inflate(20) == whole[:20]
+        assert (part.size, part.crc) == (len(whole), zlib.crc32(whole))
 
 
 def _refreshed(folder: Path, threshold: int, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -120,6 +136,7 @@ def test_a_refresh_deflating_while_patching_writes_the_same_parts(tmp_path: Path
             assert a.read(name) == b.read(name), name
         tasks = next(n for n in b.namelist() if n.startswith("xl/worksheets/"))
         assert b.getinfo(tasks).flag_bits & 0x6 == 0x6  # flagged as the fastest deflate, like Excel's
+    assert sorted(p.name for p in streamed.parent.iterdir()) == ["plan.xlsx"]  # no spill file left
 
 
 @pytest.mark.libreoffice

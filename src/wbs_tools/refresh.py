@@ -23,6 +23,7 @@ from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import StatusReport
 from wbs_tools.core.status.progress import status_instant
+from wbs_tools.heap import release_freed
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
 from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
@@ -102,7 +103,9 @@ def compute(data: WorkbookData, *, status_date: dt.date | dt.datetime | None = N
         extra.append(make_finding("settings.no-status-date",
                                   f"no status date in Settings; today ({today:%Y-%m-%d}) was used",
                                   location=data.setting_cells.get("status_date")))
+    release_freed(len(plan.tasks))  # the reader's working arrays
     result = schedule(plan)
+    release_freed(len(plan.tasks))  # the scheduler's
     edits: dict[str, CellEdits] = {}
     tasks_at = data.cells.get(TASKS.name)
     if tasks_at is not None:
@@ -123,6 +126,7 @@ def compute(data: WorkbookData, *, status_date: dt.date | dt.datetime | None = N
     if plan.settings.status_date is not None:
         calendar = project_calendar(plan)
         registers = register_output(data, result, calendar, plan.settings.status_date, decider)
+        release_freed(len(plan.tasks))  # the status model's
         for sheet, cells in registers.edits.items():
             edits.setdefault(sheet, CellEdits()).update(cells)
         owned.update(registers.owned)

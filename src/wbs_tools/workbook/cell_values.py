@@ -24,7 +24,7 @@ _SPECIAL = re.compile("[&<>_\x00-\x1f\ufffe\uffff]")
 _EPOCH_1900, _EPOCH_1904 = dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)
 _LEAP_BUG_END = dt.datetime(1900, 3, 1)
 _BIG_INT = 10**15  # ints below this are written as they are, without :func:`number_text`'s checks
-_CACHE_LIMIT = 1 << 18  # distinct values remembered per encoder
+_CACHE_LIMIT = 1 << 16  # distinct values remembered per encoder (unique texts such as outline numbers churn through)
 
 
 def excel_serial(value: dt.date, date1904: bool = False) -> float:

@@ -21,6 +21,7 @@ from wbs_tools.core.schedule import Schedule, column_of, fields_of
 from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
+from wbs_tools.workbook.reader_cells import RowCells as RowAddresses
 from wbs_tools.workbook.reader_tables import TableLocation
 
 _ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)$")
@@ -118,7 +119,12 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
     rows: list[int | None] = []
     seen: set[int] = set()
     for task in schedule.plan.tasks:
-        row = row_of(task.cells.values())
+        cells = task.cells
+        row: int | None
+        if cells.__class__ is RowAddresses and cells.extra is None and cells.prefixes:  # type: ignore[attr-defined]
+            row = cells.row  # type: ignore[attr-defined]  # every field on one row: no address to parse
+        else:
+            row = row_of(cells.values())
         if row is None or row in seen:
             rows.append(None)
         else:

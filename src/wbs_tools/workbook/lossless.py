@@ -241,6 +241,7 @@ def write_workbook(
         data, edits=edits, owned_sheets=owned_sheets, style_from_row=style_from_row,
         overwrite_formulas=overwrite_formulas, full_calc_on_load=full_calc_on_load,
         replace_unmarked_sheets=replace_unmarked_sheets, limits=limits, release=release,
+        spill_dir=destination.resolve().parent,  # beside the temporary file the result goes to
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)

@@ -16,7 +16,7 @@ import posixpath
 import struct
 import zipfile
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -95,22 +95,56 @@ def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]
     return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
 
 
+class SpilledPieces:
+    """Deflated bytes kept in a temporary file rather than in memory: a million-row sheet's hundred
+    and more megabytes wait on disk between being patched and being written."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, file: BinaryIO, size: int) -> None:
+        self.file, self.size = file, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def blocks(self) -> Iterator[bytes]:
+        self.file.seek(0)
+        left = self.size
+        while left > 0:
+            block = self.file.read(min(self.BLOCK, left))
+            if not block:
+                raise WorkbookError("a temporary file of the refresh was cut short")
+            left -= len(block)
+            yield block
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @dataclass
 class Deflated:
     """A new part already deflated as it was produced (a million-row worksheet): its raw deflate
-    pieces, inflated size and CRC, and its first bytes as they are (a part's start is checked)."""
+    pieces (some maybe on disk), inflated size and CRC, and its first bytes as they are (a part's
+    start is checked)."""
 
-    pieces: list[bytes]
+    pieces: list[bytes | SpilledPieces]
     size: int
     crc: int
     head: bytes
+
+    def blocks(self) -> Iterator[bytes]:
+        for piece in self.pieces:
+            if isinstance(piece, SpilledPieces):
+                yield from piece.blocks()
+            else:
+                yield piece
 
     def inflate(self, limit: int = -1) -> bytes:
         """The part (or its first ``limit`` bytes) inflated again: only for a caller that reads it."""
         unpack = zlib.decompressobj(-15)
         out: list[bytes] = []
         got = 0
-        for piece in self.pieces:
+        for piece in self.blocks():
             out.append(unpack.decompress(piece, max(limit - got, 1)) if limit >= 0 else unpack.decompress(piece))
             got += len(out[-1])
             if 0 <= limit <= got:

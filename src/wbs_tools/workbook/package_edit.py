@@ -137,10 +137,12 @@ def edit_package(
     replace_unmarked_sheets: bool = False,
     limits: Limits | None = None,
     release: bool = False,
+    spill_dir: Path | None = None,
 ) -> tuple[Package, WriteReport]:
     """The package with the edits and owned sheets applied, not yet serialized. Large edited parts are
     held in chunks. ``release``: ``edits`` and ``owned_sheets`` are dicts this call may empty, each
-    sheet's cells dropped as soon as they are written (a million-row refresh)."""
+    sheet's cells dropped as soon as they are written (a million-row refresh). ``spill_dir``: where a
+    sheet deflated while patched keeps its bytes until the package is written (else in memory)."""
     edits, owned_sheets, style_from_row = edits or {}, owned_sheets or {}, style_from_row or {}
     pkg = Package(data, limits)
     if any(name.startswith("_xmlsignatures/") for name in pkg.names):
@@ -164,7 +166,7 @@ def edit_package(
         patch = sheet_writer(pkg.read(entry.part), part=entry.part, date1904=info.date1904,
                              overwrite_formulas=overwrite_formulas, style_row=style_from_row.get(sheet_name),
                              shared_string=strings, protected=_table_cells(pkg, entry.part)
-                             ).run(rows, deflate_from=DEFLATE_WHILE_PATCHING_FROM)
+                             ).run(rows, deflate_from=DEFLATE_WHILE_PATCHING_FROM, spill_dir=spill_dir)
         del rows
         if patch.written and patch.deflated is not None:
             pkg.write_deflated(entry.part, patch.deflated)

@@ -15,7 +15,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterable
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from wbs_tools.workbook import package as pk
 
@@ -62,10 +62,11 @@ class Deflater:
 
     AHEAD = 8
 
-    def __init__(self, *, background: bool = False) -> None:
+    def __init__(self, *, background: bool = False, spill: BinaryIO | None = None) -> None:
         self._packer = zlib.compressobj(1, zlib.DEFLATED, -15)  # Excel's own choice: fastest deflate
         self.pieces: list[bytes] = []
         self.size = self.crc = 0
+        self._spill, self._spilled = spill, 0  # a temporary file taking the deflated bytes
         self._queue: queue.Queue[Chunk | None] | None = None
         self._worker: threading.Thread | None = None
         self._failure: BaseException | None = None
@@ -78,7 +79,14 @@ class Deflater:
         self.size += len(chunk)
         self.crc = zlib.crc32(chunk, self.crc)
         if piece := self._packer.compress(chunk):
+            self._keep(piece)
+
+    def _keep(self, piece: bytes) -> None:
+        if self._spill is None:
             self.pieces.append(piece)
+        else:
+            self._spill.write(piece)
+            self._spilled += len(piece)
 
     def _drain(self) -> None:
         assert self._queue is not None
@@ -103,6 +111,8 @@ class Deflater:
             self._queue.put(None)
             self._worker.join()
             self._worker = self._queue = None
+            if self._spill is not None:
+                self._spill.close()
 
     def _settle(self) -> None:
         """Wait for the background thread to take in everything added."""
@@ -116,6 +126,8 @@ class Deflater:
 
     def finish(self) -> tuple[list[bytes], int, int]:
         """(pieces, size, CRC) of what was added, as one deflate stream."""
+        if self._spill is not None:
+            raise ValueError("a spilling deflater gives its part through after()")
         self._settle()
         if piece := self._packer.flush():
             self.pieces.append(piece)
@@ -127,11 +139,15 @@ class Deflater:
         Raw deflate streams ending on a sync flush can be concatenated: the head is deflated on its
         own, then come the pieces added, then an empty final block; the CRC is the two combined."""
         self._settle()
-        self.pieces.append(self._packer.flush(zlib.Z_SYNC_FLUSH))
+        self._keep(self._packer.flush(zlib.Z_SYNC_FLUSH))
         first = zlib.compressobj(1, zlib.DEFLATED, -15)
         lead = first.compress(head) + first.flush(zlib.Z_SYNC_FLUSH)
         crc = crc32_combine(zlib.crc32(head), self.crc, self.size)
-        return pk.Deflated([lead, *self.pieces, _FINAL_BLOCK], len(head) + self.size, crc, head)
+        body: list[bytes | pk.SpilledPieces] = list(self.pieces)
+        if self._spill is not None:
+            self._spill.flush()
+            body = [pk.SpilledPieces(self._spill, self._spilled)]
+        return pk.Deflated([lead, *body, _FINAL_BLOCK], len(head) + self.size, crc, head)
 
 
 _FINAL_BLOCK = b"\x03\x00"  # an empty last block (fixed Huffman codes): ends a deflate stream
@@ -176,7 +192,7 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
         count += 1
         info = member.info
         flags = info.flag_bits & ~0x8  # sizes go into the local header: no data descriptor
-        pieces: list[Chunk] | list[bytes]
+        pieces: list[Chunk] | list[bytes | pk.SpilledPieces] | list[bytes]
         if member.raw is not None:
             pieces = [member.raw]
             crc, size, method = info.CRC, info.file_size, info.compress_type
@@ -195,11 +211,12 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
                 pieces, size, crc = _deflate(chunks, release and member.chunks is not None)
                 flags |= 0x6
             else:
-                pieces = [bytes(c) for c in chunks]
-                size = sum(map(len, pieces))
+                stored = [bytes(c) for c in chunks]
+                size = sum(map(len, stored))
                 crc = 0
-                for piece in pieces:
-                    crc = zlib.crc32(piece, crc)
+                for block in stored:
+                    crc = zlib.crc32(block, crc)
+                pieces = stored
             if release and member.chunks is not None:
                 member.chunks = None
         packed = sum(map(len, pieces))
@@ -220,7 +237,14 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
         out.write(encoded + extra)
         pieces.reverse()
         while pieces:
-            out.write(pieces.pop())
+            piece = pieces.pop()
+            if isinstance(piece, pk.SpilledPieces):
+                for block in piece.blocks():
+                    out.write(block)
+                if release:
+                    piece.close()
+            else:
+                out.write(piece)
         central += pk._CENTRAL_HEADER.pack(
             b"PK\x01\x02", info.create_version, info.create_system, version, 0, flags, method,
             dostime, dosdate, crc, packed, size, len(encoded), len(extra), len(info.comment),

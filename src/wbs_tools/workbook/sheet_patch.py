@@ -14,8 +14,10 @@ patch of the row, so the output is the same.
 from __future__ import annotations
 
 import re
+import tempfile
 from bisect import bisect_left
 from collections.abc import Iterable
+from pathlib import Path
 
 from wbs_tools.workbook.cell_edits import MAX_COL, RowCells, col_letters
 from wbs_tools.workbook.package import WorkbookError
@@ -168,17 +170,24 @@ class SheetWriter(PlannedRows):
                 result.skipped.append((f"{col_letters(col)}{row}", reason))
         return keep
 
-    def run(self, rows: Iterable[tuple[int, RowCells]], *, deflate_from: int | None = None) -> SheetPatch:
+    def run(self, rows: Iterable[tuple[int, RowCells]], *, deflate_from: int | None = None,
+            spill_dir: Path | None = None) -> SheetPatch:
         """Apply edits given as rows ascending, each with its cells by column ascending. The new part is
         left in ``result.chunks`` (the head up to the first edited row, blocks of rows, the tail), or,
-        for a part of ``deflate_from`` bytes or more, deflated as it is built in ``result.deflated``."""
+        for a part of ``deflate_from`` bytes or more, deflated as it is built in ``result.deflated``
+        (its bytes kept in a temporary file in ``spill_dir`` when given)."""
         self._setup()
         self.shape_re = re.compile(rb"<" + re.escape(self.p) + rb'c r="([A-Z]{1,3})[0-9]')
         self.c_open = b"<" + self.p + b"c"
         result = SheetPatch(self.data)
         protected_rows = {r for r, _c in self.protected}
         deflate = deflate_from is not None and len(self.data) >= deflate_from and not self.sheet_data.group(2)
-        out = _Blocks(memoryview(self.data), Deflater(background=True) if deflate else None)
+        deflater = None
+        if deflate:
+            # the file closes with the part once written (or when the patch is abandoned)
+            spill = tempfile.TemporaryFile(prefix=".wbs-", dir=spill_dir) if spill_dir is not None else None  # noqa: SIM115
+            deflater = Deflater(background=True, spill=spill)
+        out = _Blocks(memoryview(self.data), deflater)
         try:
             return self._patch(rows, result, out, protected_rows)
         finally:
