@@ -95,11 +95,11 @@ class PlanFacts:
     @cached_property
     def pairs(self) -> list[tuple[Task, TaskSchedule]]:
         """Active tasks with their schedule, in outline order."""
-        return [(t, ts) for t, ts in zip(self.schedule.plan.tasks, self.schedule.tasks, strict=True) if t.active]
+        return [pair for pair in zip(self.schedule.plan.tasks, self.schedule.tasks, strict=True) if pair[0].active]
 
     @cached_property
     def _leaves(self) -> list[tuple[Task, TaskSchedule]]:
-        return [(t, ts) for t, ts in self.pairs if not ts.summary]
+        return [pair for pair in self.pairs if not pair[1].summary]  # the same pairs, not copies
 
     def leaves(self) -> list[tuple[Task, TaskSchedule]]:
         """Active leaf tasks with their schedule, in outline order (one list, built once: do not modify)."""

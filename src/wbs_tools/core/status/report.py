@@ -139,10 +139,10 @@ def build_status(schedule: Schedule, registers: Registers | None, *, status_date
     signoffs = tuple(s for s in view.signoffs if s.date is not None and since.date() < s.date <= status.date())
 
     snapshot = take_snapshot(facts, status, actual, {i.id: IssueMark(i.what, i.severity) for i in open_issues if i.id})
-    outline = {ts.id: ts.outline_number for ts in schedule.tasks}
     diff = None
     week: tuple[SlipOrigin, ...] = ()
     if previous is not None:
+        outline = {ts.id: ts.outline_number for ts in schedule.tasks}
         reference = {i: (m.start, m.finish) for i, m in previous.tasks.items()}
         calendars = {t.id: t.calendar for t in plan.tasks}
         week = slip_origins(facts, reference)
