@@ -154,3 +154,19 @@ def test_libreoffice_reads_a_sheet_deflated_while_patched_as_the_other(tmp_path:
         texts.append((out / "plan.csv").read_text(errors="replace"))  # the first sheet: Tasks
     assert texts[0] == texts[1]
     assert "Kick-off meeting" in texts[1] and len(texts[1].splitlines()) > 10
+
+
+def test_a_sheet_patched_where_no_temporary_file_can_be_made_keeps_its_bytes_in_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeping the deflated part on disk saves memory; a folder that takes no temporary file only
+    costs that saving, not the refresh."""
+    from wbs_tools.workbook import sheet_patch
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError("no temporary files here")
+
+    monkeypatch.setattr(sheet_patch.tempfile, "TemporaryFile", refused)
+    kept = _refreshed(tmp_path / "kept", 1 << 40, monkeypatch)
+    streamed = _refreshed(tmp_path / "streamed", 0, monkeypatch)
+    with zipfile.ZipFile(kept) as a, zipfile.ZipFile(streamed) as b:
+        assert [a.read(n) for n in a.namelist()] == [b.read(n) for n in b.namelist()]

@@ -18,6 +18,7 @@ import tempfile
 from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from wbs_tools.workbook.cell_edits import MAX_COL, RowCells, col_letters
 from wbs_tools.workbook.package import WorkbookError
@@ -184,8 +185,7 @@ class SheetWriter(PlannedRows):
         deflate = deflate_from is not None and len(self.data) >= deflate_from and not self.sheet_data.group(2)
         deflater = None
         if deflate:
-            # the file closes with the part once written (or when the patch is abandoned)
-            spill = tempfile.TemporaryFile(prefix=".wbs-", dir=spill_dir) if spill_dir is not None else None  # noqa: SIM115
+            spill = _spill_file(spill_dir) if spill_dir is not None else None
             deflater = Deflater(background=True, spill=spill)
         out = _Blocks(memoryview(self.data), deflater)
         try:
@@ -261,6 +261,15 @@ class SheetWriter(PlannedRows):
         if head < dims[0][1]:
             raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
         return dims[0]
+
+
+def _spill_file(folder: Path) -> BinaryIO | None:
+    """A temporary file for a part's deflated bytes, or None (they stay in memory) where none can be
+    made; it closes with the part once written, or when the patch is abandoned."""
+    try:
+        return tempfile.TemporaryFile(prefix=".wbs-", dir=folder)
+    except OSError:
+        return None
 
 
 class _Blocks:
