@@ -414,3 +414,18 @@ def test_rows_for_the_workbook(weeks: Weeks) -> None:
     assert moved[0]["item"] == "4.2.1 Customers & contacts" and moved[0]["where"] == f"Tasks#{SLIPPED}"
     assert "took 2 working days longer" in str(moved[0]["value"])
     assert any(row["where"] == "Issue Log I-011" for row in rows)
+
+
+def test_a_task_driven_by_a_summary_is_driven_by_its_last_child() -> None:
+    """A link from a summary task drives through the summary's subtask that finishes last; a link from
+    a leaf names that leaf."""
+    from wbs_tools.core.model import Link, Settings, Task
+
+    monday = dt.datetime(2026, 3, 2, 8)
+    tasks = [Task(1, "Phase", outline_level=1), Task(2, "Short", outline_level=2, duration=Duration(2 * 480)),
+             Task(3, "Long", outline_level=2, duration=Duration(5 * 480)),
+             Task(4, "After the phase", outline_level=1, duration=Duration(480)),
+             Task(5, "After the long one", outline_level=1, duration=Duration(480))]
+    result = schedule(Plan(Settings(start=monday), tasks, [Link(1, 4), Link(3, 5)]))
+    drivers = PlanFacts(result, DayCounter(result.plan)).driving_predecessors
+    assert {tid: ts.id for tid, ts in drivers.items()} == {4: 3, 5: 3}

@@ -108,16 +108,26 @@ class PlanFacts:
     @cached_property
     def driving_predecessors(self) -> dict[int, TaskSchedule]:
         """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child)."""
-        children: dict[int, list[TaskSchedule]] = {}
-        for ts in self.schedule.tasks:
-            if ts.parent_id is not None:
-                children.setdefault(ts.parent_id, []).append(ts)
+        found: list[dict[int, list[TaskSchedule]]] = []  # the subtasks of every summary, once one is needed
+
+        def subtasks() -> dict[int, list[TaskSchedule]]:
+            if not found:
+                children: dict[int, list[TaskSchedule]] = {}
+                for ts in self.schedule.tasks:
+                    if ts.parent_id is not None:
+                        children.setdefault(ts.parent_id, []).append(ts)
+                found.append(children)
+            return found[0]
+
         last: dict[int, TaskSchedule] = {}
 
         def last_leaf(ts: TaskSchedule) -> TaskSchedule:
+            if not ts.summary:  # nearly every link comes from a leaf
+                return ts
             first = ts
             if first.id in last:
                 return last[first.id]
+            children = subtasks()
             seen = set()
             while ts.summary and children.get(ts.id) and ts.id not in seen:
                 seen.add(ts.id)
@@ -137,6 +147,10 @@ class PlanFacts:
 
     def baseline_finish(self) -> dt.datetime | None:
         """The latest baseline finish: the agreed end of the project."""
+        return self._baseline_finish
+
+    @cached_property
+    def _baseline_finish(self) -> dt.datetime | None:
         finishes = [t.baselines[0].finish for t, _ in self.pairs if 0 in t.baselines and t.baselines[0].finish]
         return max(finishes, default=None)  # type: ignore[type-var]
 
@@ -224,7 +238,7 @@ def deadline_misses(facts: PlanFacts, exclude: set[int]) -> tuple[TaskLine, ...]
 
 def critical_next(facts: PlanFacts, count: int) -> tuple[TaskLine, ...]:
     """The next unfinished tasks on the critical path, in start order (work in progress first)."""
-    order = {ts.id: n for n, (_, ts) in enumerate(facts.pairs)}
-    open_critical = [(t, ts) for t, ts in facts.leaves() if ts.critical and ts.percent_complete < 100]
-    open_critical.sort(key=lambda p: (p[1].start or dt.datetime.max, order[p[1].id]))
-    return tuple(facts.line(t, ts) for t, ts in open_critical[:count])
+    open_critical = [(ts.start or dt.datetime.max, n, t, ts) for n, (t, ts) in enumerate(facts.leaves())
+                     if ts.critical and ts.percent_complete < 100]  # n: outline order breaks ties
+    open_critical.sort(key=lambda c: (c[0], c[1]))
+    return tuple(facts.line(t, ts) for _start, _n, t, ts in open_critical[:count])
