@@ -448,3 +448,21 @@ def test_the_sample_workbook_reads_as_the_sample_plan() -> None:
     assert data.plan.settings == expected.settings and data.plan.calendars == expected.calendars
     assert not [f for f in schedule(data.plan).findings if f.severity is Severity.ERROR]
     assert data.registers["Action Items"][0]["id"] == "A-001" and data.plan.tasks[0].cells == {}
+
+
+_ENTRIES = st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["", "FS", "ss", "FF+2d", "SF-1d", "FS+50%"]),
+                              st.sampled_from(["", " "])), min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ENTRIES, st.sampled_from([";", "; ", "\n", ";\r\n"]))
+def test_predecessor_cells_read_as_the_full_parser_reads_them(entries: list[tuple[int, str, str]],
+                                                               separator: str) -> None:
+    """The reader's shortcuts (an ID alone, a tail parsed once per distinct text) give the links the
+    full predecessor parser gives, in order."""
+    from wbs_tools.core.parsing import parse_predecessors
+    from wbs_tools.workbook.reader_links import Units, predecessor_entries
+
+    text = separator.join(f"{space}{task}{tail}" for task, tail, space in entries)
+    links, errors = parse_predecessors(text, 0)
+    assert predecessor_entries(text, Units(480, 2400, 20)) == ([(k.predecessor, k.type, k.lag) for k in links], errors)

@@ -33,6 +33,7 @@ def cached_duration(value: Cell, units: Units) -> Duration:
 
 
 _ENTRY = re.compile(r"\s*(\d+)(.*)", re.DOTALL | re.ASCII)
+_SEPARATORS = re.compile(r"[;\r\n]+")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -49,7 +50,13 @@ def predecessor_entries(value: Cell, units: Units) -> tuple[list[tuple[int, Link
     if isinstance(value, str) and "," not in value and value.isascii():
         entries = []
         split = ";" in value or "\n" in value or "\r" in value
-        for chunk in re.split(r"[;\r\n]+", value) if split else (value,):
+        plain: tuple[LinkType, Lag] | None = None
+        for chunk in _SEPARATORS.split(value) if split else (value,):
+            if chunk.isdigit():  # an ID alone, as most entries are: FS without lag
+                plain = plain or entry_tail("", units)
+                if plain is not None:
+                    entries.append((int(chunk), *plain))
+                    continue
             match = _ENTRY.fullmatch(chunk) if chunk.strip() else None
             tail = entry_tail(match[2], units) if match else None
             if chunk.strip() and tail is None:

@@ -301,7 +301,7 @@ class TaskReader:
             if errors:
                 return None
             origin = self._at("predecessors", number)
-            self.links.extend(Link(pred, task_id, kind, lag, origin) for pred, kind, lag in entries)
+            self.links.extend([Link(pred, task_id, kind, lag, origin) for pred, kind, lag in entries])
         task.cells = self._cells(number, level[1])
         return task
 
