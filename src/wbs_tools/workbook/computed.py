@@ -84,7 +84,8 @@ def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
         yield (number, start, finish, early_start, early_finish, late_start, late_finish, critical,
                round(total / per_day, 2), round(free / per_day, 2), start_var, finish_var,
                driver.describe() if driver else None,
-               _flags(in_cycle, task_id in missed, finish_var, total) or None)
+               _flags(in_cycle, task_id in missed, finish_var, total) or None
+               if in_cycle or total < 0 or (finish_var is not None and finish_var > 0) or task_id in missed else None)
 
 
 _TUPLE_FIELDS = ("id", "outline_number", "start", "finish", "early_start", "early_finish", "late_start",
@@ -142,10 +143,14 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
                     edits.set_row(row, [(number, values[i]) for number, i in picks])
         return edits
 
+    numbers = tuple(number for number, _i in picks)
+    pick: Callable[[tuple[CellValue, ...]], tuple[CellValue, ...]] = (
+        itemgetter(*(i for _number, i in picks)) if len(picks) > 1 else lambda values: (values[picks[0][1]],))
+
     def produce() -> Iterator[tuple[int, RowCells]]:
         for row, values in zip(rows, _task_tuples(schedule), strict=True):
             if row is not None:
-                yield row, [(number, values[i]) for number, i in picks]
+                yield row, list(zip(numbers, pick(values), strict=True))  # in C: no Python step per cell
 
     return StreamedEdits(produce, len(picks) * (len(rows) - rows.count(None)))
 
