@@ -452,6 +452,41 @@ def test_killed_at_each_step_of_the_write(tmp_path: Path, sample_bytes: bytes) -
         assert refresh_workbook(path).outcome is Outcome.UNCHANGED
 
 
+_DEFLATE_DRIVER = r"""
+import os, signal, sys
+from wbs_tools.workbook import package_edit, package_out
+from wbs_tools.refresh import refresh_workbook
+
+package_edit.DEFLATE_WHILE_PATCHING_FROM = 0  # every patched sheet deflated while patched, on its thread
+real_pack, calls = package_out.Deflater._pack, []
+
+def pack(self, chunk):
+    calls.append(1)
+    if len(calls) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # from the deflate thread, halfway through the sheet
+    real_pack(self, chunk)
+
+package_out.Deflater._pack = pack
+refresh_workbook(sys.argv[1])
+"""
+
+
+def test_killed_while_a_sheet_is_deflated_on_its_thread(tmp_path: Path, sample_bytes: bytes) -> None:
+    """A kill while a large sheet is being deflated beside its patching leaves the workbook as it was
+    and nothing else in the folder: the deflated bytes waited in a file without a name."""
+    reference = put(tmp_path, sample_bytes, "reference.xlsx")
+    assert refresh_workbook(reference, backup=False).outcome is Outcome.REFRESHED
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    path = put(folder, sample_bytes)
+    run = subprocess.run([sys.executable, "-c", _DEFLATE_DRIVER, str(path)], capture_output=True, timeout=120)
+    assert run.returncode == -signal.SIGKILL, run.stderr.decode()
+    assert path.read_bytes() == sample_bytes
+    assert sorted(p.name for p in folder.iterdir()) == ["plan.xlsx"]
+    assert refresh_workbook(path).outcome is Outcome.REFRESHED
+    assert path.read_bytes() == reference.read_bytes()
+
+
 def _is_whole_workbook(data: bytes) -> bool:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         if zf.testzip() is not None:
