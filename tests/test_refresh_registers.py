@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -158,3 +159,30 @@ def test_the_snapshot_sheet_reads_back_as_the_reported_snapshot(plan: Path) -> N
     assert result.status is not None and result.status.snapshot.tasks
     rows = read_workbook(plan).registers[STATUS_SNAPSHOT.name]
     assert StatusSnapshot.from_rows(rows) == result.status.snapshot
+
+
+def test_a_requirement_change_nobody_signed_is_credited_to_who_saved_the_workbook(plan: Path) -> None:
+    """The workbook's "last modified by" (docProps/core.xml) is read with the plan and credited with
+    the requirement changes whose row names nobody."""
+    import zipfile
+
+    from wbs_tools.workbook.lossless import write_workbook
+
+    data = read_workbook(plan)
+    table = data.table(REQUIREMENTS)
+    assert table is not None
+    row = next(r for r in data.registers[REQUIREMENTS.name] if r.get("id"))["_row"]
+    title, decided_by = (str(table.address(row, key)).split("!")[-1] for key in ("title", "decided_by"))
+    write_workbook(plan, edits={REQUIREMENTS.name: {title: "A changed title", decided_by: None}}, backup=False)
+    saved = plan.with_name("saved.xlsx")
+    with zipfile.ZipFile(plan) as src, zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"<cp:lastModifiedBy>[^<]*</cp:lastModifiedBy>|(?=</cp:coreProperties>)",
+                              b"<cp:lastModifiedBy>Ana Ruiz</cp:lastModifiedBy>", data, count=1)
+            out.writestr(info, data)
+    assert read_workbook(saved).last_modified_by == "Ana Ruiz"
+    refresh_workbook(saved, status_date=FRIDAY + dt.timedelta(weeks=1), backup=False)
+    logged = [r for r in read_workbook(saved).registers[CHANGE_LOG.name] if r.get("new_value") == "A changed title"]
+    assert [r["decided_by"] for r in logged] == ["Ana Ruiz"]

@@ -28,7 +28,6 @@ from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_e
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
 from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
 from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError, read_bounded
-from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
 from wbs_tools.workbook.register_sheets import register_output
 
@@ -166,8 +165,8 @@ def refresh_workbook(
     try:
         with without_cycle_collector():
             as_read = read_bounded(source)  # read once: the edits go onto the content they came from
-            computed = compute(read_workbook(source, data=as_read[1]), status_date=status_date,
-                               decider=last_modified_by(source, as_read[1]), today=dt.date.today())
+            data = read_workbook(source, data=as_read[1])
+            computed = compute(data, status_date=status_date, decider=data.last_modified_by, today=dt.date.today())
             report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned, target=output,
                                     backup=backup, release=True, as_read=as_read)  # edits emptied as written
             del as_read

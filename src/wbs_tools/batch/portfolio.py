@@ -25,7 +25,6 @@ from wbs_tools.core.status import Rag, StatusReport
 from wbs_tools.refresh import compute
 from wbs_tools.workbook.layout import SETTINGS, normalize_header
 from wbs_tools.workbook.package import WorkbookError
-from wbs_tools.workbook.properties import last_modified_by
 from wbs_tools.workbook.reader import read_workbook
 from wbs_tools.workbook.reader_tables import sheet_key
 
@@ -94,8 +93,8 @@ def _row(job: PortfolioJob) -> PortfolioRow:
         names, _ = inspect(path)
         if not is_plan(names):
             return PortfolioRow(job.shown, "not-a-plan", "not a plan workbook")
-        computed = compute(read_workbook(path), status_date=job.status_date, decider=last_modified_by(path),
-                           today=job.today)
+        data = read_workbook(path)
+        computed = compute(data, status_date=job.status_date, decider=data.last_modified_by, today=job.today)
     except WorkbookError as exc:
         return PortfolioRow(job.shown, "failed", str(exc))
     status = computed.status

@@ -84,8 +84,7 @@ def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
         yield (number, start, finish, early_start, early_finish, late_start, late_finish, critical,
                round(total / per_day, 2), round(free / per_day, 2), start_var, finish_var,
                driver.describe() if driver else None,
-               _flags(in_cycle, task_id in missed, finish_var, total) or None
-               if in_cycle or total < 0 or (finish_var is not None and finish_var > 0) or task_id in missed else None)
+               _flags(in_cycle, task_id in missed, finish_var, total) or None)
 
 
 _TUPLE_FIELDS = ("id", "outline_number", "start", "finish", "early_start", "early_finish", "late_start",
@@ -121,10 +120,8 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
     seen: set[int] = set()
     for task in schedule.plan.tasks:
         cells = task.cells
-        row: int | None
-        if cells.__class__ is RowAddresses and cells.extra is None and cells.prefixes:  # type: ignore[attr-defined]
-            row = cells.row  # type: ignore[attr-defined]  # every field on one row: no address to parse
-        else:
+        row = cells.single_row if isinstance(cells, RowAddresses) else None  # known without parsing addresses
+        if row is None:
             row = row_of(cells.values())
         if row is None or row in seen:
             rows.append(None)

@@ -106,23 +106,23 @@ class Deflater:
     def cancel(self) -> None:
         """Stop the background thread without the result (the part is being abandoned)."""
         if self._worker is not None:
-            assert self._queue is not None
-            self._failure = self._failure or RuntimeError("deflate cancelled")
-            self._queue.put(None)
-            self._worker.join()
-            self._worker = self._queue = None
+            self._failure = self._failure or RuntimeError("deflate cancelled")  # what is queued is skipped
+            self._stop()
             if self._spill is not None:
                 self._spill.close()
 
     def _settle(self) -> None:
         """Wait for the background thread to take in everything added."""
+        self._stop()
+        if self._failure is not None:
+            raise self._failure
+
+    def _stop(self) -> None:
         if self._worker is not None:
             assert self._queue is not None
             self._queue.put(None)
             self._worker.join()
             self._worker = self._queue = None
-        if self._failure is not None:
-            raise self._failure
 
     def finish(self) -> tuple[list[bytes], int, int]:
         """(pieces, size, CRC) of what was added, as one deflate stream."""

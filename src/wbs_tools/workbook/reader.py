@@ -47,6 +47,7 @@ from wbs_tools.workbook.layout import (
     SheetLayout,
 )
 from wbs_tools.workbook.package import Limits, Package, WorkbookError, read_bounded
+from wbs_tools.workbook.properties import package_modified_by
 from wbs_tools.workbook.reader_links import LinkSources, read_dependencies
 from wbs_tools.workbook.reader_settings import check_country, read_holidays, read_settings, read_week
 from wbs_tools.workbook.reader_tables import (
@@ -104,6 +105,7 @@ class WorkbookData:
     settings_extra: dict[str, object] = field(default_factory=dict)  # SLA days per severity
     setting_cells: dict[str, str] = field(default_factory=dict)  # setting key -> "Settings!B7"
     mirror_rows: list[int] = field(default_factory=list)  # Dependencies rows wbs_tools wrote (Source "Tasks")
+    last_modified_by: str | None = None  # who saved the file last (docProps), when read from a file
 
     def table(self, layout: SheetLayout) -> TableLocation | None:
         return self.cells.get(table_key(layout))
@@ -230,7 +232,7 @@ class _Reader:
         sources = LinkSources(plan.links, self._origin_prefix(), (TASKS.name, DEPENDENCIES.name))
         cells = {table_key(x): self.tables[x.table_name][1] for x in LAYOUTS if x.table_name in self.tables}
         return WorkbookData(plan, self.findings, self._registers(), cells, sources, read.extra, read.cells,
-                            self.mirror_rows)
+                            self.mirror_rows, package_modified_by(self.pkg) if self.pkg is not None else None)
 
     def _indents(self, sheet: Sheet, column: int) -> dict[int, int]:
         if self.indents is not None:

@@ -20,6 +20,11 @@ class RowCells(MutableMapping[str, str]):
     def __init__(self, prefixes: dict[str, str], row: int, extra: dict[str, str] | None = None) -> None:
         self.prefixes, self.row, self.extra = prefixes, row, extra
 
+    @property
+    def single_row(self) -> int | None:
+        """The row every address is on when no field was set apart (as the reader makes them), else None."""
+        return self.row if self.extra is None and self.prefixes else None
+
     def __getitem__(self, key: str) -> str:
         extra = self.extra
         if extra is not None and key in extra:

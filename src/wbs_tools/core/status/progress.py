@@ -108,17 +108,6 @@ class PlanFacts:
     @cached_property
     def driving_predecessors(self) -> dict[int, TaskSchedule]:
         """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child)."""
-        found: list[dict[int, list[TaskSchedule]]] = []  # the subtasks of every summary, once one is needed
-
-        def subtasks() -> dict[int, list[TaskSchedule]]:
-            if not found:
-                children: dict[int, list[TaskSchedule]] = {}
-                for ts in self.schedule.tasks:
-                    if ts.parent_id is not None:
-                        children.setdefault(ts.parent_id, []).append(ts)
-                found.append(children)
-            return found[0]
-
         last: dict[int, TaskSchedule] = {}
 
         def last_leaf(ts: TaskSchedule) -> TaskSchedule:
@@ -127,7 +116,7 @@ class PlanFacts:
             first = ts
             if first.id in last:
                 return last[first.id]
-            children = subtasks()
+            children = self._subtasks
             seen = set()
             while ts.summary and children.get(ts.id) and ts.id not in seen:
                 seen.add(ts.id)
@@ -144,6 +133,15 @@ class PlanFacts:
                 if pred is not None:
                     out[ts.id] = last_leaf(pred)
         return out
+
+    @cached_property
+    def _subtasks(self) -> dict[int, list[TaskSchedule]]:
+        """Per summary task ID, its subtasks (gathered only when a link comes from a summary)."""
+        children: dict[int, list[TaskSchedule]] = {}
+        for ts in self.schedule.tasks:
+            if ts.parent_id is not None:
+                children.setdefault(ts.parent_id, []).append(ts)
+        return children
 
     def baseline_finish(self) -> dt.datetime | None:
         """The latest baseline finish: the agreed end of the project."""
