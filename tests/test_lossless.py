@@ -280,6 +280,20 @@ def test_column_style_wins_for_new_cells() -> None:
     assert b'<c r="A3" s="3">' in out and b'<c r="B3" s="7">' in out and b'<c r="C2" s="9">' in out
 
 
+@pytest.mark.parametrize("cells", [
+    '<c r="A1" s="3"/><c r="B1" s="4"><v>1</v></c>',  # as Excel writes them: the fast column scan
+    '<c r="A1" s="3"/><c r="$B1" s="4"><v>1</v></c>',  # an absolute reference: still the fast scan
+    '<c r="A1" s="3"/><c r="b1" s="4"><v>1</v></c>',  # lower case: the general scan
+    '<c r="A1" s="3"/><c s="4" r="B1"><v>1</v></c>',  # r not first: the general scan
+    '<c r="A1" s="3" t="inlineStr"><is><r><rPr><color rgb="FF0000"/></rPr><t>x</t></r></is></c>'
+    '<c r="B1" s="4"><v>1</v></c>',  # rich text: a <color> counted as a cell, so the general scan
+])
+def test_new_cells_take_the_style_of_the_cell_above_however_it_is_written(cells: str) -> None:
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1">{cells}</row><row r="2"/></sheetData></worksheet>'
+    out = patch_sheet(xml.encode(), {"A2": 1, "B2": 2}, style_row=None).data
+    assert b'<c r="A2" s="3"><v>1</v></c><c r="B2" s="4"><v>2</v></c>' in out
+
+
 def test_full_calc_on_load_is_opt_in(basic: Path) -> None:
     write_workbook(basic, edits={"Tasks": {"A2": "x"}})
     assert b"fullCalcOnLoad" not in members(basic)["xl/workbook.xml"][0]

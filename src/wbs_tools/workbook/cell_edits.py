@@ -109,17 +109,36 @@ class CellEdits(Mapping[str, CellValue]):
         return f"CellEdits({len(self)} cells in {len(self.rows)} rows)"
 
 
+RowValues = tuple[CellValue, ...]
+
+
+class FixedColumns(Iterable[tuple[int, RowCells]]):
+    """Rows ascending whose cells are all in the same ``columns``, given as (row, values): the sheet
+    writer reads them as they are, anyone else iterates (row, cells) as from any edits."""
+
+    def __init__(self, columns: tuple[int, ...], rows: Iterator[tuple[int, RowValues]]) -> None:
+        self.columns, self.rows = columns, rows
+
+    def __iter__(self) -> Iterator[tuple[int, RowCells]]:
+        columns = self.columns
+        for row, values in self.rows:
+            yield row, list(zip(columns, values, strict=True))
+
+
 class StreamedEdits(CellEdits):
     """Cell edits produced row by row when the writer reaches them, never all held at once (a million
     task rows would be fourteen million (column, value) pairs).
 
-    ``produce`` yields (row, cells) with rows ascending and distinct, and can be called again. Cells set
-    afterwards (another table on the same sheet) are merged in as the rows stream past; asking for a
-    cell by reference, or counting them with such extra cells, builds the whole mapping once.
+    ``produce`` yields (row, values in ``columns``) with rows ascending and distinct, and can be called
+    again. Cells set afterwards (another table on the same sheet) are merged in as the rows stream
+    past; asking for a cell by reference, or counting them with such extra cells, builds the whole
+    mapping once.
     """
 
-    def __init__(self, produce: Callable[[], Iterator[tuple[int, RowCells]]], count: int) -> None:
-        self._produce: Callable[[], Iterator[tuple[int, RowCells]]] | None = produce
+    def __init__(self, produce: Callable[[], Iterator[tuple[int, RowValues]]], columns: tuple[int, ...],
+                 count: int) -> None:
+        self._produce: Callable[[], Iterator[tuple[int, RowValues]]] | None = produce
+        self._columns = columns
         self._streamed = count  # cells ``produce`` yields
         self._extra = CellEdits()
         self._rows: dict[int, RowCells] | None = None
@@ -143,9 +162,10 @@ class StreamedEdits(CellEdits):
     def sorted_rows(self) -> Iterable[tuple[int, RowCells]]:
         if self._produce is None:
             return super().sorted_rows()
+        streamed = FixedColumns(self._columns, self._produce())
         if not self._extra.rows:
-            return self._produce()
-        return self._merged(self._produce(), self._extra.sorted_rows())
+            return streamed
+        return self._merged(iter(streamed), self._extra.sorted_rows())
 
     @staticmethod
     def _merged(first: Iterator[tuple[int, RowCells]],

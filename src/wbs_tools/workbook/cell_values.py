@@ -24,7 +24,8 @@ _SPECIAL = re.compile("[&<>_\x00-\x1f\ufffe\uffff]")
 _EPOCH_1900, _EPOCH_1904 = dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)
 _LEAP_BUG_END = dt.datetime(1900, 3, 1)
 _BIG_INT = 10**15  # ints below this are written as they are, without :func:`number_text`'s checks
-_CACHE_LIMIT = 1 << 16  # distinct values remembered per encoder (unique texts such as outline numbers churn through)
+_CACHE_LIMIT = 1 << 16  # distinct numbers, dates and flags remembered per encoder
+_TEXT_LIMIT = 1 << 12  # distinct texts remembered: most are unique (outline numbers, driver notes)
 
 
 def excel_serial(value: dt.date, date1904: bool = False) -> float:
@@ -105,12 +106,15 @@ Encoded = tuple[str | None, bytes, bytes, bytes]
 class ValueEncoder:
     """:func:`value_xml` for one sheet, remembering each distinct value's bytes.
 
-    The cache key carries the type, since ``True == 1 == 1.0`` and a date equals no datetime.
+    The cache key carries the type, since ``True == 1 == 1.0`` and a date equals no datetime. Texts
+    have a small cache of their own: a million unique outline numbers would otherwise keep clearing
+    the few tens of thousands of dates and day counts that every row repeats.
     """
 
     def __init__(self, prefix: bytes, date1904: bool) -> None:
         self.prefix, self.date1904 = prefix, date1904
         self.cache: dict[tuple[type, CellValue], Encoded] = {}  # hot loops look here first
+        self.texts: dict[str, Encoded] = {}
         self._close = b"</" + prefix + b"c>"
         p = prefix
         self._text_open = b' t="inlineStr"><' + p + b"is><" + p + b"t>"
@@ -143,24 +147,34 @@ class ValueEncoder:
 
     def __call__(self, value: CellValue) -> Encoded:
         key = (value.__class__, value)
+        cls = key[0]
+        if cls is str:
+            return self.texts.get(value) or self._text(value)  # type: ignore[arg-type]
         found = self.cache.get(key)
         if found is None:
-            cls = key[0]
-            if cls is str:
-                found = self._plain_text(value)  # type: ignore[arg-type]
-            elif cls is dt.datetime:
+            if cls is dt.datetime:
                 found = self._moment(value)  # type: ignore[arg-type]
             elif cls is int and -_BIG_INT < value < _BIG_INT:  # type: ignore[operator]
                 body = self._v_open + str(value).encode() + self._v_close
                 found = None, b"", body, b">" + body + self._close
             if found is None:
-                t, body = value_xml(self.prefix, value, self.date1904)
-                t_attr = b' t="' + t.encode() + b'"' if t else b""
-                found = (t, t_attr, body, t_attr + (b">" + body + self._close if body else b"/>"))
+                found = self._general(value)
             if len(self.cache) >= _CACHE_LIMIT:
                 self.cache.clear()
             self.cache[key] = found
         return found
+
+    def _text(self, text: str) -> Encoded:
+        found = self._plain_text(text) or self._general(text)
+        if len(self.texts) >= _TEXT_LIMIT:
+            self.texts.clear()
+        self.texts[text] = found
+        return found
+
+    def _general(self, value: CellValue) -> Encoded:
+        t, body = value_xml(self.prefix, value, self.date1904)
+        t_attr = b' t="' + t.encode() + b'"' if t else b""
+        return t, t_attr, body, t_attr + (b">" + body + self._close if body else b"/>")
 
 
 _ENCODERS: dict[tuple[bytes, bool], ValueEncoder] = {}

@@ -144,12 +144,12 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
     pick: Callable[[tuple[CellValue, ...]], tuple[CellValue, ...]] = (
         itemgetter(*(i for _number, i in picks)) if len(picks) > 1 else lambda values: (values[picks[0][1]],))
 
-    def produce() -> Iterator[tuple[int, RowCells]]:
+    def produce() -> Iterator[tuple[int, tuple[CellValue, ...]]]:
         for row, values in zip(rows, _task_tuples(schedule), strict=True):
             if row is not None:
-                yield row, list(zip(numbers, pick(values), strict=True))  # in C: no Python step per cell
+                yield row, pick(values)  # in C: no Python step per cell
 
-    return StreamedEdits(produce, len(picks) * (len(rows) - rows.count(None)))
+    return StreamedEdits(produce, numbers, len(picks) * (len(rows) - rows.count(None)))
 
 
 LINK_KEYS = ("predecessor_name", "successor_name", "predecessor_finish", "successor_start", "driving",

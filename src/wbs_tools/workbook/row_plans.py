@@ -67,7 +67,8 @@ class PlannedRows(SheetPatcherBase):
         self.tail_styles: dict[int, bytes] = {}
         self.new_styles: dict[int, bytes] = {}
         self.above_styles: dict[int, tuple[int, bytes]] = {}  # column -> (its last cell's row, style)
-        self.plans: dict[tuple[tuple[bytes, ...], tuple[int, ...]], _Plan | _Filled | None] = {}
+        # (the row's cells' column letters joined by spaces, the edited columns) -> plan
+        self.plans: dict[tuple[bytes, tuple[int, ...]], _Plan | _Filled | None] = {}
         self.new_rows: dict[tuple[int, ...], bytes] = {}  # edited columns -> template of a row below the data
         self.span_fixes: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
 

@@ -138,6 +138,7 @@ class SheetPatcherBase:
         self.encode = encoder(p, date1904)
         self.col_styles = column_styles(data, p, self.sheet_data.start())
         self._static_styles: dict[int, object] = {}
+        self._uniform: bool | None = None
 
     def _index_rows(self, begin: int, end: int) -> tuple[list[int], list[int]]:
         """Row numbers and start offsets. Two C-level passes when every row states its ``r`` (Excel
@@ -192,8 +193,11 @@ class SheetPatcherBase:
         if col not in self.columns:
             wanted = sorted({col, *also} - self.columns.keys())
             letters = b"|".join(re.escape(col_letters(c).encode()) for c in wanted)
-            pattern = re.compile(rb"<" + re.escape(self.p) + rb"c\s[^>]*?\br\s*=\s*[\"']\$?(" + letters
-                                 + rb")\$?(\d+)[\"'][^>]*>", re.I)
+            if self._refs_first():
+                pattern = re.compile(rb"<" + re.escape(self.p) + rb'c r="\$?(' + letters + rb')\$?(\d+)"[^>]*>')
+            else:
+                pattern = re.compile(rb"<" + re.escape(self.p) + rb"c\s[^>]*?\br\s*=\s*[\"']\$?(" + letters
+                                     + rb")\$?(\d+)[\"'][^>]*>", re.I)
             found: dict[int, tuple[list[int], list[str | None]]] = {c: ([], []) for c in wanted}
             number = {col_letters(c).encode(): c for c in wanted}
             for m in pattern.finditer(self.data, *self.content):
@@ -203,6 +207,15 @@ class SheetPatcherBase:
                 styles.append(s.group(1).decode() if s else None)
             self.columns.update(found)
         return self.columns[col]
+
+    def _refs_first(self) -> bool:
+        """Whether every cell opens as ``<c r="`` with its reference in capitals, as Excel writes them:
+        a column's cells are then found with a pattern several times faster than the general one."""
+        if self._uniform is None:
+            data, (lo, hi), opened = self.data, self.content, b"<" + self.p + b'c r="'
+            self._uniform = (data.count(b"<" + self.p + b"c", lo, hi) == data.count(opened, lo, hi)
+                             and re.compile(re.escape(opened) + rb"\$?[a-z]").search(data, lo, hi) is None)
+        return self._uniform
 
     def _static_style(self, col: int) -> object:
         """The style a new cell of ``col`` takes whatever its row, or ``_MISSING`` when that depends on

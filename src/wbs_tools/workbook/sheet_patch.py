@@ -18,19 +18,22 @@ import tempfile
 from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from wbs_tools.workbook.cell_edits import MAX_COL, RowCells, col_letters
+from wbs_tools.workbook.cell_edits import MAX_COL, FixedColumns, RowCells, RowValues, col_letters
 from wbs_tools.workbook.package import WorkbookError
 from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.row_plans import PlannedRows, _Filled
 from wbs_tools.workbook.sheet_base import SheetPatch, _style_attr
 
+_NO_PLAN = cast("_Filled", object())  # not planned yet (None is a plan: "take the general path")
+
 
 class SheetWriter(PlannedRows):
     """Patches one worksheet part; :meth:`run` returns the new bytes and what was done."""
 
-    def _fast_row(self, i: int, row: int, cells: RowCells, result: SheetPatch) -> tuple[bytes | None, int] | None:
+    def _fast_row(self, i: int, row: int, cols: tuple[int, ...], values: RowValues, result: SheetPatch
+                  ) -> tuple[bytes | None, int] | None:
         """(the edited row's new bytes or None when nothing changes, where the row ends), or None to
         take the general path."""
         data = self.data
@@ -45,11 +48,12 @@ class SheetWriter(PlannedRows):
         if b"customFormat" not in row_attrs:
             found = self.shape_re.findall(data, lo, hi)
             if len(found) == data.count(self.c_open, lo, hi):
-                cols, values = zip(*cells, strict=True)
-                key = (tuple(found), cols)
+                key = (b" ".join(found), cols)
                 plans = self.plans
-                plan = plans[key] if key in plans else plans.setdefault(key, self._plan(row, found, cols,
-                                                                                        row_attrs, cells, lo, hi))
+                plan = plans.get(key, _NO_PLAN)
+                if plan is _NO_PLAN:
+                    cells = list(zip(cols, values, strict=True))
+                    plan = plans[key] = self._plan(row, found, cols, row_attrs, cells, lo, hi)
                 if plan.__class__ is _Filled:
                     filled = self._filled_row(plan, m, lo, hi, row, cols, values, result)  # type: ignore[arg-type]
                     if filled is not None:
@@ -58,6 +62,7 @@ class SheetWriter(PlannedRows):
                     done = self._planned_row(plan, m, lo, hi, row, cols, values, result)  # type: ignore[arg-type]
                     if done is not None:
                         return done
+        cells = list(zip(cols, values, strict=True))
         tail = str(row).encode() + b'"'
         enc, cache, heads = self.encode, self.encode.cache, self.heads
         close_c = self.cell_close
@@ -132,13 +137,13 @@ class SheetWriter(PlannedRows):
         pieces.append(data[pos:end])
         return b"".join(pieces), end
 
-    def _new_row(self, row: int, cells: RowCells, tail_row: bool, result: SheetPatch) -> bytes:
+    def _new_row(self, row: int, cols: tuple[int, ...], values: RowValues, tail_row: bool, result: SheetPatch
+                 ) -> bytes:
         """A row that does not exist yet; below the data each column's style is worked out once."""
         if tail_row:
-            cols, values = zip(*cells, strict=True)
             template = self.new_rows.get(cols)
             if template is None:
-                template = self.new_rows[cols] = self._new_row_template(row, cells)
+                template = self.new_rows[cols] = self._new_row_template(row, list(zip(cols, values, strict=True)))
             rn = str(row).encode()
             args: list[bytes] = [rn] * (1 + 2 * len(values))
             cache, enc = self.encode.cache, self.encode
@@ -148,7 +153,7 @@ class SheetWriter(PlannedRows):
         tail = str(row).encode() + b'"'
         enc, cache, heads, styles = self.encode, self.encode.cache, self.heads, self.tail_styles
         pieces = [b"<" + self.p + b'row r="' + tail + b">"]
-        for col, value in cells:
+        for col, value in zip(cols, values, strict=True):
             style = styles.get(col) if tail_row else None
             if style is None:
                 style = _style_attr(self._style_for(row, col, None))
@@ -157,7 +162,7 @@ class SheetWriter(PlannedRows):
             pieces += [heads.get(col) or self._head(col), tail, style,
                        (cache.get((value.__class__, value)) or enc(value))[3]]
         pieces.append(self.row_close)
-        result.written.add(row, [col for col, _v in cells])
+        result.written.add(row, cols)
         return b"".join(pieces)
 
     def _unprotected(self, row: int, cells: RowCells, result: SheetPatch) -> RowCells:
@@ -201,21 +206,31 @@ class SheetWriter(PlannedRows):
         last_key = keys[-1] if keys else 0
         r1 = r2 = c2 = 0
         c1 = MAX_COL + 1
-        for row, cells in rows:
+        fixed = rows.columns if isinstance(rows, FixedColumns) else None
+        stream: Iterable[tuple[int, RowCells | RowValues]] = rows.rows if isinstance(rows, FixedColumns) else rows
+        for row, given in stream:
+            if fixed is None:
+                if not given:
+                    continue
+                cols, values = zip(*given, strict=True)  # type: ignore[misc]
+            else:
+                cols, values = fixed, given  # type: ignore[assignment]
             if row in protected_rows:
-                cells = self._unprotected(row, cells, result)
+                cells = self._unprotected(row, list(zip(cols, values, strict=True)), result)
                 if not cells:
                     continue
+                cols, values = zip(*cells, strict=True)  # type: ignore[assignment]
             r1, r2 = r1 or row, row
-            if cells[0][0] < c1:
-                c1 = cells[0][0]
-            if cells[-1][0] > c2:
-                c2 = cells[-1][0]
+            if cols[0] < c1:
+                c1 = cols[0]
+            if cols[-1] > c2:
+                c2 = cols[-1]
             i = bisect_left(keys, row, i)
             if i < n and keys[i] == row:
-                fast = self._fast_row(i, row, cells, result)
+                fast = self._fast_row(i, row, cols, values, result)
                 if fast is None:
                     elem = self._row(i)
+                    cells = list(zip(cols, values, strict=True))
                     new, start, end = self._patch_row(elem, cells, result), elem.start, elem.end
                 else:
                     (new, end), start = fast, starts[i]
@@ -224,7 +239,7 @@ class SheetWriter(PlannedRows):
                     cursor = end
             else:
                 at = starts[i] if i < n else self.content[1]
-                out.add(cursor, at, self._new_row(row, cells, row > last_key, result))
+                out.add(cursor, at, self._new_row(row, cols, values, row > last_key, result))
                 cursor = at
         if not result.written:
             return result
