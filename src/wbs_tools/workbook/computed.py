@@ -7,6 +7,7 @@ whole rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import pairwise
@@ -17,7 +18,7 @@ from wbs_tools.core.findings import Finding, Severity
 from wbs_tools.core.model import Link
 from wbs_tools.core.parsing import format_lag
 from wbs_tools.core.registers.cells import column_letters
-from wbs_tools.core.schedule import Schedule, column_of, fields_of
+from wbs_tools.core.schedule import DriverKind, Schedule, column_of, fields_of
 from wbs_tools.workbook.cell_edits import MAX_ROW, CellEdits, RowCells, StreamedEdits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS, SheetLayout
 from wbs_tools.workbook.lossless import CellValue, OwnedSheet
@@ -69,10 +70,13 @@ TASK_KEYS = ("outline_number", "start", "finish", "early_start", "early_finish",
 
 def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
     """Per task (in plan order), the computed Tasks columns in TASK_KEYS order, read from the
-    schedule's columns (no per-task record is needed)."""
+    schedule's columns (no per-task record is needed). Slack in days and notes of dated drivers (actual
+    starts, constraints) repeat across a plan, a few thousand values, so each is worked out once."""
     per_day = schedule.plan.settings.minutes_per_day
     variances = baseline_variances(schedule)
     missed = {f.task_id for f in schedule.findings if f.code == "schedule.deadline-missed"}
+    days: dict[float, float] = {}
+    notes: dict[tuple[DriverKind, dt.datetime | None], str] = {}
     for (task_id, number, start, finish, early_start, early_finish, late_start, late_finish, critical, total, free,
          driver, in_cycle) in fields_of(schedule.tasks, _TUPLE_FIELDS):
         var = variances.get(task_id) if variances else None
@@ -81,10 +85,20 @@ def _task_tuples(schedule: Schedule) -> Iterator[tuple[CellValue, ...]]:
         else:
             start_var = None if var.start_days is None else round(var.start_days, 2)
             finish_var = None if var.finish_days is None else round(var.finish_days, 2)
+        if (total_days := days.get(total)) is None:
+            total_days = days[total] = round(total / per_day, 2)
+        if (free_days := days.get(free)) is None:
+            free_days = days[free] = round(free / per_day, 2)
+        note = None
+        if driver is not None:
+            if driver.kind is DriverKind.LINK and driver.link is not None:
+                note = driver.describe()  # one predecessor drives few tasks: nothing to share
+            elif (note := notes.get((driver.kind, driver.date))) is None:
+                note = notes[driver.kind, driver.date] = driver.describe()
+        flagged = in_cycle or total < 0 or (finish_var is not None and finish_var > 0) or task_id in missed
         yield (number, start, finish, early_start, early_finish, late_start, late_finish, critical,
-               round(total / per_day, 2), round(free / per_day, 2), start_var, finish_var,
-               driver.describe() if driver else None,
-               _flags(in_cycle, task_id in missed, finish_var, total) or None)
+               total_days, free_days, start_var, finish_var, note,
+               _flags(in_cycle, task_id in missed, finish_var, total) or None if flagged else None)
 
 
 _TUPLE_FIELDS = ("id", "outline_number", "start", "finish", "early_start", "early_finish", "late_start",
