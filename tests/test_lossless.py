@@ -13,6 +13,7 @@ import struct
 import subprocess
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +21,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from wbs_tools.workbook import lossless as lossless_module
+from wbs_tools.workbook.cell_edits import CellEdits, StreamedEdits
 from wbs_tools.workbook.lossless import (
     Limits,
     OwnedSheet,
@@ -292,6 +294,48 @@ def test_new_cells_take_the_style_of_the_cell_above_however_it_is_written(cells:
     xml = f'<worksheet xmlns="{MAIN}"><sheetData><row r="1">{cells}</row><row r="2"/></sheetData></worksheet>'
     out = patch_sheet(xml.encode(), {"A2": 1, "B2": 2}, style_row=None).data
     assert b'<c r="A2" s="3"><v>1</v></c><c r="B2" s="4"><v>2</v></c>' in out
+
+
+def test_rows_streamed_as_values_in_fixed_columns_patch_like_any_edits() -> None:
+    """A table's computed columns reach the writer as one tuple of values per row; the result is the
+    one the same cells give as ordinary edits, including a protected cell, a row that does not exist
+    yet, a cell set on top of the stream and rows in every shape the writer knows."""
+    rows = ['<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c></row>']
+    for r in range(2, 40):
+        if r % 3 == 0:  # every edited cell there, empty: filled where they are
+            cells = f'<c r="B{r}" s="2"/><c r="C{r}" s="1"/><c r="D{r}" s="1"/>'
+        elif r % 3 == 1:  # none there: new cells from the row plan
+            cells = ""
+        else:  # some there, a formula in some: cell by cell
+            cells = f'<c r="B{r}" s="2"><v>{r}</v></c>' + (f'<c r="D{r}"><f>1+1</f><v>2</v></c>' if r % 5 == 0 else "")
+        rows.append(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>{cells}</row>')
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>'.encode()
+    columns = (2, 3, 4)
+    values = {r: (r * 2 if r % 7 else r, dt.datetime(2026, 3, r % 28 + 1, 8), f"note {r}") for r in range(2, 45)}
+
+    def produce() -> Iterator[tuple[int, tuple[object, ...]]]:
+        yield from values.items()
+
+    streamed = StreamedEdits(produce, columns, 3 * len(values))  # type: ignore[arg-type]
+    streamed.set_row(10, [(4, "typed on top")])
+    plain = CellEdits()
+    for r, row_values in values.items():
+        plain.set_row(r, list(zip(columns, row_values, strict=True)))
+    plain.set_row(10, [(2, values[10][0]), (3, values[10][1]), (4, "typed on top")])
+    protected = {(12, 4): "a table header"}
+    assert dict(zip(streamed, streamed.values(), strict=True)) == dict(zip(plain, plain.values(), strict=True))
+    again = StreamedEdits(produce, columns, 3 * len(values))  # type: ignore[arg-type]
+    for edits in (streamed, again):
+        expected = CellEdits()
+        expected.update(plain if edits is streamed else {ref: plain[ref] for ref in plain} | {"D10": values[10][2]})
+        ours = patch_sheet(xml, edits, protected=protected)
+        theirs = patch_sheet(xml, expected, protected=protected)
+        assert ours.data == theirs.data and list(ours.written) == list(theirs.written)
+        assert ours.skipped == theirs.skipped
+        assert ("D12", "a table header") in ours.skipped and ("D20", "the cell holds a formula") in ours.skipped
+        serial = excel_serial(values[9][1])
+        assert f'<c r="B9" s="2"><v>18</v></c><c r="C9" s="1"><v>{serial!r}</v></c>'.encode() in ours.data
+        assert re.search(rb'<c r="B44" s="2"><v>88</v></c>', ours.data) and b"note 44" in ours.data
 
 
 def test_full_calc_on_load_is_opt_in(basic: Path) -> None:
