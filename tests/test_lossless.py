@@ -22,6 +22,7 @@ from python_calamine import CalamineWorkbook
 
 from wbs_tools.workbook import lossless as lossless_module
 from wbs_tools.workbook.cell_edits import CellEdits, StreamedEdits
+from wbs_tools.workbook.cell_values import ValueEncoder
 from wbs_tools.workbook.lossless import (
     Limits,
     OwnedSheet,
@@ -336,6 +337,19 @@ def test_rows_streamed_as_values_in_fixed_columns_patch_like_any_edits() -> None
         serial = excel_serial(values[9][1])
         assert f'<c r="B9" s="2"><v>18</v></c><c r="C9" s="1"><v>{serial!r}</v></c>'.encode() in ours.data
         assert re.search(rb'<c r="B44" s="2"><v>88</v></c>', ours.data) and b"note 44" in ours.data
+
+
+def test_unique_texts_do_not_push_repeated_values_out_of_the_encoder() -> None:
+    """A million unique outline numbers must not keep clearing the dates every row repeats; texts
+    still encode the same whether they come from their cache or not."""
+    encode = ValueEncoder(b"", False)
+    day, flag = dt.datetime(2026, 3, 2, 8), True
+    first = encode(day), encode(flag)
+    for n in range(70_000):  # more than the 65,536 values the encoder keeps
+        assert encode(f"1.{n}")[3] == f' t="inlineStr"><is><t>1.{n}</t></is></c>'.encode()
+    assert encode.cache[dt.datetime, day] is first[0] and encode.cache[bool, flag] is first[1]
+    assert len(encode.texts) <= 1 << 12
+    assert encode("a & b")[3] == b' t="inlineStr"><is><t>a &amp; b</t></is></c>' == encode("a & b")[3]
 
 
 def test_full_calc_on_load_is_opt_in(basic: Path) -> None:
