@@ -340,15 +340,18 @@ def test_rows_streamed_as_values_in_fixed_columns_patch_like_any_edits() -> None
 
 
 def test_unique_texts_do_not_push_repeated_values_out_of_the_encoder() -> None:
-    """A million unique outline numbers must not keep clearing the dates every row repeats; texts
-    still encode the same whether they come from their cache or not."""
+    """A million unique outline numbers or task IDs must not keep clearing the dates every row
+    repeats; texts and numbers still encode the same whether they come from a cache or not."""
     encode = ValueEncoder(b"", False)
     day, flag = dt.datetime(2026, 3, 2, 8), True
     first = encode(day), encode(flag)
     for n in range(70_000):  # more than the 65,536 values the encoder keeps
         assert encode(f"1.{n}")[3] == f' t="inlineStr"><is><t>1.{n}</t></is></c>'.encode()
+        assert encode(n)[3] == f"><v>{n}</v></c>".encode()
     assert encode.cache[dt.datetime, day] is first[0] and encode.cache[bool, flag] is first[1]
-    assert len(encode.texts) <= 1 << 12
+    assert len(encode.singles) <= 1 << 12
+    assert encode(1)[3] == b"><v>1</v></c>" and encode(True)[3] == b' t="b"><v>1</v></c>' == encode(True)[3]
+    assert encode(1.5)[3] == b"><v>1.5</v></c>" and encode(10**16)[3] == encode(10**16)[3]
     assert encode("a & b")[3] == b' t="inlineStr"><is><t>a &amp; b</t></is></c>' == encode("a & b")[3]
 
 

@@ -25,7 +25,7 @@ _EPOCH_1900, _EPOCH_1904 = dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)
 _LEAP_BUG_END = dt.datetime(1900, 3, 1)
 _BIG_INT = 10**15  # ints below this are written as they are, without :func:`number_text`'s checks
 _CACHE_LIMIT = 1 << 16  # distinct numbers, dates and flags remembered per encoder
-_TEXT_LIMIT = 1 << 12  # distinct texts remembered: most are unique (outline numbers, driver notes)
+_SINGLES_LIMIT = 1 << 12  # distinct texts and whole numbers remembered: most are unique (outline numbers, IDs)
 
 
 def excel_serial(value: dt.date, date1904: bool = False) -> float:
@@ -107,14 +107,15 @@ class ValueEncoder:
     """:func:`value_xml` for one sheet, remembering each distinct value's bytes.
 
     The cache key carries the type, since ``True == 1 == 1.0`` and a date equals no datetime. Texts
-    have a small cache of their own: a million unique outline numbers would otherwise keep clearing
-    the few tens of thousands of dates and day counts that every row repeats.
+    and whole numbers have a small cache of their own, keyed by value (a text equals no number, and
+    only exact ``int`` goes there, never ``bool``): a million unique outline numbers or task IDs
+    would otherwise keep clearing the few tens of thousands of dates and day counts every row repeats.
     """
 
     def __init__(self, prefix: bytes, date1904: bool) -> None:
         self.prefix, self.date1904 = prefix, date1904
         self.cache: dict[tuple[type, CellValue], Encoded] = {}  # hot loops look here first
-        self.texts: dict[str, Encoded] = {}
+        self.singles: dict[str | int, Encoded] = {}  # texts and whole numbers, keyed by value alone
         self._close = b"</" + prefix + b"c>"
         p = prefix
         self._text_open = b' t="inlineStr"><' + p + b"is><" + p + b"t>"
@@ -148,15 +149,11 @@ class ValueEncoder:
     def __call__(self, value: CellValue) -> Encoded:
         key = (value.__class__, value)
         cls = key[0]
-        if cls is str:
-            return self.texts.get(value) or self._text(value)  # type: ignore[arg-type]
+        if cls is str or cls is int:
+            return self.singles.get(value) or self._single(value)  # type: ignore[arg-type]
         found = self.cache.get(key)
         if found is None:
-            if cls is dt.datetime:
-                found = self._moment(value)  # type: ignore[arg-type]
-            elif cls is int and -_BIG_INT < value < _BIG_INT:  # type: ignore[operator]
-                body = self._v_open + str(value).encode() + self._v_close
-                found = None, b"", body, b">" + body + self._close
+            found = self._moment(value) if cls is dt.datetime else None  # type: ignore[arg-type]
             if found is None:
                 found = self._general(value)
             if len(self.cache) >= _CACHE_LIMIT:
@@ -164,11 +161,20 @@ class ValueEncoder:
             self.cache[key] = found
         return found
 
-    def _text(self, text: str) -> Encoded:
-        found = self._plain_text(text) or self._general(text)
-        if len(self.texts) >= _TEXT_LIMIT:
-            self.texts.clear()
-        self.texts[text] = found
+    def _single(self, value: str | int) -> Encoded:
+        found: Encoded | None
+        if value.__class__ is str:
+            found = self._plain_text(value)  # type: ignore[arg-type]
+        elif -_BIG_INT < value < _BIG_INT:  # type: ignore[operator]
+            body = self._v_open + str(value).encode() + self._v_close
+            found = None, b"", body, b">" + body + self._close
+        else:
+            found = None
+        if found is None:
+            found = self._general(value)
+        if len(self.singles) >= _SINGLES_LIMIT:
+            self.singles.clear()
+        self.singles[value] = found
         return found
 
     def _general(self, value: CellValue) -> Encoded:

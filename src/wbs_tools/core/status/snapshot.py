@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from wbs_tools.core.dates import parse_date
 from wbs_tools.core.gcpause import without_collector
@@ -23,9 +24,9 @@ from wbs_tools.core.status.progress import DayCounter, PlanFacts
 SNAPSHOT_COLUMNS = ("status_date", "kind", "key", "name", "start", "finish", "baseline_finish", "critical", "value")
 
 
-@dataclass(frozen=True, slots=True)
-class TaskMark:
-    """One leaf task as it stood at a report."""
+class TaskMark(NamedTuple):
+    """One leaf task as it stood at a report: a named tuple, made at C speed for each of a million
+    tasks when the snapshot is taken and when last week's is read back."""
 
     name: str
     start: dt.datetime | None
