@@ -161,6 +161,24 @@ def test_the_snapshot_sheet_reads_back_as_the_reported_snapshot(plan: Path) -> N
     assert StatusSnapshot.from_rows(rows) == result.status.snapshot
 
 
+def test_the_snapshot_is_read_as_compact_rows_that_behave_as_mappings(plan: Path) -> None:
+    """A row per task comes back as a read-only mapping over one tuple, a date repeated on many rows as
+    one object; it reads, compares and converts like the dict every other register row is."""
+    refresh_workbook(plan, status_date=FRIDAY + dt.timedelta(weeks=1), backup=False)
+    data = read_workbook(plan)
+    rows = data.registers[STATUS_SNAPSHOT.name]
+    actions = data.registers[ACTIONS.name]
+    assert rows and all(type(r).__name__ == "TableRow" for r in rows) and all(type(r) is dict for r in actions)
+    first = rows[1]
+    as_dict = dict(first)
+    assert list(as_dict)[:3] == ["_row", "status_date", "kind"] and as_dict["_row"] == 3
+    assert first == as_dict and first.get("kind") == "task" and first.get("nope", 7) == 7 and "name" in first
+    with pytest.raises(KeyError):
+        first["nope"]
+    weeks = {id(r["status_date"]) for r in rows}
+    assert len(weeks) == len({r["status_date"] for r in rows}) == 2  # the first refresh's week and this one's
+
+
 def test_a_requirement_change_nobody_signed_is_credited_to_who_saved_the_workbook(plan: Path) -> None:
     """The workbook's "last modified by" (docProps/core.xml) is read with the plan and credited with
     the requirement changes whose row names nobody."""

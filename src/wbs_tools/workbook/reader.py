@@ -22,6 +22,7 @@ not read again. Register sheets are handed over as raw rows for the register log
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 from collections.abc import Callable, Mapping
@@ -43,6 +44,7 @@ from wbs_tools.workbook.layout import (
     LISTS,
     SETTINGS,
     STATUS,
+    STATUS_SNAPSHOT,
     TASKS,
     SheetLayout,
 )
@@ -53,6 +55,7 @@ from wbs_tools.workbook.reader_settings import check_country, read_holidays, rea
 from wbs_tools.workbook.reader_tables import (
     Sheet,
     TableLocation,
+    TableRow,
     col_letters,
     data_rows,
     find_header,
@@ -93,13 +96,14 @@ class WorkbookData:
     ``cells`` tells where each table was found, keyed by sheet name ("Tasks", "Action Items"...; see
     ``table_key`` for the Calendar sheet's second table); a table that was not found has no entry.
     ``registers`` maps register sheet names ("Action Items"...) to rows keyed by column key with the
-    raw cell values (None when empty) and ``"_row"``, the sheet row. ``link_sources`` tells for each
+    raw cell values (None when empty) and ``"_row"``, the sheet row (read-only :class:`TableRow` mappings
+    for the status snapshot, a row per task; dicts for the others). ``link_sources`` tells for each
     (predecessor, successor) the sheets it was typed on, "Tasks" and/or "Dependencies".
     """
 
     plan: Plan
     findings: list[Finding] = field(default_factory=list)
-    registers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    registers: dict[str, list[Mapping[str, object]]] = field(default_factory=dict)
     cells: dict[str, TableLocation] = field(default_factory=dict)
     link_sources: Mapping[tuple[int, int], tuple[str, ...]] = field(default_factory=dict)
     settings_extra: dict[str, object] = field(default_factory=dict)  # SLA days per severity
@@ -332,17 +336,21 @@ class _Reader:
         found = self.tables.get(DEPENDENCIES.table_name)
         return f"{found[0].name}!" if found else "\0"
 
-    def _registers(self) -> dict[str, list[dict[str, object]]]:
-        registers: dict[str, list[dict[str, object]]] = {}
+    def _registers(self) -> dict[str, list[Mapping[str, object]]]:
+        registers: dict[str, list[Mapping[str, object]]] = {}
         for layout in REGISTER_LAYOUTS:
-            rows: list[dict[str, object]] = []
+            rows: list[Mapping[str, object]] = []
             if layout.table_name in self.tables:
                 sheet, table = self.tables[layout.table_name]
                 keys = [k for k in table.columns if layout.owned or not layout.column(k).computed]
                 named = list(table.columns.items())
                 columns = [column for _, column in named]
+                # a row per task: rows as tuples, each date one object however many rows repeat it
+                compact = layout is STATUS_SNAPSHOT
+                index = {key: i for i, key in enumerate(["_row", *table.columns])}
+                moments: dict[dt.datetime, dt.datetime] = {}
                 for number in data_rows(sheet, table, keys):
-                    row: dict[str, object] = {"_row": number}
+                    values: list[object] = [number]
                     for (key, column), value in zip(named, sheet.values(number, columns), strict=True):
                         if isinstance(value, str):  # an error code or blank text reads as empty
                             if (code := excel_error(value)) is not None:
@@ -352,8 +360,10 @@ class _Reader:
                                 value = None
                             elif not value.strip():
                                 value = None
-                        row[key] = value
-                    rows.append(row)
+                        elif compact and value.__class__ is dt.datetime:
+                            value = moments.setdefault(value, value)  # type: ignore[arg-type]
+                        values.append(value)
+                    rows.append(TableRow(index, tuple(values)) if compact else dict(zip(index, values, strict=True)))
             registers[layout.name] = rows
         return registers
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -106,6 +106,32 @@ class Sheet:
 
     def address(self, row: int, column: int) -> str:
         return f"{self.name}!{col_letters(column)}{row}"
+
+
+class TableRow(Mapping[str, object]):
+    """One row of a long table read as a read-only mapping over a tuple: a row per task of the status
+    snapshot, a million of them, would take about half a gigabyte more as dicts."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: Mapping[str, int], values: tuple[object, ...]) -> None:
+        self._index, self._values = index, values  # index: key -> position, shared by the table's rows
+
+    def __getitem__(self, key: str) -> object:
+        return self._values[self._index[key]]
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        i = self._index.get(key)
+        return default if i is None else self._values[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return f"TableRow({dict(self)!r})"
 
 
 def col_number(letters: str) -> int:

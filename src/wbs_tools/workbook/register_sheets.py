@@ -245,7 +245,7 @@ def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalend
     out.owned[CHANGE_LOG.name] = owned_table(CHANGE_LOG, change_log)
     out.owned[REQUIREMENTS_SNAPSHOT.name] = owned_table(REQUIREMENTS_SNAPSHOT, new_snapshot)
 
-    registers = {**regs, CHANGE_LOG.name: change_log}
+    registers: dict[str, Sequence[Mapping[str, object]]] = {**regs, CHANGE_LOG.name: change_log}
     snapshots = regs.get(STATUS_SNAPSHOT.name, [])
     previous = StatusSnapshot.from_rows(snapshots, before=status) if snapshots else None
     report = build_status(schedule, registers, status_date=status, previous=previous,
