@@ -245,6 +245,18 @@ def test_an_ambiguous_date_is_reported_when_no_order_is_set(tmp_path: Path) -> N
         ("task.ambiguous-date", "Tasks!E4", "actual_start")]
 
 
+def test_blank_text_reads_as_an_empty_cell(tmp_path: Path) -> None:
+    """Spaces typed in a cell are no value: the task reads as if the cell were empty, with no finding."""
+    header = ["ID", "Task name", "Duration", "Owner", "Notes", "Predecessors"]
+    data = read(tmp_path, {"Tasks": tasks_sheet(header, [1, "A", "2", "   ", "\u3000", None],
+                                                [2, "B", " ", "Ann", "n", "1 "])})
+    a, b = data.plan.tasks
+    assert (a.owner, a.notes, a.duration) == (None, None, Duration(2 * D))
+    assert (b.owner, b.notes, b.duration) == ("Ann", "n", None)
+    assert [(link.predecessor, link.successor) for link in data.plan.links] == [(1, 2)]
+    assert data.findings == []
+
+
 def test_numbers_typed_as_text(tmp_path: Path) -> None:
     header = ["ID", "Task name", "Duration", "% Complete", "Budget cost", "Outline level", "Actual cost"]
     data = read(tmp_path, {"Tasks": tasks_sheet(header, ["3", "A", "2.5", "50", "1,200", "1", "£1,200.50"],
