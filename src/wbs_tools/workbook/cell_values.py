@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import math
 import re
+from typing import TypeVar
 
 CellValue = str | int | float | bool | dt.datetime | dt.date | None
 
@@ -153,12 +154,8 @@ class ValueEncoder:
             return self.singles.get(value) or self._single(value)  # type: ignore[arg-type]
         found = self.cache.get(key)
         if found is None:
-            found = self._moment(value) if cls is dt.datetime else None  # type: ignore[arg-type]
-            if found is None:
-                found = self._general(value)
-            if len(self.cache) >= _CACHE_LIMIT:
-                self.cache.clear()
-            self.cache[key] = found
+            found = (self._moment(value) if cls is dt.datetime else None) or self._general(value)  # type: ignore[arg-type]
+            _keep(self.cache, _CACHE_LIMIT, key, found)
         return found
 
     def _single(self, value: str | int) -> Encoded:
@@ -170,17 +167,23 @@ class ValueEncoder:
             found = None, b"", body, b">" + body + self._close
         else:
             found = None
-        if found is None:
-            found = self._general(value)
-        if len(self.singles) >= _SINGLES_LIMIT:
-            self.singles.clear()
-        self.singles[value] = found
-        return found
+        return _keep(self.singles, _SINGLES_LIMIT, value, found or self._general(value))
 
     def _general(self, value: CellValue) -> Encoded:
         t, body = value_xml(self.prefix, value, self.date1904)
         t_attr = b' t="' + t.encode() + b'"' if t else b""
         return t, t_attr, body, t_attr + (b">" + body + self._close if body else b"/>")
+
+
+_K = TypeVar("_K")
+
+
+def _keep(store: dict[_K, Encoded], limit: int, key: _K, found: Encoded) -> Encoded:
+    """Remember ``found`` under ``key``; a full store starts again (its values would only churn)."""
+    if len(store) >= limit:
+        store.clear()
+    store[key] = found
+    return found
 
 
 _ENCODERS: dict[tuple[bytes, bool], ValueEncoder] = {}
