@@ -478,3 +478,17 @@ def test_predecessor_cells_read_as_the_full_parser_reads_them(entries: list[tupl
     text = separator.join(f"{space}{task}{tail}" for task, tail, space in entries)
     links, errors = parse_predecessors(text, 0)
     assert predecessor_entries(text, Units(480, 2400, 20)) == ([(k.predecessor, k.type, k.lag) for k in links], errors)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 10**18), st.booleans(),
+                 st.integers(0, 10**6).map(float)))
+def test_a_number_typed_as_a_predecessor_reads_as_the_full_parser_reads_it(value: float | int | bool) -> None:
+    """A single ID typed in a General cell arrives as a number; the shortcut for it gives what the
+    full parser gives, including the findings for 2.5, -1, TRUE or infinity."""
+    from wbs_tools.core.parsing import parse_predecessors
+    from wbs_tools.workbook.reader_links import Units, predecessor_entries
+
+    links, errors = parse_predecessors(value, 0)
+    assert predecessor_entries(value, Units(480, 2400, 20)) == ([(k.predecessor, k.type, k.lag) for k in links],
+                                                                errors)

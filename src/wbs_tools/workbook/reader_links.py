@@ -47,6 +47,11 @@ def entry_tail(tail: str, units: Units) -> tuple[LinkType, Lag] | None:
 def predecessor_entries(value: Cell, units: Units) -> tuple[list[tuple[int, LinkType, Lag]], list[str]]:
     """Entries of a predecessor cell. IDs make most cells unique, so each entry's tail is parsed once
     per distinct tail; a cell with commas or anything unusual goes to the full parser as a whole."""
+    cls = value.__class__
+    if (cls is float or cls is int) and 0 <= value < 10**15 and (cls is int or value.is_integer()):  # type: ignore[operator,union-attr]
+        alone = entry_tail("", units)  # a number typed in a General cell: one ID, FS without lag
+        if alone is not None:
+            return [(int(value), *alone)], []  # type: ignore[arg-type]
     if isinstance(value, str) and "," not in value and value.isascii():
         entries = []
         split = ";" in value or "\n" in value or "\r" in value
