@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
 
@@ -101,7 +101,6 @@ def date_styles(pkg: Package, info: WorkbookInfo) -> DateStyles:
 
 
 _BLOCK = 1 << 20  # rows are joined into blocks of about this many bytes
-_UNSEEN = cast("tuple[bytes, tuple[int, int] | None]", ())  # no template made yet for a sequence of types
 
 
 def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]], styles: DateStyles,
@@ -127,8 +126,9 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     last_col = 1
     for r, values in enumerate(sheet.rows, start=sheet.start_row):
         kinds = tuple(map(type, values))
-        found = templates.get(kinds, _UNSEEN)
-        if found is _UNSEEN:
+        try:
+            found = templates[kinds]
+        except KeyError:
             found = templates[kinds] = _row_template(kinds, p, style_attr, date_attr, date_style, close_row)
         if found is not None:
             template, used = found

@@ -229,14 +229,15 @@ class TaskReader:
                    fractions: bool) -> Task | None:
         """``_task`` for a row whose every value reads; None when one does not (or shows an Excel error), and
         ``_task`` then reads the row again, reporting what it finds. Nothing is recorded before that."""
-        values: dict[str, Cell] = raw  # read as it is (ID and level are not looked up) unless a text is blank
+        blank = False
         for value in raw.values():
             if type(value) is str:
                 head = value.lstrip()[:1]
                 if head == "#":
                     return None
-                if not head:
-                    values = {k: v for k, v in raw.items() if type(v) is not str or v.strip()}
+                blank = blank or not head
+        # read as it is (ID and level are not looked up here) unless a text is blank
+        values: dict[str, Cell] = {k: v for k, v in raw.items() if type(v) is not str or v.strip()} if blank else raw
         task = Task(task_id, outline_level=level[0] or 1)
         get = values.get
         for key in _TEXTS:

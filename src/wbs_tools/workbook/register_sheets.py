@@ -88,13 +88,9 @@ def _cells(layout: SheetLayout, rows: Iterable[Mapping[str, object] | tuple[obje
     keys = [c.key for c in layout.columns]
     plain = _PLAIN
     for row in rows:
-        if row.__class__ is tuple:  # text that is not empty is kept as it is too, without a call
-            yield [v if (c := v.__class__) in plain or (c is str and v) else _cell(v)  # type: ignore[misc]
-                   for v in row]  # type: ignore[union-attr]
-            continue
-        get = row.get  # type: ignore[union-attr]
-        yield [v if (c := (v := get(k)).__class__) in plain or (c is str and v) else _cell(v)  # type: ignore[misc]
-               for k in keys]
+        values = row if row.__class__ is tuple else map(row.get, keys)  # type: ignore[union-attr]
+        # text that is not empty is kept as it is too, without a call
+        yield [v if (c := v.__class__) in plain or (c is str and v) else _cell(v) for v in values]  # type: ignore[misc]
 
 
 def _owned(layout: SheetLayout, rows: Sequence[list[CellValue]]) -> OwnedSheet:

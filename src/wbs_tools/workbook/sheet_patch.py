@@ -18,15 +18,13 @@ import tempfile
 from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from wbs_tools.workbook.cell_edits import MAX_COL, FixedColumns, RowCells, RowValues, col_letters
 from wbs_tools.workbook.package import WorkbookError
 from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.row_plans import PlannedRows, _Filled
 from wbs_tools.workbook.sheet_base import SheetPatch, _style_attr
-
-_NO_PLAN = cast("_Filled", object())  # not planned yet (None is a plan: "take the general path")
 
 
 class SheetWriter(PlannedRows):
@@ -50,8 +48,9 @@ class SheetWriter(PlannedRows):
             if len(found) == data.count(self.c_open, lo, hi):
                 key = (b" ".join(found), cols)
                 plans = self.plans
-                plan = plans.get(key, _NO_PLAN)
-                if plan is _NO_PLAN:
+                try:
+                    plan = plans[key]
+                except KeyError:
                     cells = list(zip(cols, values, strict=True))
                     plan = plans[key] = self._plan(row, found, cols, row_attrs, cells, lo, hi)
                 if plan.__class__ is _Filled:

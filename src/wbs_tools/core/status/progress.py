@@ -143,12 +143,9 @@ class PlanFacts:
                 children.setdefault(ts.parent_id, []).append(ts)
         return children
 
+    @cached_property
     def baseline_finish(self) -> dt.datetime | None:
         """The latest baseline finish: the agreed end of the project."""
-        return self._baseline_finish
-
-    @cached_property
-    def _baseline_finish(self) -> dt.datetime | None:
         finishes = [t.baselines[0].finish for t, _ in self.pairs if 0 in t.baselines and t.baselines[0].finish]
         return max(finishes, default=None)  # type: ignore[type-var]
 
@@ -187,7 +184,6 @@ class PlanFacts:
 def percent_complete(facts: PlanFacts, status: dt.datetime) -> tuple[float, float]:
     """(planned, actual) % complete, duration-weighted over leaf tasks; milestones weigh nothing."""
     planned = actual = total = 0.0
-    days = facts.days
     for task, ts in facts.leaves():
         base = task.baselines.get(0)
         weight = base.duration_minutes if base is not None and base.duration_minutes is not None \
@@ -196,15 +192,9 @@ def percent_complete(facts: PlanFacts, status: dt.datetime) -> tuple[float, floa
             continue
         start = base.start if base is not None and base.start else ts.start
         finish = base.finish if base is not None and base.finish else ts.finish
-        if not start or not finish or status <= start:  # ``share``'s own first answers, without the call
-            share = 0.0
-        elif status >= finish:
-            share = 1.0
-        else:
-            share = days.share(start, finish, status)
+        share = facts.days.share(start, finish, status) if start and finish else 0.0
         planned += share * weight
-        done = ts.percent_complete
-        actual += (100.0 if done > 100 else done if done > 0 else 0.0) / 100 * weight
+        actual += min(100.0, max(0.0, ts.percent_complete)) / 100 * weight
         total += weight
     if total == 0:
         return 0.0, 0.0

@@ -126,7 +126,7 @@ def build_status(schedule: Schedule, registers: Registers | None, *, status_date
 
     planned, actual = percent_complete(facts, status)
     progress = Progress(planned, actual, previous.percent_complete if previous is not None else None)
-    baseline = facts.baseline_finish()
+    baseline = facts.baseline_finish
     forecast = schedule.project_finish
     before = previous.project_finish if previous is not None else None
     finish = FinishForecast(forecast, baseline, days.between(baseline, forecast) if baseline and forecast else None,

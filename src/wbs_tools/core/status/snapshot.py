@@ -170,7 +170,7 @@ def take_snapshot(facts: PlanFacts, status: dt.datetime, percent_complete: float
                              t.baselines[0].finish if 0 in t.baselines else None)
              for t, ts in facts.leaves()}
     return StatusSnapshot(status, sched.plan.settings.project_name, sched.project_start, sched.project_finish,
-                          facts.baseline_finish(), percent_complete, tasks, dict(open_issues))
+                          facts.baseline_finish, percent_complete, tasks, dict(open_issues))
 
 
 @dataclass(frozen=True)
