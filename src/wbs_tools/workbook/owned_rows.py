@@ -11,11 +11,13 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby, islice
 from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
 
 from wbs_tools.workbook.cell_values import encoder
+from wbs_tools.workbook.owned_columns import ColumnBlocks
 from wbs_tools.workbook.package import (
     Package,
     WorkbookError,
@@ -101,6 +103,8 @@ def date_styles(pkg: Package, info: WorkbookInfo) -> DateStyles:
 
 
 _BLOCK = 1 << 20  # rows are joined into blocks of about this many bytes
+_BLOCK_ROWS = 2048  # rows taken at a time: runs of equally long rows among them are formatted by column
+_MIN_BLOCK_ROWS = 8
 
 
 def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]], styles: DateStyles,
@@ -120,11 +124,10 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     # per sequence of value types: the row as a %-template of its row number and values, and its last
     # column; None when a date has no date style (it becomes text, row by row)
     templates: dict[tuple[type, ...], tuple[bytes, tuple[int, int] | None] | None] = {}
-    out: list[bytes] = []
-    blocks: list[bytes] = []
-    size = 0
-    last_col = 1
-    for r, values in enumerate(sheet.rows, start=sheet.start_row):
+    blocks_of = ColumnBlocks(p, style_attr, date_attr, date_style, encode)
+
+    def row_xml(r: int, values: Sequence[CellValue]) -> tuple[bytes, int] | None:
+        """One row and its last column; None for a row without a value (not written)."""
         kinds = tuple(map(type, values))
         try:
             found = templates[kinds]
@@ -133,35 +136,50 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
         if found is not None:
             template, used = found
             if not used:
-                continue
+                return None
             rn = str(r).encode()
             args: list[bytes] = [rn] * (1 + 2 * used[0])
             args[2::2] = [(cache.get((v.__class__, v)) or encode(v))[3] for v in values if v is not None]
-            row_xml = template % tuple(args)
-            if used[1] > last_col:
-                last_col = used[1]
-        else:
-            tail = str(r).encode() + b'"'
-            cells: list[bytes] = []
-            for c, value in enumerate(values, start=1):
-                if value is None:
-                    continue
-                style = style_attr[c]
-                if isinstance(value, dt.date):
-                    style = date_attr[c]
-                    if date_style[c] is None:
-                        value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-                cells += [letters[c - 1], tail, style, encode(value)[3]]
-                if c > last_col:
-                    last_col = c
-            if not cells:
+            return template % tuple(args), used[1]
+        tail = str(r).encode() + b'"'
+        cells: list[bytes] = []
+        last = 0
+        for c, value in enumerate(values, start=1):
+            if value is None:
                 continue
-            row_xml = b"".join([b"<" + p + b'row r="', tail, b">", *cells, close_row])
-        out.append(row_xml)
-        size += len(row_xml)
-        if size >= _BLOCK:
-            blocks.append(b"".join(out))
-            out, size = [], 0
+            style = style_attr[c]
+            if isinstance(value, dt.date):
+                style = date_attr[c]
+                if date_style[c] is None:
+                    value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+            cells += [letters[c - 1], tail, style, encode(value)[3]]
+            last = c
+        if not cells:
+            return None
+        return b"".join([b"<" + p + b'row r="', tail, b">", *cells, close_row]), last
+
+    out: list[bytes] = []
+    blocks: list[bytes] = []
+    size = 0
+    last_col = 1
+    r = sheet.start_row
+    rows = iter(sheet.rows)
+    while chunk := list(islice(rows, _BLOCK_ROWS)):
+        for _width, same in groupby(chunk, len):  # runs of rows as long as each other
+            run = list(same)
+            done = blocks_of.block(run, r) if len(run) >= _MIN_BLOCK_ROWS else None
+            made = [done] if done is not None else [row_xml(n, values) for n, values in enumerate(run, start=r)]
+            r += len(run)
+            for row in made:
+                if row is None:
+                    continue
+                out.append(row[0])
+                size += len(row[0])
+                if row[1] > last_col:
+                    last_col = row[1]
+                if size >= _BLOCK:
+                    blocks.append(b"".join(out))
+                    out, size = [], 0
     if out:
         blocks.append(b"".join(out))
     return blocks, last_col
