@@ -118,6 +118,7 @@ class ValueEncoder:
         self.prefix, self.date1904 = prefix, date1904
         self.cache: dict[tuple[type, CellValue], Encoded] = {}  # hot loops look here first
         self.singles: dict[str | int, Encoded] = {}  # texts and whole numbers, keyed by value alone
+        self._rests: dict[type, dict[CellValue, bytes]] = {}  # per type, value -> rest of its cell
         self._close = b"</" + prefix + b"c>"
         p = prefix
         self._text_open = b' t="inlineStr"><' + p + b"is><" + p + b"t>"
@@ -162,23 +163,34 @@ class ValueEncoder:
             _keep(self.cache, _CACHE_LIMIT, key, found)
         return found
 
-    def rests(self, values: Sequence[CellValue]) -> list[bytes]:
+    def rests(self, values: Sequence[CellValue], kinds: set[type] | None = None) -> list[bytes]:
         """The rest of each value's cell (``Encoded[3]``), b"" for None: one column of a block of rows
-        in one pass. A column of whole numbers or of plain texts (task IDs, names: unique in a plan)
-        is formatted without a call per value; any other takes the cache, then a call per miss."""
-        kinds = set(map(type, values))
-        if kinds == {int}:
+        in one pass (``kinds``: the types of its values but None, when known). Whole numbers and plain
+        texts (task IDs, names: unique in a plan) are formatted without a call per value; a column of
+        one other type (dates, flags, day counts) is looked up by value, in C."""
+        if kinds is None:
+            kinds = set(map(type, values)) - {type(None)}
+        if len(kinds) != 1:
+            return [b"" if v is None else self(v)[3] for v in values]
+        kind = next(iter(kinds))
+        if kind is int and None not in values:
             ints = cast("Sequence[int]", values)
             if min(ints) > -_BIG_INT and max(ints) < _BIG_INT:
                 return list(map(self._int_rest.__mod__, ints))
-        elif kinds == {str} and _all_plain(texts := cast("Sequence[str]", values)):
+        elif kind is str and None not in values and _all_plain(texts := cast("Sequence[str]", values)):
             try:
                 return list(map(self._text_rest.__mod__, map(str.encode, texts)))
             except UnicodeEncodeError:
                 pass
-        found = list(map(self.cache.get, zip(map(type, values), values, strict=True)))
-        return [b"" if v is None else f[3] if f is not None else self(v)[3]
-                for f, v in zip(found, values, strict=True)]
+        table = self._rests.get(kind)
+        if table is None or len(table) >= _CACHE_LIMIT:
+            table = self._rests[kind] = {}
+        found: list[bytes | None] = list(map(table.get, values))  # None is never a key
+        if None in found:
+            for i, value in enumerate(values):
+                if found[i] is None:
+                    found[i] = b"" if value is None else table.setdefault(value, self(value)[3])
+        return cast("list[bytes]", found)
 
     def _single(self, value: str | int) -> Encoded:
         found: Encoded | None

@@ -56,7 +56,7 @@ class ColumnBlocks:
             styles: Iterable[bytes] = repeat(date_attr if dates else style_attr)
             if 0 < dates < len(kinds):
                 styles = [date_attr if isinstance(v, dt.date) else style_attr for v in column]
-            head, rests = self.cell_open + col_letters(c).encode(), self.encode.rests(column)
+            head, rests = self.cell_open + col_letters(c).encode(), self.encode.rests(column, kinds)
             if blank:  # an empty cell is not written: each of its pieces is empty
                 parts += [[b"" if v is None else head for v in column],
                           [b"" if v is None else rn for v, rn in zip(column, rns, strict=True)],
