@@ -429,3 +429,36 @@ def test_a_task_driven_by_a_summary_is_driven_by_its_last_child() -> None:
     result = schedule(Plan(Settings(start=monday), tasks, [Link(1, 4), Link(3, 5)]))
     drivers = PlanFacts(result, DayCounter(result.plan)).driving_predecessors
     assert {tid: ts.id for tid, ts in drivers.items()} == {4: 3, 5: 3}
+
+
+def _every_driving_predecessor(facts: PlanFacts) -> dict[int, int]:
+    """The driving predecessors worked out for every leaf at once, the plain way: the reference."""
+    from wbs_tools.core.schedule import DriverKind
+
+    out: dict[int, int] = {}
+    for _, ts in facts.leaves():
+        driver = ts.driver
+        if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
+            pred = facts.by_id.get(driver.link.predecessor)
+            while pred is not None and pred.summary and facts._subtasks.get(pred.id):
+                pred = max(facts._subtasks[pred.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
+            if pred is not None:
+                out[ts.id] = pred.id
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 9), st.integers(0, 4), st.integers(1, 3)), min_size=2, max_size=14),
+       st.lists(st.tuples(st.integers(1, 9), st.integers(1, 9)), max_size=16))
+def test_driving_predecessors_asked_one_by_one_are_those_of_every_leaf(
+        rows: list[tuple[int, int, int]], links: list[tuple[int, int]]) -> None:
+    """IDs may repeat (two rows typed with one ID), links may come from summaries."""
+    from wbs_tools.core.model import Link, Settings, Task
+
+    tasks = [Task(tid, f"T{n}", outline_level=level, duration=Duration(days * 480))
+             for n, (tid, days, level) in enumerate(rows)]
+    plan = Plan(Settings(start=dt.datetime(2026, 3, 2, 8)), tasks, [Link(a, b) for a, b in links if a != b])
+    result = schedule(plan)
+    facts = PlanFacts(result, DayCounter(result.plan))
+    asked = {tid: facts.driving_predecessors.get(tid) for tid in range(0, 11)}
+    assert {tid: ts.id for tid, ts in asked.items() if ts is not None} == _every_driving_predecessor(facts)

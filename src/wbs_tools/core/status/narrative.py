@@ -60,7 +60,7 @@ def _wd(n: float) -> str:
     return f"{n:g} working day{'' if n == 1 else 's'}"
 
 
-def _driving_predecessors(facts: PlanFacts) -> dict[int, TaskSchedule]:
+def _driving_predecessors(facts: PlanFacts) -> Mapping[int, TaskSchedule]:
     """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child)."""
     return facts.driving_predecessors
 

@@ -10,6 +10,7 @@ weighted the same way, so the two figures differ only by what was done, not by r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -106,33 +107,10 @@ class PlanFacts:
         return self._leaves
 
     @cached_property
-    def driving_predecessors(self) -> dict[int, TaskSchedule]:
-        """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child)."""
-        last: dict[int, TaskSchedule] = {}
-
-        def last_leaf(ts: TaskSchedule) -> TaskSchedule:
-            if not ts.summary:  # nearly every link comes from a leaf
-                return ts
-            first = ts
-            if first.id in last:
-                return last[first.id]
-            children = self._subtasks
-            seen = set()
-            while ts.summary and children.get(ts.id) and ts.id not in seen:
-                seen.add(ts.id)
-                ts = max(children[ts.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
-            last[first.id] = ts
-            return ts
-
-        out = {}
-        by_id = self.by_id
-        for _, ts in self._leaves:
-            driver = ts.driver
-            if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
-                pred = by_id.get(driver.link.predecessor)
-                if pred is not None:
-                    out[ts.id] = last_leaf(pred)
-        return out
+    def driving_predecessors(self) -> Mapping[int, TaskSchedule]:
+        """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child),
+        worked out for the IDs asked about: the report follows one driving path, not a million tasks."""
+        return _DrivingPredecessors(self)
 
     @cached_property
     def _subtasks(self) -> dict[int, list[TaskSchedule]]:
@@ -179,6 +157,56 @@ class PlanFacts:
         if driver.date is not None:
             return f"{driver.kind.value} {format_day(driver.date, year=False)}"
         return driver.kind.value
+
+
+class _DrivingPredecessors(Mapping[int, TaskSchedule]):
+    """:attr:`PlanFacts.driving_predecessors`, each answer found when first asked for. For a reused
+    ID the answer is its last leaf task's that has a driving predecessor."""
+
+    def __init__(self, facts: PlanFacts) -> None:
+        self.facts = facts
+        self.reused: dict[int, list[TaskSchedule]] | None = None  # leaves per ID, when an ID is used twice
+        if len(facts.by_id) < len(facts.schedule.tasks):
+            self.reused = {}
+            for _, ts in facts.leaves():
+                self.reused.setdefault(ts.id, []).append(ts)
+        self.last: dict[int, TaskSchedule] = {}  # summary ID -> its last leaf
+
+    def _leaves(self, task_id: int) -> list[TaskSchedule]:
+        if self.reused is not None:
+            return self.reused.get(task_id, [])
+        ts = self.facts.by_id.get(task_id)  # the only task of its ID: a leaf unless a summary (an
+        return [] if ts is None or ts.summary else [ts]  # inactive one has no driver)
+
+    def __getitem__(self, task_id: int) -> TaskSchedule:
+        by_id = self.facts.by_id
+        for ts in reversed(self._leaves(task_id)):
+            driver = ts.driver
+            if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
+                pred = by_id.get(driver.link.predecessor)
+                if pred is not None:
+                    return self._last_leaf(pred)
+        raise KeyError(task_id)
+
+    def _last_leaf(self, ts: TaskSchedule) -> TaskSchedule:
+        if not ts.summary:  # nearly every link comes from a leaf
+            return ts
+        first = ts
+        if first.id in self.last:
+            return self.last[first.id]
+        children = self.facts._subtasks
+        seen = set()
+        while ts.summary and children.get(ts.id) and ts.id not in seen:
+            seen.add(ts.id)
+            ts = max(children[ts.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
+        self.last[first.id] = ts
+        return ts
+
+    def __iter__(self) -> Iterator[int]:
+        return (tid for tid in dict.fromkeys(ts.id for _, ts in self.facts.leaves()) if tid in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def percent_complete(facts: PlanFacts, status: dt.datetime) -> tuple[float, float]:
