@@ -435,13 +435,17 @@ def _every_driving_predecessor(facts: PlanFacts) -> dict[int, int]:
     """The driving predecessors worked out for every leaf at once, the plain way: the reference."""
     from wbs_tools.core.schedule import DriverKind
 
+    children: dict[int, list] = {}
+    for ts in facts.schedule.tasks:
+        if ts.parent_id is not None:
+            children.setdefault(ts.parent_id, []).append(ts)
     out: dict[int, int] = {}
     for _, ts in facts.leaves():
         driver = ts.driver
         if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
             pred = facts.by_id.get(driver.link.predecessor)
-            while pred is not None and pred.summary and facts._subtasks.get(pred.id):
-                pred = max(facts._subtasks[pred.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
+            while pred is not None and pred.summary and children.get(pred.id):
+                pred = max(children[pred.id], key=lambda c: (c.finish or dt.datetime.min, c.critical))
             if pred is not None:
                 out[ts.id] = pred.id
     return out

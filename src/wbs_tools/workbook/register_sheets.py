@@ -67,11 +67,15 @@ def owned_table(layout: SheetLayout, rows: Iterable[Mapping[str, object] | tuple
 
 
 def owned_table_made(layout: SheetLayout, make_rows: Callable[[], Iterable[Mapping[str, object] | tuple[object, ...]]],
-                     count: int) -> OwnedSheet:
-    """:func:`owned_table` whose ``count`` rows are made by ``make_rows`` each time the sheet is read,
-    not held: a million-task snapshot is written without a list per task."""
-    head = _head_rows(layout, None, "")
-    return _owned(layout, _MadeRows(head, lambda: _cells(layout, make_rows()), count))
+                     count: int, ready: Callable[[], Iterable[Sequence[CellValue]]] | None = None) -> OwnedSheet:
+    """:func:`owned_table` whose ``count`` rows are made by ``make_rows`` (then ``ready``) each time the
+    sheet is read, not held: a million-task snapshot is written without a list per task. ``ready``
+    makes rows of cell values already (no empty text), taken as they are, without a step per row."""
+    def made() -> Iterable[Sequence[CellValue]]:
+        converted = _cells(layout, make_rows())
+        return converted if ready is None else chain(converted, ready())
+
+    return _owned(layout, _MadeRows(_head_rows(layout, None, ""), made, count))
 
 
 def _head_rows(layout: SheetLayout, title: str | None, guidance: str) -> list[list[CellValue]]:
@@ -93,30 +97,30 @@ def _cells(layout: SheetLayout, rows: Iterable[Mapping[str, object] | tuple[obje
         yield [v if (c := v.__class__) in plain or (c is str and v) else _cell(v) for v in values]  # type: ignore[misc]
 
 
-def _owned(layout: SheetLayout, rows: Sequence[list[CellValue]]) -> OwnedSheet:
+def _owned(layout: SheetLayout, rows: Sequence[Sequence[CellValue]]) -> OwnedSheet:
     return OwnedSheet(rows=rows, state="hidden" if layout.hidden else "visible",
                       column_widths={i + 1: c.width for i, c in enumerate(layout.columns)},
                       freeze_rows=layout.header_row, width=max(len(layout.columns), 1))
 
 
-class _MadeRows(Sequence[list[CellValue]]):
+class _MadeRows(Sequence[Sequence[CellValue]]):
     """Rows made anew each time they are read (see :func:`owned_table_made`)."""
 
-    def __init__(self, head: list[list[CellValue]], make: Callable[[], Iterator[list[CellValue]]],
+    def __init__(self, head: list[list[CellValue]], make: Callable[[], Iterable[Sequence[CellValue]]],
                  count: int) -> None:
         self.head, self.make, self.made = head, make, count
 
     def __len__(self) -> int:
         return len(self.head) + self.made
 
-    def __iter__(self) -> Iterator[list[CellValue]]:
+    def __iter__(self) -> Iterator[Sequence[CellValue]]:
         return chain(self.head, self.make())
 
     @overload
-    def __getitem__(self, index: int) -> list[CellValue]: ...
+    def __getitem__(self, index: int) -> Sequence[CellValue]: ...
     @overload
-    def __getitem__(self, index: slice) -> Sequence[list[CellValue]]: ...
-    def __getitem__(self, index: int | slice) -> list[CellValue] | Sequence[list[CellValue]]:
+    def __getitem__(self, index: slice) -> Sequence[Sequence[CellValue]]: ...
+    def __getitem__(self, index: int | slice) -> Sequence[CellValue] | Sequence[Sequence[CellValue]]:
         return list(self)[index]
 
 
@@ -263,7 +267,7 @@ def register_output(data: WorkbookData, schedule: Schedule, calendar: WorkCalend
         current_rows = room
     earlier = _recent_weeks(snapshots, status, room - current_rows)
     out.owned[STATUS_SNAPSHOT.name] = owned_table_made(
-        STATUS_SNAPSHOT, lambda: chain(earlier, islice(snapshot_now.table_rows(), current_rows)),
-        len(earlier) + current_rows)
+        STATUS_SNAPSHOT, lambda: earlier, len(earlier) + current_rows,
+        ready=lambda: islice(snapshot_now.table_rows(), current_rows))
     out.findings = [*out.findings, *actions.findings, *issues.findings, *signoffs.findings]
     return out

@@ -10,7 +10,7 @@ weighted the same way, so the two figures differ only by what was done, not by r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -110,16 +110,7 @@ class PlanFacts:
     def driving_predecessors(self) -> Mapping[int, TaskSchedule]:
         """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child),
         worked out for the IDs asked about: the report follows one driving path, not a million tasks."""
-        return _DrivingPredecessors(self)
-
-    @cached_property
-    def _subtasks(self) -> dict[int, list[TaskSchedule]]:
-        """Per summary task ID, its subtasks (gathered only when a link comes from a summary)."""
-        children: dict[int, list[TaskSchedule]] = {}
-        for ts in self.schedule.tasks:
-            if ts.parent_id is not None:
-                children.setdefault(ts.parent_id, []).append(ts)
-        return children
+        return _DrivingPredecessors(self.by_id, self.schedule.tasks, self.leaves())
 
     @cached_property
     def baseline_finish(self) -> dt.datetime | None:
@@ -163,27 +154,28 @@ class _DrivingPredecessors(Mapping[int, TaskSchedule]):
     """:attr:`PlanFacts.driving_predecessors`, each answer found when first asked for. For a reused
     ID the answer is its last leaf task's that has a driving predecessor."""
 
-    def __init__(self, facts: PlanFacts) -> None:
-        self.facts = facts
+    def __init__(self, by_id: Mapping[int, TaskSchedule], tasks: Sequence[TaskSchedule],
+                 leaves: list[tuple[Task, TaskSchedule]]) -> None:
+        # no reference back to the PlanFacts holding this: a cycle would keep the plan's pairs alive
+        self.by_id, self.tasks = by_id, tasks
         self.reused: dict[int, list[TaskSchedule]] | None = None  # leaves per ID, when an ID is used twice
-        if len(facts.by_id) < len(facts.schedule.tasks):
+        if len(by_id) < len(tasks):
             self.reused = {}
-            for _, ts in facts.leaves():
+            for _, ts in leaves:
                 self.reused.setdefault(ts.id, []).append(ts)
         self.last: dict[int, TaskSchedule] = {}  # summary ID -> its last leaf
 
     def _leaves(self, task_id: int) -> list[TaskSchedule]:
         if self.reused is not None:
             return self.reused.get(task_id, [])
-        ts = self.facts.by_id.get(task_id)  # the only task of its ID: a leaf unless a summary (an
+        ts = self.by_id.get(task_id)  # the only task of its ID: a leaf unless a summary (an
         return [] if ts is None or ts.summary else [ts]  # inactive one has no driver)
 
     def __getitem__(self, task_id: int) -> TaskSchedule:
-        by_id = self.facts.by_id
         for ts in reversed(self._leaves(task_id)):
             driver = ts.driver
             if driver is not None and driver.kind is DriverKind.LINK and driver.link is not None:
-                pred = by_id.get(driver.link.predecessor)
+                pred = self.by_id.get(driver.link.predecessor)
                 if pred is not None:
                     return self._last_leaf(pred)
         raise KeyError(task_id)
@@ -194,7 +186,7 @@ class _DrivingPredecessors(Mapping[int, TaskSchedule]):
         first = ts
         if first.id in self.last:
             return self.last[first.id]
-        children = self.facts._subtasks
+        children = self._subtasks
         seen = set()
         while ts.summary and children.get(ts.id) and ts.id not in seen:
             seen.add(ts.id)
@@ -202,8 +194,17 @@ class _DrivingPredecessors(Mapping[int, TaskSchedule]):
         self.last[first.id] = ts
         return ts
 
+    @cached_property
+    def _subtasks(self) -> dict[int, list[TaskSchedule]]:
+        """Per summary task ID, its subtasks (gathered only when a link comes from a summary)."""
+        children: dict[int, list[TaskSchedule]] = {}
+        for ts in self.tasks:
+            if ts.parent_id is not None:
+                children.setdefault(ts.parent_id, []).append(ts)
+        return children
+
     def __iter__(self) -> Iterator[int]:
-        return (tid for tid in dict.fromkeys(ts.id for _, ts in self.facts.leaves()) if tid in self)
+        return (tid for tid in dict.fromkeys(ts.id for ts in self.tasks if not ts.summary) if tid in self)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

@@ -35,6 +35,9 @@ class TaskMark(NamedTuple):
     baseline_finish: dt.datetime | None = None
 
 
+SheetValue = str | int | float | bool | dt.datetime | None  # what a snapshot row holds: cell values
+
+
 @dataclass(frozen=True)
 class IssueMark:
     """One open issue as it stood at a report."""
@@ -64,16 +67,17 @@ class StatusSnapshot:
     def row_count(self) -> int:
         return 1 + len(self.tasks) + len(self.open_issues)
 
-    def table_rows(self) -> Iterator[tuple[object, ...]]:
-        """:meth:`to_rows` as tuples in ``SNAPSHOT_COLUMNS`` order, made as they are read: a million
-        tasks are a million rows, which a sheet takes one at a time."""
+    def table_rows(self) -> Iterator[tuple[SheetValue, ...]]:
+        """:meth:`to_rows` as tuples in ``SNAPSHOT_COLUMNS`` order, made as they are read (a million
+        tasks are a million rows, which a sheet takes one at a time), each value as a sheet holds it:
+        an empty text is no value."""
         when = self.status_date
-        yield (when, "project", "", self.project_name, self.project_start, self.project_finish,
+        yield (when, "project", None, self.project_name or None, self.project_start, self.project_finish,
                self.baseline_finish, None, self.percent_complete)
         for tid, m in self.tasks.items():
-            yield when, "task", tid, m.name, m.start, m.finish, m.baseline_finish, m.critical, None
+            yield when, "task", tid, m.name or None, m.start, m.finish, m.baseline_finish, m.critical, None
         for iid, issue in self.open_issues.items():
-            yield when, "issue", iid, issue.what, None, None, None, None, issue.severity
+            yield when, "issue", iid or None, issue.what or None, None, None, None, None, issue.severity or None
 
     @classmethod
     @without_collector
