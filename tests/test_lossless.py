@@ -18,6 +18,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from wbs_tools.workbook import lossless as lossless_module
@@ -337,6 +339,37 @@ def test_rows_streamed_as_values_in_fixed_columns_patch_like_any_edits() -> None
         serial = excel_serial(values[9][1])
         assert f'<c r="B9" s="2"><v>18</v></c><c r="C9" s="1"><v>{serial!r}</v></c>'.encode() in ours.data
         assert re.search(rb'<c r="B44" s="2"><v>88</v></c>', ours.data) and b"note 44" in ours.data
+
+
+_COLUMN_VALUES = st.one_of(
+    st.none(), st.integers(-(10**6), 10**16), st.booleans(), st.floats(allow_nan=False, allow_infinity=False),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(2200, 1, 1)),
+    st.sampled_from(["1.2.3", "after 4 Build & test", " padded", "", "x_x0041_", "<b>", "名前"]) | st.text(max_size=8))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_COLUMN_VALUES, _COLUMN_VALUES, _COLUMN_VALUES), min_size=1, max_size=60),
+       st.sampled_from(["kind", "mixed"]))
+def test_values_encoded_a_block_of_rows_at_a_time_patch_as_cell_by_cell_edits(
+        values: list[tuple[object, object, object]], columns_of: str) -> None:
+    """Fixed-column rows are encoded a block at a time, column by column: the sheet is the one the same
+    cells give as ordinary edits, whatever the values (one type a column, or any mix)."""
+    if columns_of == "kind":  # each column one type, as the Tasks columns are: the fast paths
+        values = [(r[0] if isinstance(r[0], int) and not isinstance(r[0], bool) else n,
+                   f"{n}.{r[1]!s:.3}", r[2] if isinstance(r[2], dt.datetime) else None)
+                  for n, r in enumerate(values)]
+    rows = []
+    for r in range(2, 2 + len(values)):
+        cells = {0: f'<c r="B{r}" s="2"/><c r="C{r}" s="1"/><c r="D{r}" s="1"/>', 1: ""}.get(r % 3, f'<c r="B{r}"/>')
+        rows.append(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>{cells}</row>')
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>'.encode()
+    by_row = {r: v for r, v in enumerate(values, start=2)}
+    streamed = StreamedEdits(lambda: iter(by_row.items()), (2, 3, 4), 3 * len(by_row))  # type: ignore[arg-type]
+    plain = CellEdits()
+    for r, row_values in by_row.items():
+        plain.set_row(r, list(zip((2, 3, 4), row_values, strict=True)))  # type: ignore[arg-type]
+    ours, theirs = patch_sheet(xml, streamed), patch_sheet(xml, plain)
+    assert ours.data == theirs.data and list(ours.written) == list(theirs.written)
 
 
 def test_unique_texts_do_not_push_repeated_values_out_of_the_encoder() -> None:

@@ -164,20 +164,24 @@ class ValueEncoder:
         return found
 
     def rests(self, values: Sequence[CellValue], kinds: set[type] | None = None) -> list[bytes]:
-        """The rest of each value's cell (``Encoded[3]``), b"" for None: one column of a block of rows
-        in one pass (``kinds``: the types of its values but None, when known). Whole numbers and plain
-        texts (task IDs, names: unique in a plan) are formatted without a call per value; a column of
-        one other type (dates, flags, day counts) is looked up by value, in C."""
+        """``self(v)[3]``, the rest of each value's cell, for a column of a block of rows in one pass
+        (``kinds``: the types of its values but None, when known). Whole numbers and plain texts
+        (task IDs, names, outline numbers: unique in a plan) are formatted without a call per value;
+        a column of one other type (dates, flags, day counts) is looked up by value, in C."""
         if kinds is None:
             kinds = set(map(type, values)) - {type(None)}
         if len(kinds) != 1:
-            return [b"" if v is None else self(v)[3] for v in values]
+            return [self(v)[3] for v in values]
         kind = next(iter(kinds))
-        if kind is int and None not in values:
+        if (kind is int or kind is str) and None in values:  # the values there, then the empty cells
+            given = iter(self.rests([v for v in values if v is not None], kinds))
+            empty = self(None)[3]
+            return [empty if v is None else next(given) for v in values]
+        if kind is int:
             ints = cast("Sequence[int]", values)
             if min(ints) > -_BIG_INT and max(ints) < _BIG_INT:
                 return list(map(self._int_rest.__mod__, ints))
-        elif kind is str and None not in values and _all_plain(texts := cast("Sequence[str]", values)):
+        elif kind is str and _all_plain(texts := cast("Sequence[str]", values)):
             try:
                 return list(map(self._text_rest.__mod__, map(str.encode, texts)))
             except UnicodeEncodeError:
@@ -189,7 +193,7 @@ class ValueEncoder:
         if None in found:
             for i, value in enumerate(values):
                 if found[i] is None:
-                    found[i] = b"" if value is None else table.setdefault(value, self(value)[3])
+                    found[i] = self(None)[3] if value is None else table.setdefault(value, self(value)[3])
         return cast("list[bytes]", found)
 
     def _single(self, value: str | int) -> Encoded:

@@ -60,7 +60,8 @@ class ColumnBlocks:
             if blank:  # an empty cell is not written: each of its pieces is empty
                 parts += [[b"" if v is None else head for v in column],
                           [b"" if v is None else rn for v, rn in zip(column, rns, strict=True)],
-                          [b"" if v is None else s for v, s in zip(column, styles, strict=False)], rests]
+                          [b"" if v is None else s for v, s in zip(column, styles, strict=False)],
+                          [b"" if v is None else r for v, r in zip(column, rests, strict=True)]]
             else:
                 parts += [repeat(head), rns, styles, rests]
             last = c

@@ -187,15 +187,17 @@ class PlannedRows(SheetPatcherBase):
         return _Filled(planned)
 
     def _filled_row(self, plan: _Filled, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
-                    values: tuple[object, ...], result: SheetPatch) -> tuple[bytes | None, int] | None:
+                    values: tuple[object, ...], result: SheetPatch, rests: tuple[bytes, ...] | None = None
+                    ) -> tuple[bytes | None, int] | None:
         """A row whose edited cells all exist, when each holds the new value or is empty: else None."""
         data = self.data
-        enc, cache = self.encode, self.encode.cache
+        if rests is None:
+            enc, cache = self.encode, self.encode.cache
+            rests = tuple([(cache.get((v.__class__, v)) or enc(v))[3] for v in values])  # type: ignore[arg-type]
         chunks = data[lo:hi].split(self.cell_open)
         rq = str(row).encode() + b'"'
         written: list[int] = []
-        for (k, letters, style, empty), col, v in zip(plan.cells, cols, values, strict=True):
-            rest = (cache.get((v.__class__, v)) or enc(v))[3]  # type: ignore[arg-type]
+        for (k, letters, style, empty), col, rest in zip(plan.cells, cols, rests, strict=True):
             at = letters + rq
             new = at + style + rest
             old = chunks[k]
@@ -212,14 +214,18 @@ class PlannedRows(SheetPatcherBase):
         return b"".join([data[m.start() : lo], self.cell_open.join(chunks), data[hi:end]]), end
 
     def _planned_row(self, plan: _Plan, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
-                     values: tuple[object, ...], result: SheetPatch) -> tuple[bytes, int] | None:
+                     values: tuple[object, ...], result: SheetPatch, rests: tuple[bytes, ...] | None = None
+                     ) -> tuple[bytes, int] | None:
         """A row written from its plan: the existing cells copied in stretches, the new ones formatted."""
         data = self.data
-        enc, cache = self.encode, self.encode.cache
         rn = str(row).encode()
         tail = rn + b'"'
         args: list[bytes] = [rn] * (2 * len(values))
-        args[1::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
+        if rests is None:
+            enc, cache = self.encode, self.encode.cache
+            args[1::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
+        else:
+            args[1::2] = rests
         head = data[m.start() : lo]
         if b"spans" in head:
             head = self._fixed_spans(head, cols, plan.added)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 import tempfile
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
 from wbs_tools.workbook.cell_edits import MAX_COL, FixedColumns, RowCells, RowValues, col_letters
+from wbs_tools.workbook.cell_values import ValueEncoder
 from wbs_tools.workbook.package import WorkbookError
 from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.row_plans import PlannedRows, _Filled
@@ -30,10 +32,10 @@ from wbs_tools.workbook.sheet_base import SheetPatch, _style_attr
 class SheetWriter(PlannedRows):
     """Patches one worksheet part; :meth:`run` returns the new bytes and what was done."""
 
-    def _fast_row(self, i: int, row: int, cols: tuple[int, ...], values: RowValues, result: SheetPatch
-                  ) -> tuple[bytes | None, int] | None:
+    def _fast_row(self, i: int, row: int, cols: tuple[int, ...], values: RowValues, result: SheetPatch,
+                  rests: tuple[bytes, ...] | None = None) -> tuple[bytes | None, int] | None:
         """(the edited row's new bytes or None when nothing changes, where the row ends), or None to
-        take the general path."""
+        take the general path. ``rests``: the values' cell bytes (``encode(v)[3]``) when known."""
         data = self.data
         m = self.row_re.match(data, self.row_starts[i])
         if m is None or m.group(2):
@@ -54,11 +56,13 @@ class SheetWriter(PlannedRows):
                     cells = list(zip(cols, values, strict=True))
                     plan = plans[key] = self._plan(row, found, cols, row_attrs, cells, lo, hi)
                 if plan.__class__ is _Filled:
-                    filled = self._filled_row(plan, m, lo, hi, row, cols, values, result)  # type: ignore[arg-type]
+                    filled = self._filled_row(plan, m, lo, hi, row, cols, values, result,  # type: ignore[arg-type]
+                                              rests)
                     if filled is not None:
                         return filled
                 elif plan is not None and row > plan.from_row:  # type: ignore[union-attr]
-                    done = self._planned_row(plan, m, lo, hi, row, cols, values, result)  # type: ignore[arg-type]
+                    done = self._planned_row(plan, m, lo, hi, row, cols, values, result,  # type: ignore[arg-type]
+                                             rests)
                     if done is not None:
                         return done
         cells = list(zip(cols, values, strict=True))
@@ -206,8 +210,10 @@ class SheetWriter(PlannedRows):
         r1 = r2 = c2 = 0
         c1 = MAX_COL + 1
         fixed = rows.columns if isinstance(rows, FixedColumns) else None
-        stream: Iterable[tuple[int, RowCells | RowValues]] = rows.rows if isinstance(rows, FixedColumns) else rows
-        for row, given in stream:
+        stream: Iterable[tuple[int, RowCells | RowValues, tuple[bytes, ...] | None]] = (
+            _with_rests(rows.rows, self.encode) if isinstance(rows, FixedColumns)
+            else ((row, given, None) for row, given in rows))
+        for row, given, rests in stream:
             if fixed is None:
                 if not given:
                     continue
@@ -219,6 +225,7 @@ class SheetWriter(PlannedRows):
                 if not cells:
                     continue
                 cols, values = zip(*cells, strict=True)  # type: ignore[assignment]
+                rests = None
             r1, r2 = r1 or row, row
             if cols[0] < c1:
                 c1 = cols[0]
@@ -226,7 +233,7 @@ class SheetWriter(PlannedRows):
                 c2 = cols[-1]
             i = bisect_left(keys, row, i)
             if i < n and keys[i] == row:
-                fast = self._fast_row(i, row, cols, values, result)
+                fast = self._fast_row(i, row, cols, values, result, rests)
                 if fast is None:
                     elem = self._row(i)
                     cells = list(zip(cols, values, strict=True))
@@ -275,6 +282,19 @@ class SheetWriter(PlannedRows):
         if head < dims[0][1]:
             raise WorkbookError(f"the part {self.part!r} has its <dimension> among its cells")
         return dims[0]
+
+
+_ENCODE_ROWS = 1024  # rows whose values are encoded together, column by column
+
+
+def _with_rests(rows: Iterator[tuple[int, RowValues]], encode: ValueEncoder
+                ) -> Iterator[tuple[int, RowValues, tuple[bytes, ...]]]:
+    """The rows with their values' cell bytes, encoded a block of rows at a time, column by column
+    (:meth:`ValueEncoder.rests`: dates and flags looked up in C, outline numbers and notes formatted
+    without a call each)."""
+    while chunk := list(islice(rows, _ENCODE_ROWS)):
+        numbers, values = zip(*chunk, strict=True)
+        yield from zip(numbers, values, zip(*map(encode.rests, zip(*values, strict=True)), strict=True), strict=True)
 
 
 def _spill_file(folder: Path) -> BinaryIO | None:
