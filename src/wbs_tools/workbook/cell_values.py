@@ -170,6 +170,8 @@ class ValueEncoder:
         a column of one other type (dates, flags, day counts) is looked up by value, in C."""
         if kinds is None:
             kinds = set(map(type, values)) - {type(None)}
+        if not kinds:  # empty cells only (variances of a plan without a baseline)
+            return [self(None)[3]] * len(values)
         if len(kinds) != 1:
             return [self(v)[3] for v in values]
         kind = next(iter(kinds))
