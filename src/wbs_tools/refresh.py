@@ -113,7 +113,10 @@ def compute(data: WorkbookData, *, status_date: dt.date | dt.datetime | None = N
     if deps_at is not None:
         tasks_sheet = tasks_at.sheet if tasks_at is not None else TASKS.name
         deps_edits, left_out = dependencies_edits(result, deps_at, data.mirror_rows, tasks_sheet)
-        edits.setdefault(deps_at.sheet, CellEdits()).update(deps_edits)
+        if deps_at.sheet in edits:  # both tables on one sheet
+            edits[deps_at.sheet].update(deps_edits)
+        else:
+            edits[deps_at.sheet] = deps_edits
         if left_out:
             extra.append(make_finding(
                 "sheet.full", f"{left_out:,} links typed in Predecessors do not fit below the {deps_at.sheet} "

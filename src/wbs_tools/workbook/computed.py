@@ -238,6 +238,7 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
     numbers = [number for number, _i in picks]
     pick = _picker([i for _n, i in picks])
     lag_texts: dict[int, str] = {}  # by the Lag object's id: links share a handful of them
+    mirrors: list[tuple[int, tuple[CellValue, ...]]] = []  # (row, values in ``numbers``), rows ascending
     for n, (link, found) in enumerate(mirrored):
         if n < len(rows):
             row = rows[n]
@@ -253,8 +254,14 @@ def dependencies_edits(schedule: Schedule, location: TableLocation, mirror_rows:
             lag_text = lag_texts[id(lag)] = format_lag(lag, **units)
         values = (link.predecessor, link.successor, link.type.value, lag_text,
                   *_link_tuple(link, found, tasks, per_day, tasks_sheet))
-        edits.set_row(row, list(zip(numbers, pick(values), strict=True)))
+        mirrors.append((row, pick(values)))
     gone = [(number, None) for number, key in owned if key != "note"]
+    if not edits.rows and len(mirrored) >= len(rows) and numbers:
+        # mirrors only (the sheet's links all come from Predecessors): rows in one set of columns,
+        # which the writer takes as they are
+        return StreamedEdits(lambda: iter(mirrors), tuple(numbers), len(numbers) * len(mirrors)), left_out
+    for row, values in mirrors:
+        edits.set_row(row, list(zip(numbers, values, strict=True)))
     for row in rows[len(mirrored):]:  # mirrors of links that are gone (a note typed there stays)
         edits.set_row(row, list(gone))
     return edits, left_out

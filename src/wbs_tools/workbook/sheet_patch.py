@@ -140,17 +140,21 @@ class SheetWriter(PlannedRows):
         pieces.append(data[pos:end])
         return b"".join(pieces), end
 
-    def _new_row(self, row: int, cols: tuple[int, ...], values: RowValues, tail_row: bool, result: SheetPatch
-                 ) -> bytes:
-        """A row that does not exist yet; below the data each column's style is worked out once."""
+    def _new_row(self, row: int, cols: tuple[int, ...], values: RowValues, tail_row: bool, result: SheetPatch,
+                 rests: tuple[bytes, ...] | None = None) -> bytes:
+        """A row that does not exist yet; below the data each column's style is worked out once.
+        ``rests``: the values' cell bytes (``encode(v)[3]``) when known."""
         if tail_row:
             template = self.new_rows.get(cols)
             if template is None:
                 template = self.new_rows[cols] = self._new_row_template(row, list(zip(cols, values, strict=True)))
             rn = str(row).encode()
             args: list[bytes] = [rn] * (1 + 2 * len(values))
-            cache, enc = self.encode.cache, self.encode
-            args[2::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
+            if rests is None:
+                cache, enc = self.encode.cache, self.encode
+                args[2::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
+            else:
+                args[2::2] = rests
             result.written.add(row, cols)
             return template % tuple(args)
         tail = str(row).encode() + b'"'
@@ -245,7 +249,7 @@ class SheetWriter(PlannedRows):
                     cursor = end
             else:
                 at = starts[i] if i < n else self.content[1]
-                out.add(cursor, at, self._new_row(row, cols, values, row > last_key, result))
+                out.add(cursor, at, self._new_row(row, cols, values, row > last_key, result, rests))
                 cursor = at
         if not result.written:
             return result
