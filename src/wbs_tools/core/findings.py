@@ -74,6 +74,8 @@ FINDING_CODES: dict[str, tuple[Severity, str]] = {
     "cell.excel-error": (Severity.ERROR, "A cell shows an Excel error such as #REF!; it was treated as empty."),
     "cell.bad-value": (Severity.ERROR, "A cell could not be read (a cost, a level, a working time...); ignored."),
     "row.ignored": (Severity.WARNING, "A row has values but neither an ID nor a task name; it was skipped."),
+    "sheet.table-ends": (Severity.WARNING, "A row in the task table reads as another table's header (a list of "
+                         "links typed below the tasks); the task table ends above it."),
     "settings.no-status-date": (Severity.INFO, "No status date in Settings; the day of the refresh was used."),
     "action.duplicate-id": (Severity.ERROR, "Two actions share one ID; 'Waits on' uses the first."),
     "action.unknown-wait": (Severity.ERROR, "An action waits on an action ID that does not exist."),

@@ -29,10 +29,10 @@ from wbs_tools.core.parsing import (
     parse_date,
     parse_percent,
 )
-from wbs_tools.workbook.layout import TASKS
+from wbs_tools.workbook.layout import LAYOUTS, TASKS
 from wbs_tools.workbook.reader_cells import RowCells
 from wbs_tools.workbook.reader_links import Units, cached_duration, predecessor_entries
-from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters
+from wbs_tools.workbook.reader_tables import Sheet, TableLocation, col_letters, match_header
 from wbs_tools.workbook.reader_values import Cell, finding, is_empty, number_of, text_of, whole_number
 
 T = TypeVar("T")
@@ -40,6 +40,7 @@ _START_CONSTRAINTS = (ConstraintType.SNET, ConstraintType.SNLT, ConstraintType.M
 _DATES = ("constraint_date", "deadline", "actual_start", "actual_finish", "baseline_start", "baseline_finish")
 _FINISH_DATES = ("deadline", "actual_finish", "baseline_finish")
 _TEXTS = ("name", "wbs", "owner", "notes", "calendar")
+MIN_TABLE_BELOW_MATCHES = 3  # header cells of another table that end the task table at a row
 #: field -> (code for a value that does not read, what was done instead)
 _CODES = {
     "id": ("task.bad-id", "an ID was assigned"), "duration": ("task.bad-duration", "1 day was assumed"),
@@ -87,6 +88,8 @@ class TaskReader:
         for number in range(self.table.first_row, self.table.last_row + 1):
             raw = self._raw(number)  # empty: no value in any input column (a blank row)
             if raw and self._is_task(number, raw):
+                if type(raw.get("id")) is str and self._another_header(number):
+                    break  # the rest belongs to that table: nothing there is read or written as tasks
                 rows.append((number, raw))
         ids = self._ids(rows)
         fractions = not any(isinstance(v, float) and 1 < v <= 100 for _, raw in rows
@@ -124,6 +127,22 @@ class TaskReader:
                     continue
             raw[key] = value
         return raw
+
+    def _another_header(self, number: int) -> bool:
+        """Whether the row (its ID a text) is the header of another table typed below the tasks, such
+        as a list of links: then the task table ends above it, with a finding."""
+        for layout in LAYOUTS:
+            if layout is TASKS or layout.owned:
+                continue
+            matched = match_header(self.sheet, layout, number)
+            if len(matched) >= MIN_TABLE_BELOW_MATCHES and len(matched) > len(match_header(self.sheet, TASKS, number)):
+                titles = ", ".join(layout.column(key).title for key in list(matched)[:4])
+                self.findings.append(finding(
+                    "sheet.table-ends", f"row {number} reads as the header of a {layout.name} table ({titles}); "
+                    f"the task table ends above it and the rows from there down were not read as tasks: move that "
+                    f"table to its own sheet", location=self.sheet.address(number, min(matched.values()))))
+                return True
+        return False
 
     def _is_task(self, number: int, raw: dict[str, object]) -> bool:
         if not is_empty(raw.get("id")) or not is_empty(raw.get("name")):
