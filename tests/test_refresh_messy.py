@@ -309,7 +309,8 @@ def test_more_findings_than_a_sheet_holds_are_counted_not_crashed_on(monkeypatch
     assert str(sheet.rows[-1][3]).startswith("14 more findings")
 
 
-def test_a_links_table_typed_below_the_tasks_ends_the_task_table(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tasks", [3, 40])  # the header in the rows read whole, and below them
+def test_a_links_table_typed_below_the_tasks_ends_the_task_table(tmp_path: Path, tasks: int) -> None:
     """A PM types a list of links under the task table on the Tasks sheet: its header row ends the
     task table (a finding at its first cell), nothing there is read as a task, and none of its cells
     (headers in the task table's computed columns included) is overwritten."""
@@ -317,19 +318,20 @@ def test_a_links_table_typed_below_the_tasks_ends_the_task_table(tmp_path: Path)
     workbook = xlsxwriter.Workbook(str(path))
     ws = workbook.add_worksheet("Tasks")
     ws.write_row(0, 0, ["ID", "Task name", "Duration", "Predecessors", "Start", "Finish"])
-    ws.write_row(1, 0, [1, "Design", "2d", None])
-    ws.write_row(2, 0, [2, "Build", "3d", "1"])
-    ws.write_row(3, 0, [3, "Test", "1d", "2"])
-    ws.write_row(6, 0, ["Predecessor", "Successor", "Type", "Lag", "Predecessor name", "Successor name"])
-    ws.write_row(7, 0, [2, 3, "FS", None, "typed here", "and here"])
+    for n in range(1, tasks + 1):
+        ws.write_row(n, 0, [n, f"Task {n}", "2d", n - 1 if n > 1 else None])
+    header = tasks + 3  # two blank rows between the tables
+    ws.write_row(header, 0, ["Predecessor", "Successor", "Type", "Lag", "Predecessor name", "Successor name"])
+    ws.write_row(header + 1, 0, [2, 3, "FS", None, "typed here", "and here"])
     workbook.close()
     before = grid(path)["Tasks"]
     result = refresh_workbook(path, backup=False, status_date=dt.date(2026, 3, 6))
     assert result.outcome is Outcome.REFRESHED, result.message
-    assert [(f.code, f.location) for f in result.findings if f.location] == [("sheet.table-ends", "Tasks!A7")]
+    located = [(f.code, f.location) for f in result.findings if f.location]
+    assert located == [("sheet.table-ends", f"Tasks!A{header + 1}")]
     assert "Dependencies table" in next(f.message for f in result.findings if f.code == "sheet.table-ends")
-    assert [t.id for t in result.schedule.plan.tasks] == [1, 2, 3] if result.schedule else False
+    assert result.schedule is not None and [t.id for t in result.schedule.plan.tasks] == list(range(1, tasks + 1))
     after = grid(path)["Tasks"]
-    assert after[6:8] == before[6:8]  # the links table as typed
-    starts = [value_at(after, row, 5) for row in (2, 3, 4)]  # no date format there: serial numbers
-    assert all(isinstance(v, float) for v in starts) and starts[0] < starts[1] < starts[2]
+    assert after[header:header + 2] == before[header:header + 2]  # the links table as typed
+    starts = [value_at(after, row, 5) for row in range(2, tasks + 2)]  # no date format: serial numbers
+    assert all(isinstance(v, float) for v in starts) and starts == sorted(starts) and starts[0] < starts[-1]
