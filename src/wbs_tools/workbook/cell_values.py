@@ -170,14 +170,14 @@ class ValueEncoder:
         a column of one other type (dates, flags, day counts) is looked up by value, in C."""
         if kinds is None:
             kinds = set(map(type, values)) - {type(None)}
+        empty = self(None)[3]
         if not kinds:  # empty cells only (variances of a plan without a baseline)
-            return [self(None)[3]] * len(values)
+            return [empty] * len(values)
         if len(kinds) != 1:
             return [self(v)[3] for v in values]
         kind = next(iter(kinds))
         if (kind is int or kind is str) and None in values:  # the values there, then the empty cells
             given = iter(self.rests([v for v in values if v is not None], kinds))
-            empty = self(None)[3]
             return [empty if v is None else next(given) for v in values]
         if kind is int:
             ints = cast("Sequence[int]", values)
@@ -195,7 +195,7 @@ class ValueEncoder:
         if None in found:
             for i, value in enumerate(values):
                 if found[i] is None:
-                    found[i] = self(None)[3] if value is None else table.setdefault(value, self(value)[3])
+                    found[i] = empty if value is None else table.setdefault(value, self(value)[3])
         return cast("list[bytes]", found)
 
     def _single(self, value: str | int) -> Encoded:

@@ -131,11 +131,12 @@ class TaskReader:
     def _another_header(self, number: int) -> bool:
         """Whether the row (its ID a text) is the header of another table typed below the tasks, such
         as a list of links: then the task table ends above it, with a finding."""
+        as_tasks = len(match_header(self.sheet, TASKS, number))
         for layout in LAYOUTS:
             if layout is TASKS or layout.owned:
                 continue
             matched = match_header(self.sheet, layout, number)
-            if len(matched) >= MIN_TABLE_BELOW_MATCHES and len(matched) > len(match_header(self.sheet, TASKS, number)):
+            if len(matched) >= MIN_TABLE_BELOW_MATCHES and len(matched) > as_tasks:
                 titles = ", ".join(layout.column(key).title for key in list(matched)[:4])
                 self.findings.append(finding(
                     "sheet.table-ends", f"row {number} reads as the header of a {layout.name} table ({titles}); "

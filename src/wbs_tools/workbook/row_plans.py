@@ -192,8 +192,7 @@ class PlannedRows(SheetPatcherBase):
         """A row whose edited cells all exist, when each holds the new value or is empty: else None."""
         data = self.data
         if rests is None:
-            enc, cache = self.encode, self.encode.cache
-            rests = tuple([(cache.get((v.__class__, v)) or enc(v))[3] for v in values])  # type: ignore[arg-type]
+            rests = tuple(self.encode.rests(values))  # type: ignore[arg-type]
         chunks = data[lo:hi].split(self.cell_open)
         rq = str(row).encode() + b'"'
         written: list[int] = []
@@ -221,11 +220,7 @@ class PlannedRows(SheetPatcherBase):
         rn = str(row).encode()
         tail = rn + b'"'
         args: list[bytes] = [rn] * (2 * len(values))
-        if rests is None:
-            enc, cache = self.encode, self.encode.cache
-            args[1::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
-        else:
-            args[1::2] = rests
+        args[1::2] = rests if rests is not None else self.encode.rests(values)  # type: ignore[arg-type]
         head = data[m.start() : lo]
         if b"spans" in head:
             head = self._fixed_spans(head, cols, plan.added)

@@ -150,11 +150,7 @@ class SheetWriter(PlannedRows):
                 template = self.new_rows[cols] = self._new_row_template(row, list(zip(cols, values, strict=True)))
             rn = str(row).encode()
             args: list[bytes] = [rn] * (1 + 2 * len(values))
-            if rests is None:
-                cache, enc = self.encode.cache, self.encode
-                args[2::2] = [(cache.get((v.__class__, v)) or enc(v))[3] for v in values]  # type: ignore[arg-type]
-            else:
-                args[2::2] = rests
+            args[2::2] = rests if rests is not None else self.encode.rests(values)
             result.written.add(row, cols)
             return template % tuple(args)
         tail = str(row).encode() + b'"'
