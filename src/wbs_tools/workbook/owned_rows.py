@@ -8,6 +8,7 @@ into a template made once per sequence of value types, the column letters and st
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,7 +87,13 @@ def date_styles(pkg: Package, info: WorkbookInfo) -> DateStyles:
     part = info.related.get("styles")
     if not part:
         return DateStyles()
-    root = parse_xml(pkg.read(part), part)
+    return _date_styles_in(pkg.read(part), part)
+
+
+@functools.lru_cache(maxsize=8)
+def _date_styles_in(data: bytes, part: str) -> DateStyles:
+    """Worked out once per styles part: plans made from one template share it."""
+    root = parse_xml(data, part)
     q = f"{{{etree.QName(root).namespace}}}"
     custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{q}numFmt")}
     ranked: list[tuple[int, int]] = []

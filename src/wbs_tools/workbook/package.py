@@ -10,6 +10,7 @@ never re-serialized through a tree (:mod:`xml_splice`), so their untouched bytes
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import posixpath
@@ -417,13 +418,18 @@ def read_relationships(pkg: Package, source_part: str) -> list[Relationship]:
     name = pkg.find(rels_part(source_part) if source_part else "_rels/.rels")
     if name is None:
         return []
-    root = parse_xml(pkg.read(name), name)
-    return [
+    return list(_relationships_in(pkg.read(name), name))
+
+
+@functools.lru_cache(maxsize=64)
+def _relationships_in(data: bytes, name: str) -> tuple[Relationship, ...]:
+    """Parsed once per content: plans made from one template repeat their relationship parts."""
+    return tuple(
         Relationship(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
                      el.get("TargetMode") == "External")
-        for el in root
+        for el in parse_xml(data, name)
         if isinstance(el.tag, str) and etree.QName(el).localname == "Relationship"
-    ]
+    )
 
 
 # Parts up to this size are fully re-read in the checks below. Larger ones are worksheets of huge

@@ -257,7 +257,13 @@ def indented_formats(pkg: Package, styles_part: str | None) -> dict[int, int]:
     """Cell format index -> indent for the formats of the styles part that indent (none: no indents)."""
     if not styles_part or styles_part not in pkg:
         return {}
-    return _indented_styles(parse_xml(pkg.read(styles_part), styles_part))
+    return dict(_indents_in(pkg.read(styles_part), styles_part))
+
+
+@functools.lru_cache(maxsize=8)
+def _indents_in(data: bytes, part: str) -> dict[int, int]:
+    """Worked out once per styles part (plans made from one template share it); callers get a copy."""
+    return _indented_styles(parse_xml(data, part))
 
 
 def _indented_styles(styles: etree._Element) -> dict[int, int]:
