@@ -133,7 +133,8 @@ def run_refresh_cli(paths: Sequence[Path], *, recursive: bool, jobs: int | None,
     workers = jobs or os.cpu_count() or 1
     columns = (TextColumn("[bold]refreshing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    # a bar nobody sees (cron, a pipe) would still be redrawn ten times a second: only on a terminal
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("refresh", total=None, last="")
 
         def advance(record: FileRecord) -> None:
