@@ -1,12 +1,15 @@
-"""A large part is inflated into one buffer of its declared size, and is bounded as zipfile's read is.
+"""A part is inflated (through ISA-L) bounded as zipfile's read is; a large one into one buffer of its
+declared size.
 
-The threshold is set to 0 here so that small parts take that path; lying sizes, a wrong CRC, a damaged
-stream and a zip bomb (a part that inflates far beyond its declared size) are refused with a message.
+Every test runs twice: with the in-place threshold at 0, so that small parts take that path, and with
+it out of reach (the whole-part path). Lying sizes, a wrong CRC, a damaged stream and a zip bomb (a
+part that inflates far beyond its declared size) are refused with a message.
 """
 
 from __future__ import annotations
 
 import io
+import tracemalloc
 import zipfile
 import zlib
 
@@ -28,8 +31,11 @@ def _zip(content: bytes) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def _in_place_always(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, params=["in place", "whole"])
+def _inflate_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param == "whole":
+        monkeypatch.setattr(package, "INFLATE_IN_PLACE_FROM", 1 << 62)
+        return
     monkeypatch.setattr(package, "INFLATE_IN_PLACE_FROM", 0)
     monkeypatch.setattr(package, "_FEED", 1000)  # many small feeds and pieces: every loop turns
     monkeypatch.setattr(package, "_PIECE", 3000)
@@ -56,10 +62,17 @@ def test_a_part_that_lies_about_itself_is_refused(field: str, change: int, messa
 
 
 def test_a_part_declared_smaller_than_it_inflates_is_cut_there() -> None:
-    pkg = Package(_zip(b"".join(b'<row r="%d"/>' % i for i in range(300_000))))  # 4 MB
+    pkg = Package(_zip(b"".join(b"<row r=\"%d\"/>" % i for i in range(2_500_000))))  # 40 MB
     pkg._members[PART].info.file_size = 10_000  # declared small (a bomb's trick): inflating stops past it
-    with pytest.raises(WorkbookError, match="declared size"):
-        pkg.read(PART)
+    tracemalloc.start()
+    try:
+        with pytest.raises(WorkbookError, match="declared size"):
+            pkg.read(PART)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    packed = pkg._members[PART].info.compress_size  # the unread input may be copied once
+    assert packed < 8_000_000 and peak < packed + 2_000_000  # never the 40 MB
 
 
 def test_a_damaged_stream_is_refused() -> None:

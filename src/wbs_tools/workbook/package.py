@@ -24,6 +24,7 @@ from typing import BinaryIO
 from urllib.parse import unquote
 from xml.parsers import expat
 
+from isal import isal_zlib
 from lxml import etree
 
 from wbs_tools.workbook.errors import WorkbookError, WorkbookLockedError
@@ -142,7 +143,7 @@ class Deflated:
 
     def inflate(self, limit: int = -1) -> bytes:
         """The part (or its first ``limit`` bytes) inflated again: only for a caller that reads it."""
-        unpack = zlib.decompressobj(-15)
+        unpack = isal_zlib.decompressobj(-15)
         out: list[bytes] = []
         got = 0
         for piece in self.blocks():
@@ -259,9 +260,10 @@ class Package:
         self._total_read += info.file_size
         if self._total_read > self.limits.max_total_bytes:
             raise WorkbookError("the package inflates beyond the configured limit")
-        if (info.compress_type == zipfile.ZIP_DEFLATED and info.file_size >= INFLATE_IN_PLACE_FROM
-                and member.raw is not None and not info.flag_bits & 0x1):
-            return _inflate_in_place(member.raw, info, name)
+        if info.compress_type == zipfile.ZIP_DEFLATED and member.raw is not None and not info.flag_bits & 0x1:
+            if info.file_size >= INFLATE_IN_PLACE_FROM:
+                return _inflate_in_place(member.raw, info, name)
+            return _inflate(member.raw, info, name)
         try:
             with self._zip.open(info) as stream:
                 data = stream.read(info.file_size + 1)
@@ -339,6 +341,24 @@ INFLATE_IN_PLACE_FROM = 16 * 1024 * 1024
 _FEED, _PIECE = 1 << 20, 16 << 20  # compressed bytes fed, inflated bytes taken, at a time
 
 
+_INFLATE_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]  # its stub says an instance
+
+
+def _inflate(raw: bytes | memoryview, info: zipfile.ZipInfo, name: str) -> bytes:
+    """Inflate a part, never past its declared size plus one byte, and check its CRC (what zipfile's
+    read does, through ISA-L: about twice zlib's speed)."""
+    unpack = isal_zlib.decompressobj(-15)
+    try:
+        data = unpack.decompress(raw, info.file_size + 1)
+    except _INFLATE_ERROR as exc:
+        raise WorkbookError(f"the part {name!r} is damaged ({exc})") from exc
+    if len(data) != info.file_size or not unpack.eof:
+        raise WorkbookError(f"the part {name!r} does not match its declared size")
+    if isal_zlib.crc32(data) != info.CRC:
+        raise WorkbookError(f"the part {name!r} is damaged (its CRC does not match)")
+    return data
+
+
 def _inflate_in_place(raw: bytes | memoryview, info: zipfile.ZipInfo, name: str) -> bytes:
     """Inflate a large part into one buffer of its declared size, bounded like zipfile's read.
 
@@ -348,7 +368,7 @@ def _inflate_in_place(raw: bytes | memoryview, info: zipfile.ZipInfo, name: str)
     without a copy. Never more than the declared size plus one byte is inflated."""
     size = info.file_size
     out = io.BytesIO(bytes(size))
-    unpack = zlib.decompressobj(-15)
+    unpack = isal_zlib.decompressobj(-15)
     got = 0
     try:
         for start in range(0, len(raw), _FEED):
@@ -364,13 +384,13 @@ def _inflate_in_place(raw: bytes | memoryview, info: zipfile.ZipInfo, name: str)
             piece = unpack.flush()
             out.write(piece)
             got += len(piece)
-    except zlib.error as exc:
+    except _INFLATE_ERROR as exc:
         raise WorkbookError(f"the part {name!r} is damaged ({exc})") from exc
     if got != size or not unpack.eof:
         raise WorkbookError(f"the part {name!r} does not match its declared size")
     data = out.getvalue()
     del out
-    if zlib.crc32(data) != info.CRC:
+    if isal_zlib.crc32(data) != info.CRC:
         raise WorkbookError(f"the part {name!r} is damaged (its CRC does not match)")
     return data
 
