@@ -280,18 +280,26 @@ def _indented_styles(styles: etree._Element) -> dict[int, int]:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
-def _column_for(layout: SheetLayout, text: str) -> Column | None:
-    return find_column(layout, text)
+#: layout -> cell text -> the column it names (None: none); headers are looked for in the first rows of
+#: every sheet, data rows among them, so the texts of a batch's plans would pile up: a layout's are
+#: forgotten past ``_TEXTS_KEPT``
+_COLUMNS_NAMED: dict[SheetLayout, dict[str, Column | None]] = {}
+_TEXTS_KEPT = 4096
 
 
 def match_header(sheet: Sheet, layout: SheetLayout, row: int) -> dict[str, int]:
     """The best-matching part of one row as a header: column key -> sheet column."""
+    named = _COLUMNS_NAMED.get(layout)
+    if named is None or len(named) > _TEXTS_KEPT:
+        named = _COLUMNS_NAMED[layout] = {}
     parts: list[dict[str, int]] = [{}]
     for index, value in enumerate(sheet.row(row)):
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
             continue
-        column = _column_for(layout, value)
+        if value in named:
+            column = named[value]
+        else:
+            column = named[value] = find_column(layout, value) if value.strip() else None
         if column is None:
             continue
         if column.key in parts[-1]:
