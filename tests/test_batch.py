@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import os
@@ -22,6 +23,7 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import ClassVar
@@ -33,6 +35,7 @@ from typer.testing import CliRunner
 
 from wbs_tools import __version__
 from wbs_tools.batch import FileOutcome, discover, inspect, is_plan, refresh_paths, run_jobs
+from wbs_tools.batch.runner import Job, refresh_one
 from wbs_tools.batch.sidecar import CACHE_NAME, Cache, CacheEntry, FileLock, lock_path, remove_stale_temps
 from wbs_tools.cli import app
 from wbs_tools.core.model import Duration, Link, Plan, Settings, Task
@@ -116,6 +119,21 @@ def test_counts_are_exact_and_skipped_files_untouched(folder: Path, originals: P
         assert after[name + ".bak"] == before[name]
         opens(folder / name)
     assert not list(folder.rglob("*.wbs-lock")) and not list(folder.rglob("*.tmp"))
+
+
+def test_a_job_leaves_the_cycle_collector_as_it_found_it(folder: Path) -> None:
+    """A worker refreshes with the collector off and turns it back on once the plan is gone: on, even
+    when the job fails; and left off for a caller that had turned it off."""
+    job = Job(str(folder / "small.xlsx"), "small.xlsx", STATUS, dt.date(2026, 3, 6), backup=False)
+    assert gc.isenabled()
+    assert refresh_one(job).outcome == "refreshed" and gc.isenabled()
+    assert refresh_one(replace(job, path=str(folder / "broken.xlsx"))).outcome == "failed" and gc.isenabled()
+    gc.disable()
+    try:
+        assert refresh_one(replace(job, path=str(folder / "medium.xlsx"))).outcome == "refreshed"
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_second_run_rewrites_nothing(folder: Path) -> None:

@@ -38,7 +38,7 @@ from lxml import etree
 from wbs_tools import __version__
 from wbs_tools.batch.report import BatchReport
 from wbs_tools.batch.sidecar import Cache, CacheEntry, FileLock, remove_stale_temps
-from wbs_tools.refresh import Outcome, refresh_workbook
+from wbs_tools.refresh import Outcome, refresh_workbook, without_cycle_collector
 from wbs_tools.workbook.layout import LAYOUTS, TASKS
 from wbs_tools.workbook.lossless import lock_files
 from wbs_tools.workbook.package import WorkbookError, parse_xml, resolve_target
@@ -173,7 +173,10 @@ def refresh_one(job: Job) -> FileRecord:
     """Refresh one file; never raises, so one bad file cannot stop a run of thousands."""
     started = time.perf_counter()
     try:
-        record = _refresh(job)
+        # the collector comes back once the plan's objects are gone (refcounting frees them as this returns),
+        # not while the refresh's result still holds them all: a batch worker would walk each plan once more
+        with without_cycle_collector():
+            record = _refresh(job)
     except Exception as exc:  # a bug must cost one file, not the run; the report keeps the reason
         line = traceback.format_exception_only(type(exc), exc)[-1].strip()
         record = FileRecord(job.shown, FileOutcome.FAILED.value, f"internal error: {line}", attempts=1)
