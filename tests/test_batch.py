@@ -35,7 +35,7 @@ from typer.testing import CliRunner
 
 from wbs_tools import __version__
 from wbs_tools.batch import FileOutcome, discover, inspect, is_plan, refresh_paths, run_jobs
-from wbs_tools.batch.runner import Job, refresh_one
+from wbs_tools.batch.runner import Job, fingerprint, refresh_one, stamped_fingerprint
 from wbs_tools.batch.sidecar import CACHE_NAME, Cache, CacheEntry, FileLock, lock_path, remove_stale_temps
 from wbs_tools.cli import app
 from wbs_tools.core.model import Duration, Link, Plan, Settings, Task
@@ -119,6 +119,19 @@ def test_counts_are_exact_and_skipped_files_untouched(folder: Path, originals: P
         assert after[name + ".bak"] == before[name]
         opens(folder / name)
     assert not list(folder.rglob("*.wbs-lock")) and not list(folder.rglob("*.tmp"))
+
+
+def test_the_fingerprint_of_what_was_written_is_that_of_the_file(folder: Path) -> None:
+    """The cache keeps the fingerprint of the parts as written (no second read of the file): the same
+    digest as the file's own zip directory gives, for a first refresh and a re-refresh."""
+    path = folder / "medium.xlsx"
+    for status in (STATUS, STATUS + dt.timedelta(days=7)):
+        result = refresh_workbook(path, status_date=status, backup=False)
+        assert result.write is not None and result.write.parts
+        assert [name for name, _crc, _size in result.write.parts] == zipfile.ZipFile(path).namelist()
+        assert stamped_fingerprint(result.write.parts) == fingerprint(path)
+    untouched = refresh_workbook(path, status_date=status, backup=False)
+    assert untouched.write is not None and not untouched.write.changed and untouched.write.parts == ()
 
 
 def test_a_job_leaves_the_cycle_collector_as_it_found_it(folder: Path) -> None:

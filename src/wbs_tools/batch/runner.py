@@ -145,9 +145,15 @@ def inspect(path: Path) -> tuple[list[str], str]:
 
 def package_fingerprint(infos: Iterable[zipfile.ZipInfo]) -> str:
     """A digest of every part's name, CRC-32 and size: any saved change to any cell changes it."""
+    return stamped_fingerprint((info.filename, info.CRC, info.file_size) for info in infos)
+
+
+def stamped_fingerprint(parts: Iterable[tuple[str, int, int]]) -> str:
+    """``package_fingerprint`` of the parts as they were written (name, CRC-32, size), without reading
+    the file again: what was written is what was proven on disk before it replaced the workbook."""
     digest = hashlib.sha256()
-    for info in infos:
-        digest.update(f"{info.filename}\0{info.CRC:08x}\0{info.file_size}\n".encode())
+    for name, crc, size in parts:
+        digest.update(f"{name}\0{crc:08x}\0{size}\n".encode())
     return digest.hexdigest()[:32]
 
 
@@ -218,7 +224,8 @@ def _attempt(job: Job, path: Path) -> tuple[FileRecord, bool]:
             return FileRecord(job.shown, FileOutcome.LOCKED.value, result.message), True
         if result.outcome is Outcome.FAILED:
             return FileRecord(job.shown, FileOutcome.FAILED.value, result.message), "changed on disk" in result.message
-        after = fingerprint(path)
+        written = result.write.parts if result.write is not None else ()
+        after = stamped_fingerprint(written) if written else fingerprint(path)
         opened = bool(lock_files(path))  # opened meanwhile: its next save may not be ours, so do not vouch for it
     finish = result.schedule.project_finish if result.schedule else None
     clock = job.status_date is None and any(f.code == "settings.no-status-date" for f in result.findings)

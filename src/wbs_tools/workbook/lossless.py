@@ -245,9 +245,11 @@ def write_workbook(
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)
+    stamps: list[tuple[str, int, int]] = []
+
     def stream(sink: BinaryIO) -> tuple[Sequence[str], frozenset[str]]:
         copied = pkg.copied()
-        pkg.write_to(sink, release=True)
+        stamps[:] = pkg.write_to(sink, release=True)
         return pkg.names, copied
 
     payload: bytes | Serializer = data
@@ -257,4 +259,4 @@ def write_workbook(
     del data
     saved = write_atomically(payload, destination, backup=backup,
                              expected_stat=stat if destination == source else None)
-    return replace(report, path=destination, backup=saved)
+    return replace(report, path=destination, backup=saved, parts=tuple(stamps))

@@ -305,12 +305,12 @@ class Package:
         self.write_to(out)
         return out.getvalue()
 
-    def write_to(self, sink: BinaryIO, *, release: bool = False) -> None:
-        """Serialize into a stream (a file); ``release`` lets parts given as chunks go as they are
-        written, after which the package cannot be written again."""
+    def write_to(self, sink: BinaryIO, *, release: bool = False) -> list[tuple[str, int, int]]:
+        """Serialize into a stream (a file); returns each part's name, CRC-32 and size. ``release`` lets
+        parts given as chunks go as they are written, after which the package cannot be written again."""
         from wbs_tools.workbook.package_out import write_members
 
-        write_members(self._members.items(), self.comment, sink, release=release)
+        return write_members(self._members.items(), self.comment, sink, release=release)
 
     def copied(self) -> frozenset[str]:
         """Parts still held as the source's compressed bytes: serializing copies them unchanged."""

@@ -47,6 +47,8 @@ class WriteReport:
     changed_parts: tuple[str, ...] = ()
     added_parts: tuple[str, ...] = ()
     removed_parts: tuple[str, ...] = ()
+    #: every part of the file written (name, CRC-32, size), in order; empty when nothing was written
+    parts: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def changed(self) -> bool:

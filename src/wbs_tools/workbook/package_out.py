@@ -164,12 +164,17 @@ class Deflater:
 _FINAL_BLOCK = b"\x03\x00"  # an empty last block (fixed Huffman codes): ends a deflate stream
 
 
+#: a part as written: its name, CRC-32 and inflated size (what a zip reader's directory shows of it)
+Stamp = tuple[str, int, int]
+
+
 def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sink: Sink, *,
-                  release: bool = False) -> None:
-    """Write the zip of ``members`` (in order) to ``sink``; ``release`` lets chunked parts go as they
-    are written (the package cannot be written again)."""
+                  release: bool = False) -> list[Stamp]:
+    """Write the zip of ``members`` (in order) to ``sink`` and return their stamps; ``release`` lets
+    chunked parts go as they are written (the package cannot be written again)."""
     out = _Counter(sink)
     central = bytearray()
+    stamps: list[Stamp] = []
     count = 0
     for name, member in members:
         count += 1
@@ -234,7 +239,9 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
             0, info.internal_attr, info.external_attr, offset,
         )
         central += encoded + extra + info.comment
+        stamps.append((name, crc, size))
     start = out.offset
     out.write(bytes(central))
     out.write(pk._END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), start, len(comment)))
     out.write(comment)
+    return stamps
