@@ -35,6 +35,7 @@ from wbs_tools.workbook.lossless import (
 )
 from wbs_tools.workbook.owned_sheet import read_workbook
 from wbs_tools.workbook.package import OLE2_SIGNATURE, Package, rels_part
+from wbs_tools.workbook.sheet_patch import SheetWriter
 from wbs_tools.workbook.sheet_xml import excel_serial, patch_sheet
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "workbooks"
@@ -371,6 +372,39 @@ def test_values_encoded_a_block_of_rows_at_a_time_patch_as_cell_by_cell_edits(
         plain.set_row(r, list(zip((2, 3, 4), row_values, strict=True)))  # type: ignore[arg-type]
     ours, theirs = patch_sheet(xml, streamed), patch_sheet(xml, plain)
     assert ours.data == theirs.data and list(ours.written) == list(theirs.written)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["empty", "same", "other", "formula"]),
+                          st.sampled_from(["empty", "same", "other", "formula"]),
+                          st.sampled_from([None, 7, "done", dt.datetime(2026, 3, 2, 8)])), min_size=1, max_size=30))
+def test_rows_whose_cells_all_exist_patch_as_the_cell_by_cell_path(cells: list[tuple[str, str, object]]) -> None:
+    """Rows whose edited cells all exist take the filled-row path (one plan for the row layout): the bytes,
+    the cells reported written, skipped and left unchanged are those of the cell-by-cell path, whether
+    a cell is empty, already holds its new value, holds another one or a formula."""
+    encode = ValueEncoder(b"", False)
+
+    def cell(ref: str, style: str, state: str, value: object) -> str:
+        if state == "empty" or (state == "same" and value is None):
+            return f'<c r="{ref}" s="{style}"/>'
+        if state == "formula":
+            return f'<c r="{ref}" s="{style}"><f>1+1</f><v>2</v></c>'
+        held = value if state == "same" else 99
+        return f'<c r="{ref}" s="{style}"{encode(held)[3].decode()}'  # type: ignore[arg-type]
+
+    rows, edits = [], CellEdits()
+    for r, (b, c, value) in enumerate(cells, start=2):
+        rows.append(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>{cell(f"B{r}", "2", b, r)}{cell(f"C{r}", "1", c, value)}'
+                    f'<c r="D{r}"><v>1</v></c></row>')
+        edits.set_row(r, [(2, r), (3, value)])
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>'.encode()
+    fast = patch_sheet(xml, edits)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SheetWriter, "_fast_row", lambda *_args, **_kwargs: None)
+        slow = patch_sheet(xml, edits)
+    assert fast.data == slow.data
+    assert list(fast.written) == list(slow.written) and fast.unchanged == slow.unchanged
+    assert fast.skipped == slow.skipped
 
 
 def test_unique_texts_do_not_push_repeated_values_out_of_the_encoder() -> None:
