@@ -216,6 +216,9 @@ def read_holidays(sheet: Sheet, table: TableLocation, rows: list[int], calendars
                   day_first: bool | None, findings: list[Finding]) -> None:
     """Dated exceptions: a day off (Working? No or blank) or an extra working day with standard hours."""
     names = {name.casefold(): name for name in calendars}
+    # an extra working day has the calendar's standard hours (its first working day's)
+    standard = {name: next((spec.week[d] for d in range(7) if spec.week.get(d)), STANDARD_DAY)
+                for name, spec in calendars.items()}
     for row in rows if "date" in table.columns else ():  # without Date: reported as a missing column
         cell: dict[str, Cell] = {k: sheet.value(row, c) for k, c in table.columns.items()}
         try:
@@ -232,6 +235,5 @@ def read_holidays(sheet: Sheet, table: TableLocation, rows: list[int], calendars
                                     f"the exception on {day:%Y-%m-%d} was ignored",
                                     location=table.address(row, "calendar"), field="calendar"))
             continue
-        for spec in calendars.values() if wanted is None else (calendars[names[wanted.casefold()]],):
-            standard = next((spec.week[d] for d in range(7) if spec.week.get(d)), STANDARD_DAY)
-            spec.exceptions[day] = standard if working else ()
+        for name in calendars if wanted is None else (names[wanted.casefold()],):
+            calendars[name].exceptions[day] = standard[name] if working else ()
