@@ -40,13 +40,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from isal import isal_zlib
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_refresh import child  # noqa: E402  (the benchmarks folder, also when imported)
 from machine import machine  # noqa: E402
+
+from wbs_tools.workbook.deflate import codec  # noqa: E402  (ISA-L, as the refresh uses)
 
 COMPUTED_TASK_COLUMNS = 14  # Tasks columns a refresh writes (outline number, the six dates, slack...)
 
@@ -110,11 +110,11 @@ def floor(source: Path, refreshed: Path, repeats: int) -> dict[str, float]:
                 info = zf.getinfo(member)
                 names, extra = struct.unpack_from("<2H", package, info.header_offset + 26)
                 start = info.header_offset + 30 + names + extra
-                isal_zlib.decompress(memoryview(package)[start : start + info.compress_size], -15)
+                codec.decompress(memoryview(package)[start : start + info.compress_size], -15)
 
     def deflate() -> None:
         for content in new_content:
-            packer = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+            packer = codec.compressobj(1, codec.DEFLATED, -15)
             packer.compress(content)
             packer.flush()
 
@@ -145,7 +145,7 @@ def floor(source: Path, refreshed: Path, repeats: int) -> dict[str, float]:
         "a Python call per task row read": best_of(repeats, rows_in),
         "a bytes % tuple per task row written": best_of(repeats, rows_out),
         "verify: CRC of the file, rewritten parts inflated": best_of(
-            repeats, lambda: (isal_zlib.crc32(out), inflate(out, parts))),
+            repeats, lambda: (codec.crc32(out), inflate(out, parts))),
     }
 
 

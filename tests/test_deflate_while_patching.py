@@ -9,6 +9,7 @@ part by part after inflating, with the path that keeps the part in memory; zipfi
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -22,12 +23,55 @@ from hypothesis import strategies as st
 
 from support.libreoffice import libreoffice_missing
 from wbs_tools.refresh import refresh_workbook
-from wbs_tools.workbook import package_edit
+from wbs_tools.workbook import deflate, package_edit
+from wbs_tools.workbook.package import Package
 from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.sample import sample_plan, sample_registers
 from wbs_tools.workbook.template import build_workbook
 
 STATUS = dt.datetime(2026, 3, 6, 17)
+
+
+@pytest.fixture(params=["isal", "zlib"])
+def codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """ISA-L where its wheel exists, the standard library's zlib where it does not (Windows on ARM)."""
+    if request.param == "zlib":
+        monkeypatch.setattr(deflate, "codec", zlib)
+    elif deflate.codec is zlib:
+        pytest.skip("python-isal is not installed here")
+    return str(request.param)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.binary(max_size=3000))
+def test_crc32_combine_equals_the_crc_of_the_joined_bytes(a: bytes, b: bytes) -> None:
+    with pytest.MonkeyPatch.context() as patch:  # zlib's module has no crc32_combine: ours is used
+        patch.setattr(deflate, "codec", zlib)
+        assert deflate.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    assert deflate.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_crc32_combine_over_a_long_tail(codec: str) -> None:
+    tail = bytes(range(256)) * 40_000  # 10 MB: the length's high bits matter
+    assert deflate.crc32_combine(zlib.crc32(b"<x>"), zlib.crc32(tail), len(tail)) == zlib.crc32(b"<x>" + tail)
+
+
+def test_a_refresh_through_either_codec_writes_the_same_parts(codec: str, tmp_path: Path) -> None:
+    """Where python-isal is missing the refresh deflates with zlib: the same parts, read back by
+    zipfile (which checks each CRC), and a part inflated by the package through that codec."""
+    plan = tmp_path / "plan.xlsx"
+    build_workbook(plan, plan=sample_plan(), registers=sample_registers())
+    reference = tmp_path / "reference.xlsx"
+    shutil.copyfile(plan, reference)
+    result = refresh_workbook(plan, status_date=STATUS, backup=False)
+    assert result.write is not None and result.write.changed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(deflate, "codec", zlib if codec == "isal" else deflate._fastest())
+        refresh_workbook(reference, status_date=STATUS, backup=False)
+    ours, theirs = zipfile.ZipFile(plan), zipfile.ZipFile(reference)
+    assert ours.namelist() == theirs.namelist()
+    assert all(ours.read(name) == theirs.read(name) for name in ours.namelist())
+    assert Package(plan.read_bytes()).read("xl/worksheets/sheet1.xml") == ours.read("xl/worksheets/sheet1.xml")
 
 
 @settings(max_examples=100, deadline=None)

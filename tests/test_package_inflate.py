@@ -1,9 +1,9 @@
-"""A part is inflated (through ISA-L) bounded as zipfile's read is; a large one into one buffer of its
+"""A part is inflated bounded as zipfile's read is; a large one into one buffer of its
 declared size.
 
-Every test runs twice: with the in-place threshold at 0, so that small parts take that path, and with
-it out of reach (the whole-part path). Lying sizes, a wrong CRC, a damaged stream and a zip bomb (a
-part that inflates far beyond its declared size) are refused with a message.
+Every test runs with ISA-L and with zlib, each with the in-place threshold at 0, so that small parts
+take that path, and with it out of reach (the whole-part path). Lying sizes, a wrong CRC, a damaged
+stream and a zip bomb (a part that inflates far beyond its declared size) are refused with a message.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wbs_tools.workbook import package
+from wbs_tools.workbook import deflate, package
 from wbs_tools.workbook.package import Package, WorkbookError
 
 PART = "xl/worksheets/sheet1.xml"
@@ -29,6 +29,15 @@ def _zip(content: bytes) -> bytes:
         z.writestr("[Content_Types].xml", b"<Types/>")
         z.writestr(PART, content)
     return out.getvalue()
+
+
+@pytest.fixture(autouse=True, params=["isal", "zlib"])
+def _codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ISA-L where its wheel exists, the standard library's zlib where it does not."""
+    if request.param == "zlib":
+        monkeypatch.setattr(deflate, "codec", zlib)
+    elif deflate.codec is zlib:
+        pytest.skip("python-isal is not installed here")
 
 
 @pytest.fixture(autouse=True, params=["in place", "whole"])

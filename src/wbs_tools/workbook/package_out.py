@@ -7,8 +7,7 @@ exist whole. A million-row worksheet comes already deflated as it was patched (:
 Sizes and CRC go into the local header (no data descriptor), so a part's compressed bytes are
 complete before its header is written.
 
-Deflate and CRC-32 come from ISA-L (python-isal): the same raw deflate format as zlib's, about four
-times faster at level 1 on worksheet XML for output of the same size. A part deflated in a background
+Deflate and CRC-32 come from :mod:`deflate` (ISA-L where installed). A part deflated in a background
 thread keeps zlib, which lets go of the interpreter while it works (ISA-L's binding holds it), so it
 runs on the second core. Verification re-reads the written file with the standard library's
 ``zipfile`` and zlib, so the proof does not rest on the code that wrote it.
@@ -23,8 +22,7 @@ import zlib
 from collections.abc import Iterable
 from typing import BinaryIO, Protocol
 
-from isal import isal_zlib
-
+from wbs_tools.workbook import deflate
 from wbs_tools.workbook import package as pk
 
 Chunk = bytes | memoryview
@@ -72,9 +70,8 @@ class Deflater:
     AHEAD = 8
 
     def __init__(self, *, background: bool = False, spill: BinaryIO | None = None) -> None:
-        codec = zlib if background else isal_zlib
-        self._packer = codec.compressobj(1, codec.DEFLATED, -15)  # Excel's own choice: fastest deflate
-        self._crc32 = codec.crc32
+        self._packer = zlib.compressobj(1, zlib.DEFLATED, -15) if background else deflate.compressor()
+        self._crc32 = zlib.crc32 if background else deflate.crc32
         self.pieces: list[bytes] = []
         self.size = self.crc = 0
         self._spill, self._spilled = spill, 0  # a temporary file taking the deflated bytes
@@ -151,9 +148,9 @@ class Deflater:
         own, then come the pieces added, then an empty final block; the CRC is the two combined."""
         self._settle()
         self._keep(self._packer.flush(zlib.Z_SYNC_FLUSH))
-        first = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
-        lead = first.compress(head) + first.flush(isal_zlib.Z_SYNC_FLUSH)
-        crc = isal_zlib.crc32_combine(isal_zlib.crc32(head), self.crc, self.size)
+        first = deflate.compressor()
+        lead = first.compress(head) + first.flush(zlib.Z_SYNC_FLUSH)
+        crc = deflate.crc32_combine(deflate.crc32(head), self.crc, self.size)
         body: list[bytes | pk.SpilledPieces] = list(self.pieces)
         if self._spill is not None:
             self._spill.flush()
@@ -203,7 +200,7 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
                 size = sum(map(len, stored))
                 crc = 0
                 for block in stored:
-                    crc = isal_zlib.crc32(block, crc)
+                    crc = deflate.crc32(block, crc)
                 pieces = stored
             if release and member.chunks is not None:
                 member.chunks = None
