@@ -217,8 +217,8 @@ class ValueEncoder:
 
 def _all_plain(texts: Sequence[str]) -> bool:
     """Whether every text is one ``_plain_text`` takes as it is (no markup, no space at its ends)."""
-    return (all(texts) and max(map(len, texts)) <= MAX_TEXT and not any(map(_SPECIAL.search, texts))
-            and list(map(str.strip, texts)) == list(texts))
+    return (all(texts) and max(map(len, texts)) <= MAX_TEXT and _SPECIAL.search("".join(texts)) is None
+            and list(map(str.strip, texts)) == list(texts))  # the characters looked for are single ones: joined
 
 
 _K = TypeVar("_K")
