@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 import struct
-import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -25,6 +24,7 @@ import xlsxwriter
 from lxml import etree
 from typer.testing import CliRunner
 
+from support.libreoffice import soffice
 from wbs_tools.cli import app
 from wbs_tools.interchange import AdoptOutcome, adopt_workbook
 from wbs_tools.interchange.adopt import layout_sheet
@@ -329,10 +329,9 @@ def test_libreoffice_shows_the_computed_dates(tmp_path: Path) -> None:
         type_plan(path)
         assert runner.invoke(app, ["refresh", str(path), "--no-backup"]).exit_code == 0
     out = tmp_path / "csv"
-    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                    "--outdir", str(out), *[str(tmp_path / n) for n in names]],
-                   check=True, capture_output=True, timeout=240)
+    done = soffice(["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "--outdir", str(out), *[str(tmp_path / n) for n in names]], tmp_path / "lo", timeout=240)
+    assert done.returncode == 0, done.stderr
     start, finish = TASKS.column_number("start") - 1, TASKS.column_number("finish") - 1
     expected = [(dt.date(2026, 1, 5), dt.date(2026, 1, 9)), (dt.date(2026, 1, 12), dt.date(2026, 1, 23)),
                 (dt.date(2026, 1, 23), dt.date(2026, 1, 23))]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
 import tempfile
 import threading
 import zipfile
@@ -21,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from support.libreoffice import libreoffice_missing
+from support.libreoffice import libreoffice_missing, soffice
 from wbs_tools.refresh import refresh_workbook
 from wbs_tools.workbook import deflate, package_edit
 from wbs_tools.workbook.package import Package
@@ -186,9 +185,8 @@ def test_libreoffice_reads_a_sheet_deflated_while_patched_as_the_other(tmp_path:
     texts = []
     for path in (kept, streamed):
         out = path.parent / "csv"
-        subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
-                        "--convert-to", "csv", "--outdir", str(out), str(path)],
-                       check=True, capture_output=True, timeout=240)
+        done = soffice(["--convert-to", "csv", "--outdir", str(out), str(path)], tmp_path / "lo", timeout=240)
+        assert done.returncode == 0, done.stderr
         texts.append((out / "plan.csv").read_text(errors="replace"))  # the first sheet: Tasks
     assert texts[0] == texts[1]
     assert "Kick-off meeting" in texts[1] and len(texts[1].splitlines()) > 10

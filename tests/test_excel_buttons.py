@@ -12,10 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import zipfile
 from collections import Counter
@@ -31,7 +28,7 @@ from typer.testing import CliRunner
 
 from support import memory_workbooks as workbooks
 from support import xlwings_memory as memory
-from support.libreoffice import UNO_PYTHON, libreoffice_missing
+from support.libreoffice import libreoffice_missing, run_uno_probe
 from wbs_tools.cli import app as cli
 from wbs_tools.excel import buttons, live
 from wbs_tools.excel.vba_project import BUTTONS, macro_modules
@@ -432,14 +429,7 @@ def test_libreoffice_shows_each_button_bound_to_its_macro(tmp_path: Path) -> Non
     refreshed = Path(shutil.copy(SAMPLE, tmp_path / "refreshed.xlsm"))
     refresh_workbook(refreshed, backup=False)
     job = {"profile": str(tmp_path / "profile"), "documents": [str(SAMPLE), str(refreshed)]}
-    with subprocess.Popen([UNO_PYTHON, "-c", _PROBE, json.dumps(job)], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, start_new_session=True) as run:
-        try:
-            stdout, stderr = run.communicate(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            pytest.fail("LibreOffice did not finish within 90 s")
-    assert run.returncode == 0, stderr[-3000:]
+    stdout = run_uno_probe(_PROBE, job, timeout=90)
     expected = {BUTTON_PLACES[b.macro][0].name: [[b.caption, "vnd.sun.star.script:VBAProject.WbsButtons."
                                                  f"{b.macro}?language=Basic&location=document"]] for b in BUTTONS}
     for report in json.loads(stdout):

@@ -10,7 +10,6 @@ import re
 import shutil
 import stat
 import struct
-import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
+from support.libreoffice import soffice
 from wbs_tools.workbook import lossless as lossless_module
 from wbs_tools.workbook.cell_edits import CellEdits, StreamedEdits
 from wbs_tools.workbook.cell_values import ValueEncoder
@@ -697,10 +697,10 @@ def test_libreoffice_opens_edited_workbooks(tmp_path: Path) -> None:
                    owned_sheets={"Check": OwnedSheet([["lo-owned", dt.date(2025, 1, 2), 3]], start_row=4)},
                    replace_unmarked_sheets=True)
     out = tmp_path / "csv"
-    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                    "--outdir", str(out), *[str(tmp_path / n) for n in [*sample, framed.name]]],
-                   check=True, capture_output=True, timeout=240)
+    done = soffice(["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                    "--outdir", str(out), *[str(tmp_path / n) for n in [*sample, framed.name]]], tmp_path / "lo",
+                   timeout=240)
+    assert done.returncode == 0, done.stderr
     for name in sample:
         csvs = {p.name: p.read_text(errors="replace") for p in out.glob(Path(name).stem + "-*.csv")}
         assert any("wbs-lo-check,12.25" in text for text in csvs.values()), (name, list(csvs))

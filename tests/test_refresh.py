@@ -27,6 +27,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
+from support.libreoffice import soffice
 from wbs_tools.cli import app
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.model import Duration, Lag, Link, LinkType, Plan, Settings, Task
@@ -226,10 +227,8 @@ def test_libreoffice_shows_the_engines_schedule(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     # Values, not their display: dates in the en-US default form, numbers and booleans as stored.
     options = "44,34,76,1,,1033,false,true,false,false,false,1"
-    done = subprocess.run(
-        ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
-         "--convert-to", f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(tmp_path / "csv"), str(path)],
-        capture_output=True, text=True, timeout=240, check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    done = soffice(["--convert-to", f"csv:Text - txt - csv (StarCalc):{options}", "--outdir", str(tmp_path / "csv"),
+                    str(path)], tmp_path / "profile", timeout=240, env={**os.environ, "LC_ALL": "C.UTF-8"})
     assert done.returncode == 0, done.stderr
     (exported,) = (tmp_path / "csv").glob("*.csv")
     rows = list(csv.reader(exported.read_text(encoding="utf-8").splitlines()))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from python_calamine import CalamineWorkbook
 
+from support.libreoffice import soffice
 from wbs_tools.refresh import Outcome, refresh_workbook
 from wbs_tools.workbook import register_sheets
 from wbs_tools.workbook.computed import column_letter
@@ -99,9 +99,9 @@ def test_a_change_after_sign_off_voids_it(plan: Path) -> None:
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_shows_the_computed_flags(plan: Path, tmp_path: Path) -> None:
     out = tmp_path / "csv"
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,4",
-                    "--outdir", str(out), str(plan)], check=True, capture_output=True, timeout=180)
+    done = soffice(["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,4",
+                    "--outdir", str(out), str(plan)], tmp_path / "profile", timeout=180)
+    assert done.returncode == 0, done.stderr
     actions = next(out.glob("*Action*"), None)
     assert actions is not None, sorted(p.name for p in out.iterdir())
     text = actions.read_text()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
-import subprocess
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -16,6 +15,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from support.libreoffice import soffice
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.findings import Severity
 from wbs_tools.core.model import Link, LinkType, Plan
@@ -248,10 +248,7 @@ def test_libreoffice_converts_the_sample(built: dict[str, Path], tmp_path: Path)
     source = tmp_path / "sample_plan.xlsx"
     shutil.copy(built["sample_plan.xlsx"], source)
     out = tmp_path / "out"
-    done = subprocess.run(
-        ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
-         "--convert-to", "pdf", "--outdir", str(out), str(source)],
-        capture_output=True, text=True, timeout=300, check=False)
+    done = soffice(["--convert-to", "pdf", "--outdir", str(out), str(source)], tmp_path / "profile", timeout=300)
     assert done.returncode == 0, done.stderr
     pdf = out / "sample_plan.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000

@@ -13,12 +13,9 @@ import importlib.util
 import io
 import json
 import math
-import os
 import random
 import re
-import signal
 import struct
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -27,7 +24,7 @@ import pytest
 import xlsxwriter
 from oletools.olevba import VBA_Parser, VBA_Project, decompress_stream
 
-from support.libreoffice import UNO_PYTHON, libreoffice_missing
+from support.libreoffice import libreoffice_missing, run_uno_probe
 from wbs_tools.excel import cfb, ovba
 from wbs_tools.excel.vba_project import (
     BUTTONS,
@@ -437,17 +434,7 @@ def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     stand_in_modules = macro_modules(SHEETS, runpython_module=_stand_in_runpython(log))
     stand_in = _xlsm(folder / "stand_in.xlsm", build_vba_project(stand_in_modules))
     job = {"profile": str(folder / "profile"), "documents": [[str(real), False], [str(stand_in), True]]}
-    # Own session, so that a hung run can be killed together with the soffice it started.
-    probe = [UNO_PYTHON, "-c", _UNO_PROBE, json.dumps(job)]
-    with subprocess.Popen(
-        probe, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    ) as run:
-        try:
-            stdout, stderr = run.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            pytest.fail("LibreOffice did not finish within 60 s")
-    assert run.returncode == 0, stderr[-3000:]
+    stdout = run_uno_probe(_UNO_PROBE, job, timeout=60)
     real_report, stand_in_report = json.loads(stdout)
     calls = log.read_text(encoding="cp1252").splitlines() if log.exists() else []
     return {"real": real_report, "stand_in": stand_in_report, "calls": calls, "stand_in_modules": stand_in_modules}
