@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import os
 import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from test_status import WEEK1, WEEK2, Weeks, two_weeks
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.status import StatusReport, build_status
 from wbs_tools.reports import ChromiumError, dump_dom, find_chromium, render_html, render_pdf, screenshot_html
+from wbs_tools.reports.pdf import run_chromium
 from wbs_tools.workbook.sample import sample_plan, sample_registers
 
 HOSTILE = ("<script>alert(1)</script>", "=cmd|' /C calc'!A0", '"><img src=x onerror=alert(1)>')
@@ -151,6 +154,53 @@ def test_missing_chromium_is_a_clear_error(weeks: Weeks, tmp_path: Path, monkeyp
     assert find_chromium() is None
     with pytest.raises(ChromiumError, match="apt-get install chromium"):
         render_pdf(weeks.first, tmp_path / "out.pdf")
+
+
+def _fake_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> Path:
+    """A stand-in browser (a shell script) in place of Chromium; its runs are counted in ``runs``."""
+    script = tmp_path / "fake-chromium"
+    script.write_text(f"#!/bin/sh\necho run >> {tmp_path / 'runs'}\n{body}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("WBS_CHROMIUM", str(script))
+    return tmp_path / "runs"
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+def test_a_hung_chromium_is_killed_with_its_children_and_run_once_more(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that hangs, leaving a child that holds its output open, is killed with that child and
+    started again; the second run's output is the result."""
+    marker, child = tmp_path / "hung-once", tmp_path / "child-pid"
+    runs = _fake_chromium(tmp_path, monkeypatch, f"if [ -e {marker} ]; then echo rendered; exit 0; fi\n"
+                                                 f"touch {marker}; sleep 300 & echo $! > {child}; sleep 300")
+    started = time.monotonic()
+    done = run_chromium(["file:///report.html"], timeout=2)
+    assert done.stdout.strip() == "rendered" and runs.read_text().count("run") == 2
+    assert time.monotonic() - started < 10  # the child holding the pipes did not keep the wait going
+    pid = int(child.read_text())
+    for _ in range(50):  # killed with its group: gone once the system has reaped it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the hung run's child {pid} is still running")
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+def test_a_chromium_that_always_hangs_or_fails_is_a_clear_error(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = _fake_chromium(tmp_path, monkeypatch, "(sleep 300) & sleep 300")
+    with pytest.raises(ChromiumError, match=r"did not finish within 1 s \(2 runs\)"):
+        run_chromium(["file:///report.html"], timeout=1)
+    assert runs.read_text().count("run") == 2
+    failing = tmp_path / "failing"
+    failing.mkdir()
+    runs = _fake_chromium(failing, monkeypatch, "echo 'no display' >&2; exit 3")
+    with pytest.raises(ChromiumError, match=r"failed \(3\): no display"):
+        run_chromium(["file:///report.html"], timeout=5)
+    assert runs.read_text().count("run") == 1  # an error is not a hang: not run again
 
 
 # -- Gantt chart ----------------------------------------------------------------------------------
