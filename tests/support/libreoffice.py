@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,39 +31,34 @@ def libreoffice_missing() -> str | None:
 
 def run_uno_probe(script: str, job: dict[str, object], *, timeout: float, attempts: int = 2) -> str:
     """Run ``script`` (it starts its own soffice) with the UNO Python and ``job`` as JSON; its stdout.
-
-    A headless soffice now and then hangs while it starts or closes, however simple the document; a run
-    that does not finish in ``timeout`` is killed with its soffice and started once more on a fresh
-    profile. A run that finishes and fails is never retried: its error is the test's failure.
-    """
-    for attempt in range(1, attempts + 1):
-        given = dict(job, profile=f"{job['profile']}-{attempt}")
-        with subprocess.Popen([UNO_PYTHON, "-c", script, json.dumps(given)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True) as run:
-            try:
-                stdout, stderr = run.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(run.pid, signal.SIGKILL)
-                run.communicate()
-                continue
-        assert run.returncode == 0, stderr[-3000:]
-        return stdout
-    pytest.fail(f"LibreOffice did not finish within {timeout:.0f} s, {attempts} times")
+    A run that finishes and fails is never retried: its error is the test's failure."""
+    done = _retried(lambda n: [UNO_PYTHON, "-c", script, json.dumps(dict(job, profile=f"{job['profile']}-{n}"))],
+                    timeout, attempts)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 def soffice(args: list[str], profile: Path, *, timeout: float, attempts: int = 2,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``soffice --headless --norestore`` on a private profile with ``args`` (a conversion); a run that
-    hangs past ``timeout`` is killed with its processes and started once more on a fresh profile."""
+    """``soffice --headless --norestore`` on a private profile with ``args`` (a conversion)."""
+    return _retried(lambda n: ["soffice", "--headless", "--norestore",
+                               f"-env:UserInstallation=file://{profile}-{n}", *args], timeout, attempts, env)
+
+
+def _retried(command: Callable[[int], list[str]], timeout: float, attempts: int,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A headless soffice now and then hangs while it starts or closes, however simple the document:
+    a run that does not finish in ``timeout`` is killed with every process it started and run once
+    more (``command(n)`` for run ``n``, on a fresh profile)."""
     for attempt in range(1, attempts + 1):
-        command = ["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{profile}-{attempt}", *args]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        with subprocess.Popen(command(attempt), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               start_new_session=True, env=env) as run:
             try:
                 stdout, stderr = run.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(run.pid, signal.SIGKILL)
-                run.communicate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    run.communicate(timeout=10)
                 continue
-        return subprocess.CompletedProcess(command, run.returncode, stdout, stderr)
+        return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
     pytest.fail(f"LibreOffice did not finish within {timeout:.0f} s, {attempts} times")
