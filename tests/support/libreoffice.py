@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from wbs_tools.processes import run_bounded
 
 UNO_PYTHON = "/usr/bin/python3"  # Debian's python3-uno installs the bridge for the system Python only
 
@@ -51,14 +50,7 @@ def _retried(command: Callable[[int], list[str]], timeout: float, attempts: int,
     a run that does not finish in ``timeout`` is killed with every process it started and run once
     more (``command(n)`` for run ``n``, on a fresh profile)."""
     for attempt in range(1, attempts + 1):
-        with subprocess.Popen(command(attempt), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True, env=env) as run:
-            try:
-                stdout, stderr = run.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(run.pid, signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    run.communicate(timeout=10)
-                continue
-        return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+        done = run_bounded(command(attempt), timeout, env=env)
+        if done is not None:
+            return done
     pytest.fail(f"LibreOffice did not finish within {timeout:.0f} s, {attempts} times")

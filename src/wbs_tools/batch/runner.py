@@ -41,7 +41,7 @@ from wbs_tools.batch.sidecar import Cache, CacheEntry, FileLock, remove_stale_te
 from wbs_tools.refresh import Outcome, refresh_workbook, without_cycle_collector
 from wbs_tools.workbook.layout import LAYOUTS, TASKS
 from wbs_tools.workbook.lossless import lock_files
-from wbs_tools.workbook.package import WorkbookError, parse_xml, resolve_target
+from wbs_tools.workbook.package import Stamp, WorkbookError, parse_xml, resolve_target
 from wbs_tools.workbook.reader_tables import sheet_key
 
 T = TypeVar("T")
@@ -148,7 +148,7 @@ def package_fingerprint(infos: Iterable[zipfile.ZipInfo]) -> str:
     return stamped_fingerprint((info.filename, info.CRC, info.file_size) for info in infos)
 
 
-def stamped_fingerprint(parts: Iterable[tuple[str, int, int]]) -> str:
+def stamped_fingerprint(parts: Iterable[Stamp]) -> str:
     """``package_fingerprint`` of the parts as they were written (name, CRC-32, size), without reading
     the file again: what was written is what was proven on disk before it replaced the workbook."""
     digest = hashlib.sha256()

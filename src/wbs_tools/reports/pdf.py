@@ -10,17 +10,16 @@ service user in CI), on a local file that has no script and no external resource
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from wbs_tools.core.status import StatusReport
+from wbs_tools.processes import run_bounded
 from wbs_tools.reports.html import render_html
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -52,9 +51,8 @@ def run_chromium(args: Sequence[str], *, timeout: float = 120, attempts: int = 2
     """Run headless Chromium with a fresh profile and ``args`` (the page URL last).
 
     A headless Chromium now and then hangs on start-up. A run that does not finish within ``timeout``
-    is killed with every process it started (its renderers would otherwise hold the output pipes open
-    and the wait would never end) and started once more, up to ``attempts`` runs. A run that ends with
-    an error is not repeated.
+    is killed with every process it started (:func:`run_bounded`) and started once more, up to
+    ``attempts`` runs. A run that ends with an error is not repeated.
     """
     exe = find_chromium()
     if exe is None:
@@ -62,7 +60,7 @@ def run_chromium(args: Sequence[str], *, timeout: float = 120, attempts: int = 2
                             "or set WBS_CHROMIUM to a Chrome/Chromium executable")
     for _attempt in range(attempts):
         with tempfile.TemporaryDirectory(prefix="wbs-chromium-") as profile:
-            done = _run_bounded([exe, *FLAGS, f"--user-data-dir={profile}", *args], timeout)
+            done = run_bounded([exe, *FLAGS, f"--user-data-dir={profile}", *args], timeout)
         if done is not None:
             break
     else:
@@ -70,25 +68,6 @@ def run_chromium(args: Sequence[str], *, timeout: float = 120, attempts: int = 2
     if done.returncode != 0:
         raise ChromiumError(f"Chromium failed ({done.returncode}): {done.stderr.strip()[-800:]}")
     return done
-
-
-def _run_bounded(command: list[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
-    """The finished run, or None when it ran past ``timeout``: then it is killed with its process group."""
-    group: dict[str, Any] = ({"start_new_session": True} if os.name == "posix"
-                             else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                          text=True, **group) as run:
-        try:
-            stdout, stderr = run.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            if os.name == "posix":
-                os.killpg(run.pid, signal.SIGKILL)
-            else:
-                run.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                run.communicate(timeout=10)  # a process that left the group may still hold the pipes
-            return None
-    return subprocess.CompletedProcess(command, run.returncode, stdout, stderr)
 
 
 def _with_page(html: str, run: Callable[[str], T]) -> T:

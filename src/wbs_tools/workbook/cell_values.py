@@ -216,9 +216,10 @@ class ValueEncoder:
 
 
 def _all_plain(texts: Sequence[str]) -> bool:
-    """Whether every text is one ``_plain_text`` takes as it is (no markup, no space at its ends)."""
+    """Whether every text is one ``_plain_text`` takes as it is (no markup, no space at its ends).
+    ``_SPECIAL`` looks for single characters, so one search over the texts joined does."""
     return (all(texts) and max(map(len, texts)) <= MAX_TEXT and _SPECIAL.search("".join(texts)) is None
-            and list(map(str.strip, texts)) == list(texts))  # the characters looked for are single ones: joined
+            and list(map(str.strip, texts)) == list(texts))
 
 
 _K = TypeVar("_K")

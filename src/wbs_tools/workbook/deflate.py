@@ -37,9 +37,8 @@ def crc32(data: bytes | memoryview, value: int = 0) -> int:
     return int(codec.crc32(data, value))
 
 
-def errors() -> tuple[type[Exception], ...]:
-    """What inflating a damaged stream raises (ISA-L's error is not zlib's)."""
-    return (zlib.error, codec.error)
+#: what inflating a damaged stream raises (ISA-L's error is not zlib's)
+ERRORS: tuple[type[Exception], ...] = (zlib.error, codec.error)
 
 
 def crc32_combine(crc1: int, crc2: int, length2: int) -> int:

@@ -32,6 +32,7 @@ from wbs_tools.workbook.owned_sheet import OwnedSheet
 from wbs_tools.workbook.package import (
     Limits,
     Package,
+    Stamp,
     WorkbookError,
     WorkbookLockedError,
     read_bounded,
@@ -245,7 +246,7 @@ def write_workbook(
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)
-    stamps: list[tuple[str, int, int]] = []
+    stamps: list[Stamp] = []
 
     def stream(sink: BinaryIO) -> tuple[Sequence[str], frozenset[str]]:
         copied = pkg.copied()

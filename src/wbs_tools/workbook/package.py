@@ -305,7 +305,7 @@ class Package:
         self.write_to(out)
         return out.getvalue()
 
-    def write_to(self, sink: BinaryIO, *, release: bool = False) -> list[tuple[str, int, int]]:
+    def write_to(self, sink: BinaryIO, *, release: bool = False) -> list[Stamp]:
         """Serialize into a stream (a file); returns each part's name, CRC-32 and size. ``release`` lets
         parts given as chunks go as they are written, after which the package cannot be written again."""
         from wbs_tools.workbook.package_out import write_members
@@ -347,7 +347,7 @@ def _inflate(raw: bytes | memoryview, info: zipfile.ZipInfo, name: str) -> bytes
     unpack = deflate.decompressor()
     try:
         data = unpack.decompress(raw, info.file_size + 1)
-    except deflate.errors() as exc:
+    except deflate.ERRORS as exc:
         raise WorkbookError(f"the part {name!r} is damaged ({exc})") from exc
     if len(data) != info.file_size or not unpack.eof:
         raise WorkbookError(f"the part {name!r} does not match its declared size")
@@ -381,7 +381,7 @@ def _inflate_in_place(raw: bytes | memoryview, info: zipfile.ZipInfo, name: str)
             piece = unpack.flush()
             out.write(piece)
             got += len(piece)
-    except deflate.errors() as exc:
+    except deflate.ERRORS as exc:
         raise WorkbookError(f"the part {name!r} is damaged ({exc})") from exc
     if got != size or not unpack.eof:
         raise WorkbookError(f"the part {name!r} does not match its declared size")
@@ -407,6 +407,10 @@ def parse_xml(data: bytes, part: str) -> etree._Element:
     if tree.docinfo.doctype:
         raise WorkbookError(f"the part {part!r} declares a DTD, which workbooks never do")
     return tree.getroot()
+
+
+#: a part as written: its name, CRC-32 and inflated size (what a zip reader's directory shows of it)
+Stamp = tuple[str, int, int]
 
 
 @dataclass(frozen=True)

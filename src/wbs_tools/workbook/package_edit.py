@@ -16,6 +16,7 @@ from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_styl
 from wbs_tools.workbook.package import (
     Limits,
     Package,
+    Stamp,
     WorkbookError,
     check_well_formed,
     parse_xml,
@@ -48,7 +49,7 @@ class WriteReport:
     added_parts: tuple[str, ...] = ()
     removed_parts: tuple[str, ...] = ()
     #: every part of the file written (name, CRC-32, size), in order; empty when nothing was written
-    parts: tuple[tuple[str, int, int], ...] = ()
+    parts: tuple[Stamp, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -161,17 +161,13 @@ class Deflater:
 _FINAL_BLOCK = b"\x03\x00"  # an empty last block (fixed Huffman codes): ends a deflate stream
 
 
-#: a part as written: its name, CRC-32 and inflated size (what a zip reader's directory shows of it)
-Stamp = tuple[str, int, int]
-
-
 def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sink: Sink, *,
-                  release: bool = False) -> list[Stamp]:
+                  release: bool = False) -> list[pk.Stamp]:
     """Write the zip of ``members`` (in order) to ``sink`` and return their stamps; ``release`` lets
     chunked parts go as they are written (the package cannot be written again)."""
     out = _Counter(sink)
     central = bytearray()
-    stamps: list[Stamp] = []
+    stamps: list[pk.Stamp] = []
     count = 0
     for name, member in members:
         count += 1
