@@ -14,6 +14,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from hypothesis import strategies as st
 from support.libreoffice import libreoffice_missing, soffice
 from wbs_tools.refresh import refresh_workbook
 from wbs_tools.workbook import deflate, package_edit
+from wbs_tools.workbook.cell_edits import StreamedEdits
+from wbs_tools.workbook.cell_values import CellValue
+from wbs_tools.workbook.lossless import write_workbook
 from wbs_tools.workbook.package import Package
 from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.sample import sample_plan, sample_registers
@@ -122,19 +126,16 @@ def test_a_patch_that_fails_midway_leaves_no_deflate_thread(tmp_path: Path, monk
     build_workbook(path, plan=sample_plan(), registers=sample_registers())
     before = path.read_bytes()
     monkeypatch.setattr(package_edit, "DEFLATE_WHILE_PATCHING_FROM", 0)
-    from wbs_tools.workbook import computed
 
-    real = computed._task_tuples
-
-    def failing(schedule):  # type: ignore[no-untyped-def]
-        for n, values in enumerate(real(schedule)):
-            if n == 20:
+    def failing() -> Iterator[tuple[int, tuple[CellValue, ...]]]:
+        for row in range(4, 40):
+            if row == 24:
                 raise RuntimeError("the producer failed")
-            yield values
+            yield row, (f"value {row}",)
 
-    monkeypatch.setattr(computed, "_task_tuples", failing)
+    edits = StreamedEdits(failing, (60,), 36)
     with pytest.raises(RuntimeError, match="the producer failed"):
-        refresh_workbook(path, status_date=STATUS, backup=False)
+        write_workbook(path, edits={"Tasks": edits}, backup=False)
     assert not _deflate_threads()
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]

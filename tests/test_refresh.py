@@ -324,11 +324,7 @@ def test_a_refreshed_workbook_stays_within_the_read_limits(tmp_path: Path, sampl
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     biggest = max(info.file_size for info in zipfile.ZipFile(io.BytesIO(sample_bytes)).infolist())
 
-    @dataclasses.dataclass(frozen=True)
-    class Tight(package.Limits):
-        max_part_bytes: int = biggest + 1024
-
-    monkeypatch.setattr(package, "Limits", Tight)
+    monkeypatch.setattr(package, "DEFAULT_LIMITS", dataclasses.replace(package.Limits(), max_part_bytes=biggest + 1024))
     path = put(tmp_path, sample_bytes)
     first = refresh_workbook(path)
     if first.outcome is Outcome.FAILED:  # refusing to write what could not be read back is fine too
@@ -452,20 +448,28 @@ def test_killed_at_each_step_of_the_write(tmp_path: Path, sample_bytes: bytes) -
 
 
 _DEFLATE_DRIVER = r"""
-import os, signal, sys
-from wbs_tools.workbook import package_edit, package_out
+import os, signal, sys, threading, zlib
+from wbs_tools.workbook import package_edit
 from wbs_tools.refresh import refresh_workbook
 
 package_edit.DEFLATE_WHILE_PATCHING_FROM = 0  # every patched sheet deflated while patched, on its thread
-real_pack, calls = package_out.Deflater._pack, []
+real_compressobj, calls = zlib.compressobj, []
 
-def pack(self, chunk):
-    calls.append(1)
-    if len(calls) == 3:
-        os.kill(os.getpid(), signal.SIGKILL)  # from the deflate thread, halfway through the sheet
-    real_pack(self, chunk)
+class Killing:  # a compressor that kills the process on the deflate thread's third chunk
+    def __init__(self, inner):
+        self.inner = inner
 
-package_out.Deflater._pack = pack
+    def compress(self, chunk):
+        if threading.current_thread().name == "wbs-deflate":
+            calls.append(1)
+            if len(calls) == 3:
+                os.kill(os.getpid(), signal.SIGKILL)  # from the deflate thread, halfway through the sheet
+        return self.inner.compress(chunk)
+
+    def flush(self, *mode):
+        return self.inner.flush(*mode)
+
+zlib.compressobj = lambda *args: Killing(real_compressobj(*args))
 refresh_workbook(sys.argv[1])
 """
 

@@ -502,7 +502,7 @@ def test_junk_rows_never_raise(first, second, states, status_date):
                              sla_days={"high": states})
     again = evaluate_issues(first, status_date=status_date, calendar=CAL, previous_states=issues.states)
     assert [i.reopened_count for i in again.items] == [i.reopened_count for i in issues.items]
-    entries, snapshot = capture_changes(first, second, status_date, states)  # type: ignore[arg-type]
+    entries, snapshot = capture_changes(first, second, status_date, states)
     assert capture_changes(first, snapshot, status_date, "x")[0] == []
     requirements = read_requirements(first, schedule=TASKS)
     evaluate_signoffs(second, requirements=requirements.items, change_log=[e.as_row() for e in entries] + second,

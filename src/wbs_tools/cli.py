@@ -19,8 +19,20 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console()
 
 
+def _show_version(shown: bool) -> None:
+    if shown:
+        from wbs_tools import COMPILED, __version__
+
+        engine = "compiled" if COMPILED else "interpreted: pip install . compiles it"
+        typer.echo(f"wbs_tools {__version__} (engine {engine})")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="the version, and whether the engine runs compiled")] = False,
+) -> None:
     """wbs_tools: recompute plan workbooks and Microsoft Project XML.
 
     Exit codes: 0 done; 1 done, but the plan has findings of error severity; 2 a file could not be

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from wbs_tools import __version__
+from wbs_tools import COMPILED, __version__
 from wbs_tools.files import replace_file
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ class BatchReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "tool": "wbs_tools", "version": __version__, "roots": self.roots, "status_date": self.status_date,
+            "tool": "wbs_tools", "version": __version__, "compiled": COMPILED, "roots": self.roots,
+            "status_date": self.status_date,
             "executor": self.executor, "jobs": self.jobs, "started": self.started, "seconds": self.seconds,
             "plans_per_second": round(self.counts["total"] / self.seconds, 2) if self.seconds else None,
             "counts": self.counts, "exit_code": self.exit_code, "files": self.files(),

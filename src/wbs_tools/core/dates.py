@@ -28,6 +28,7 @@ import re
 
 from dateutil import parser as dateutil_parser
 
+from wbs_tools.core.date_words import YearsFrom2000
 from wbs_tools.core.durations import InputError, excel_error, excel_error_message, real_number
 
 __all__ = ["format_date", "parse_date"]
@@ -63,14 +64,7 @@ _SHIFT = re.compile(
 )
 
 
-class _Info(dateutil_parser.parserinfo):
-    """dateutil's vocabulary with two-digit years fixed to 2000-2099, not relative to the clock."""
-
-    def convertyear(self, year: int, century_specified: bool = False) -> int:
-        return year + 2000 if year < 100 and not century_specified else year
-
-
-_INFO = _Info()
+_INFO = YearsFrom2000()
 _PROBES = (dt.datetime(2000, 1, 1, 0, 0), dt.datetime(2004, 2, 2, 1, 1))  # both leap years
 
 
@@ -162,7 +156,7 @@ def _ambiguity(text: str, readings: dict[bool, dt.datetime], weekday: int | None
 
 
 def parse_date(
-    text: str | dt.datetime | dt.date | float | int,
+    text: object,
     *,
     day_first: bool | None,
     today: dt.date | None = None,

@@ -143,7 +143,7 @@ def _span(text: object, what: str, help_: str, factors: dict[str, float]) -> tup
 
 
 def parse_duration(
-    text: str | float | int | None,
+    text: object,
     *,
     minutes_per_day: float = 480,
     minutes_per_week: float = 2400,
@@ -209,7 +209,7 @@ def format_duration(
 
 
 def parse_lag(
-    text: str | float | int | None,
+    text: object,
     *,
     minutes_per_day: float = 480,
     minutes_per_week: float = 2400,

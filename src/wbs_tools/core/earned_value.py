@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from wbs_tools.core.calendar import WorkCalendar, compiled, to_minutes
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule, column_of
 
@@ -147,3 +148,6 @@ def _planned_share(cal: WorkCalendar, start: dt.datetime | None, finish: dt.date
     except OverflowError:
         return 0.0
     return max(0.0, min(1.0, done / total)) if total > 0 else 1.0
+
+
+copied_by_fields(__name__)

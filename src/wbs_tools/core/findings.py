@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from wbs_tools.core.frozen import copied_by_fields
+
 
 class Severity(str, Enum):
     ERROR = "error"  # the value was ignored; the plan is wrong until it is fixed
@@ -135,3 +137,6 @@ def findings_markdown() -> str:
     for code, (severity, meaning) in sorted(FINDING_CODES.items()):
         lines.append(f"| `{code}` | {severity.value} | {meaning} |")
     return "\n".join(lines) + "\n"
+
+
+copied_by_fields(__name__)

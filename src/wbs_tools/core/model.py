@@ -13,6 +13,8 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from wbs_tools.core.frozen import copied_by_fields
+
 
 class LinkType(str, Enum):
     """How a successor depends on its predecessor (finish-to-start, start-to-start, ...)."""
@@ -202,3 +204,6 @@ class Plan:
 
     def task_by_id(self) -> dict[int, Task]:
         return {t.id: t for t in self.tasks}
+
+
+copied_by_fields(__name__)

@@ -46,7 +46,7 @@ __all__ = [
 _PERCENT_HELP = "type a number from 0 to 100, such as 50 or 50%"
 
 
-def parse_percent(text: str | float | int | None) -> float:
+def parse_percent(text: object) -> float:
     """Read % complete as a number from 0 to 100.
 
     Excel keeps a cell formatted as a percentage as a fraction (50% is stored as 0.5), so a
@@ -107,7 +107,7 @@ _CONSTRAINT_LOOKUP: dict[str, ConstraintType] = {
 }
 
 
-def parse_constraint_type(text: str | ConstraintType | None) -> ConstraintType:
+def parse_constraint_type(text: object) -> ConstraintType:
     """Read a constraint: a code ("SNET") or MS Project's name ("Start No Earlier Than"), any case.
 
     Spaces, hyphens and "not" for "no" are tolerated; empty means As Soon As Possible.

@@ -81,7 +81,7 @@ def _link(match: re.Match[str], successor: int, origin: str | None, settings: di
 
 
 def parse_predecessors(
-    text: str | float | int | None,
+    text: object,
     successor: int,
     *,
     origin: str | None = None,

@@ -56,8 +56,13 @@ class CellEdits(Mapping[str, CellValue]):
     """
 
     def __init__(self) -> None:
-        self.rows: dict[int, RowCells] = {}
+        self._cells: dict[int, RowCells] = {}
         self._count = 0
+
+    @property
+    def rows(self) -> dict[int, RowCells]:
+        """``{row: [(column, value), ...]}``; read it, change it through ``set_row``."""
+        return self._cells
 
     def set_row(self, row: int, cells: RowCells) -> None:
         """Cells of ``row`` as (column, value), columns ascending and distinct."""
@@ -65,14 +70,15 @@ class CellEdits(Mapping[str, CellValue]):
             return
         if not (1 <= row <= MAX_ROW and cells[0][0] >= 1 and cells[-1][0] <= MAX_COL):
             raise ValueError(f"cell outside the sheet in row {row}")
-        old = self.rows.get(row)
+        rows = self.rows
+        old = rows.get(row)
         if old is None:
-            self.rows[row] = cells
+            rows[row] = cells
             self._count += len(cells)
             return
         merged = dict(old)
         merged.update(cells)
-        self.rows[row] = sorted(merged.items())
+        rows[row] = sorted(merged.items())
         self._count += len(merged) - len(old)
 
     def set(self, ref: str, value: CellValue) -> None:
@@ -137,24 +143,25 @@ class StreamedEdits(CellEdits):
 
     def __init__(self, produce: Callable[[], Iterator[tuple[int, RowValues]]], columns: tuple[int, ...],
                  count: int) -> None:
+        super().__init__()
         self._produce: Callable[[], Iterator[tuple[int, RowValues]]] | None = produce
         self._columns = columns
         self._streamed = count  # cells ``produce`` yields
         self._extra = CellEdits()
-        self._rows: dict[int, RowCells] | None = None
-        self._count = 0
+        self._built = False
 
     @property
-    def rows(self) -> dict[int, RowCells]:  # type: ignore[override]  # read-only here: built on first read
-        if self._rows is None:
+    def rows(self) -> dict[int, RowCells]:
+        """Built on first read; the stream is not produced again after that."""
+        if not self._built:
             built = CellEdits()
             for row, cells in self.sorted_rows():
                 built.set_row(row, cells)
-            self._rows, self._count, self._produce = built.rows, len(built), None
-        return self._rows
+            self._cells, self._count, self._produce, self._built = built.rows, len(built), None, True
+        return self._cells
 
     def set_row(self, row: int, cells: RowCells) -> None:
-        if self._rows is not None:
+        if self._built:
             super().set_row(row, cells)
         else:
             self._extra.set_row(row, cells)
@@ -189,7 +196,7 @@ class StreamedEdits(CellEdits):
             other = next(pending, None)
 
     def __len__(self) -> int:
-        if self._rows is None and not self._extra.rows:
+        if not self._built and not self._extra.rows:
             return self._streamed
         _ = self.rows  # built once
         return self._count

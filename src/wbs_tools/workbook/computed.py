@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from itertools import pairwise
 from operator import itemgetter
 
@@ -158,12 +159,17 @@ def tasks_edits(schedule: Schedule, location: TableLocation) -> CellEdits:
     pick: Callable[[tuple[CellValue, ...]], tuple[CellValue, ...]] = (
         itemgetter(*(i for _number, i in picks)) if len(picks) > 1 else lambda values: (values[picks[0][1]],))
 
-    def produce() -> Iterator[tuple[int, tuple[CellValue, ...]]]:
-        for row, values in zip(rows, _task_tuples(schedule), strict=True):
-            if row is not None:
-                yield row, pick(values)  # in C: no Python step per cell
+    return StreamedEdits(partial(_picked_rows, rows, schedule, pick), numbers,
+                         len(picks) * (len(rows) - rows.count(None)))
 
-    return StreamedEdits(produce, numbers, len(picks) * (len(rows) - rows.count(None)))
+
+def _picked_rows(rows: list[int | None], schedule: Schedule,
+                 pick: Callable[[tuple[CellValue, ...]], tuple[CellValue, ...]]
+                 ) -> Iterator[tuple[int, tuple[CellValue, ...]]]:
+    """Each task's row and its picked computed values (``rows``: the task's row, None to skip it)."""
+    for row, values in zip(rows, _task_tuples(schedule), strict=True):
+        if row is not None:
+            yield row, pick(values)  # in C: no Python step per cell
 
 
 LINK_KEYS = ("predecessor_name", "successor_name", "predecessor_finish", "successor_start", "driving",

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.model import ConstraintType
 from wbs_tools.core.parsing import format_constraint_type
 
@@ -98,7 +99,7 @@ class Setting:
     key: str
     label: str
     name: str
-    default: object
+    default: str | int | dt.time | None
     note: str
     number_format: str | None = None
     choices: str | None = None
@@ -480,3 +481,6 @@ def layout_by_table(table_name: str) -> SheetLayout:
 
 def choice_list(name: str) -> ChoiceList:
     return next(c for c in CHOICE_LISTS if c.name == name)
+
+
+copied_by_fields(__name__)

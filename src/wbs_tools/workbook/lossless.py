@@ -255,7 +255,7 @@ def write_workbook(
 
     payload: bytes | Serializer = data
     if report.changed:
-        _check_readable(pkg, limits or package.Limits())
+        _check_readable(pkg, limits or package.DEFAULT_LIMITS)
         payload = stream
     del data
     saved = write_atomically(payload, destination, backup=backup,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from lxml import etree
 
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.workbook.cell_values import encoder
 from wbs_tools.workbook.owned_columns import ColumnBlocks
 from wbs_tools.workbook.package import (
@@ -276,3 +277,6 @@ def refill_chunks(old: bytes, part: str, sheet: OwnedSheet, styles: DateStyles, 
         frame[where] = frame[where][:start] + text + frame[where][stop:]
     opened = b"<" + p + b"sheetData" + tag.group(1) + b">"
     return [frame[0] + opened + b"".join(kept), *rows, close + frame[1]]
+
+
+copied_by_fields(__name__)

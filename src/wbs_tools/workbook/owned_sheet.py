@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.workbook.owned_rows import (
     _REL_NS,
     DateStyles,
@@ -262,3 +263,6 @@ class WorkbookEditor:
     def save(self) -> list[str]:
         """Write back the structural parts that changed; returns their names."""
         return [p.name for p in (self.workbook, self.rels, self.types) if p.save()]
+
+
+copied_by_fields(__name__)

@@ -26,6 +26,7 @@ from xml.parsers import expat
 
 from lxml import etree
 
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.workbook import deflate
 from wbs_tools.workbook.errors import WorkbookError, WorkbookLockedError
 from wbs_tools.workbook.xml_splice import (
@@ -63,9 +64,13 @@ class Limits:
     ratio_floor_bytes: int = 1024 * 1024
 
 
+#: the bounds when a caller gives none
+DEFAULT_LIMITS = Limits()
+
+
 def read_bounded(path: Path, limits: Limits | None = None) -> tuple[os.stat_result, bytes]:
     """A workbook's stat and bytes; the size is checked before anything is loaded."""
-    lim = limits or Limits()
+    lim = limits or DEFAULT_LIMITS
     try:
         stat = path.stat()
         if stat.st_size > lim.max_file_bytes:
@@ -167,7 +172,7 @@ class Package:
     """An opened workbook package: read parts, replace or add a few, serialize the rest untouched."""
 
     def __init__(self, data: bytes, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits or DEFAULT_LIMITS
         if data[:8] == OLE2_SIGNATURE:
             raise WorkbookError(
                 "the file is an OLE2 compound file: a password-protected (encrypted) workbook or an "
@@ -495,3 +500,6 @@ def verify_package(data: bytes | Path, expected_names: Iterable[str], copied: Co
                             pass
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise WorkbookError(f"verification failed: the written package is damaged ({exc})") from exc
+
+
+copied_by_fields(__name__)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.workbook import package
 from wbs_tools.workbook.cell_edits import CellEdits, as_rows
 from wbs_tools.workbook.owned_sheet import OwnedSheet, WorkbookEditor, date_styles, read_workbook
@@ -208,3 +209,6 @@ def edit_package(
             else:
                 check_well_formed(pkg.read(name), name)
     return pkg, report
+
+
+copied_by_fields(__name__)

@@ -27,6 +27,7 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from wbs_tools.core.durations import excel_error
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.registers.cells import column_letters as col_letters
 from wbs_tools.workbook.layout import MAX_ROWS, Column, SheetLayout, find_column, normalize_header
 from wbs_tools.workbook.package import Package, WorkbookError, parse_xml, read_relationships, resolve_target
@@ -347,3 +348,6 @@ def table_end(sheet: Sheet, header_row: int, columns: dict[str, int], stops: Seq
         if sheet.errors and any((number, c) in sheet.errors for c in columns.values()):
             return number
     return header_row
+
+
+copied_by_fields(__name__)

@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar
 
 from wbs_tools.workbook.cell_edits import MAX_COL, FixedColumns, RowCells, RowValues, col_letters
 from wbs_tools.workbook.cell_values import ValueEncoder
@@ -157,7 +157,7 @@ class SheetWriter(PlannedRows):
         enc, cache, heads, styles = self.encode, self.encode.cache, self.heads, self.tail_styles
         pieces = [b"<" + self.p + b'row r="' + tail + b">"]
         for col, value in zip(cols, values, strict=True):
-            style = styles.get(col) if tail_row else None
+            style: bytes | None = styles.get(col) if tail_row else None
             if style is None:
                 style = _style_attr(self._style_for(row, col, None))
                 if tail_row:
@@ -311,8 +311,8 @@ class _Blocks:
     rows and the unchanged stretches between them joined into blocks of about a megabyte (a million
     rows are a few hundred objects, not millions), long unchanged stretches kept as views."""
 
-    BLOCK = 1 << 20
-    KEEP_VIEW = 1 << 16
+    BLOCK: ClassVar[int] = 1 << 20
+    KEEP_VIEW: ClassVar[int] = 1 << 16
 
     def __init__(self, view: memoryview, deflater: Deflater | None = None) -> None:
         self.view = view

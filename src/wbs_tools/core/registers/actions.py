@@ -19,6 +19,7 @@ from enum import Enum
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.graph import find_cycles
 from wbs_tools.core.registers.cells import (
@@ -242,3 +243,6 @@ def follow_up(actions: ActionReport | Sequence[ActionItem], owner: str | None = 
     return sorted(chosen, key=lambda a: (
         not a.owner, a.owner.casefold(), -a.days_overdue, a.due_date is None, a.due_date or dt.date.max,
         a.row if a.row is not None else math.inf, a.id))
+
+
+copied_by_fields(__name__)

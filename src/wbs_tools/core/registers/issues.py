@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.registers.cells import (
     Locate,
@@ -294,3 +295,6 @@ def evaluate_issues(
                             sla_breach=age is not None and limit is not None and age > limit,
                             reopened_count=reopened))
     return IssueReport(tuple(done), tuple(findings), format_issue_states(done))
+
+
+copied_by_fields(__name__)

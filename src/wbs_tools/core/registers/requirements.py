@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.registers.cells import (
     Locate,
@@ -224,7 +225,7 @@ def capture_changes(
     current_rows: Iterable[Row] | Sequence[Requirement],
     snapshot_rows: Iterable[Row],
     detected_on: dt.date,
-    default_decider: str | None,
+    default_decider: object,
 ) -> tuple[list[ChangeEntry], list[dict[str, object]]]:
     """Change Log entries since the last snapshot, and the snapshot to store now.
 
@@ -292,3 +293,6 @@ def last_changed(entries: Iterable[ChangeEntry]) -> dict[str, dt.date]:
         if key not in latest or entry.detected_on > latest[key]:
             latest[key] = entry.detected_on
     return latest
+
+
+copied_by_fields(__name__)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.registers.cells import (
     Locate,
@@ -238,3 +239,6 @@ def evaluate_signoffs(
             last = latest.get(key)
             missing.append(MissingSignOff(key, ItemKind.MILESTONE, name, _reason(last), last.row if last else None))
     return SignOffReport(tuple(entries), tuple(findings), tuple(missing), accepted)
+
+
+copied_by_fields(__name__)

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from wbs_tools.core.frozen import copied_by_fields
+
 
 class Rag(str, Enum):
     """Red / amber / green, ordered so that the worst of several can be taken."""
@@ -190,3 +192,6 @@ def format_days(n: float | None, *, signed: bool = False) -> str:
     if n is None:
         return "-"
     return f"{n:+g}" if signed and n else f"{n:g}"
+
+
+copied_by_fields(__name__)

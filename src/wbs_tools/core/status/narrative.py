@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.model import LinkType, Task
 from wbs_tools.core.schedule import TaskSchedule
 from wbs_tools.core.status.lines import (
@@ -224,3 +225,6 @@ def narrative(*, finish: FinishForecast, progress: Progress, diff: SnapshotDiff 
             bits.append("no longer through " + _list([t.label for t in diff.critical_removed]))
         out.append("Critical path " + "; ".join(bits) + ".")
     return tuple(out)
+
+
+copied_by_fields(__name__)

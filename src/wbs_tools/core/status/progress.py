@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from wbs_tools.core.calendar import WorkCalendar, compiled, to_minutes
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.model import LinkType, Plan, Task
 from wbs_tools.core.schedule import DriverKind, Schedule, TaskSchedule
 from wbs_tools.core.status.lines import TaskLine, format_day
@@ -266,3 +267,6 @@ def critical_next(facts: PlanFacts, count: int) -> tuple[TaskLine, ...]:
                      if ts.critical and ts.percent_complete < 100]  # n: outline order breaks ties
     open_critical.sort(key=lambda c: (c[0], c[1]))
     return tuple(facts.line(t, ts) for _start, _n, t, ts in open_critical[:count])
+
+
+copied_by_fields(__name__)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from wbs_tools.core.calendar import WorkCalendar
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.registers import (
     ActionItem,
     ActionReport,
@@ -98,3 +99,6 @@ def register_view(actions: ActionReport, issues: IssueReport, change_rows: Itera
         signoffs=tuple(signoff_line(s) for s in signoffs.entries),
         findings=(*actions.findings, *issues.findings, *signoffs.findings),
     )
+
+
+copied_by_fields(__name__)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wbs_tools.core.findings import Finding
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import rules as rag
@@ -298,3 +299,6 @@ def status_sheet_rows(report: StatusReport, locate: Locate | None = None) -> lis
         add("Sign-off", f"{s.item_id} by {s.validated_by}", s.result + (f": {s.anomalies}" if s.anomalies else ""),
             "Sign-off", s.item_id)
     return rows
+
+
+copied_by_fields(__name__)

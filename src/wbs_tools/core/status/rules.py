@@ -28,6 +28,9 @@ from wbs_tools.core.status.lines import (
     worst,
 )
 
+#: days an open issue of each severity may stay open (severities not named in a plan keep these)
+DEFAULT_SLA_DAYS: tuple[tuple[str, float], ...] = (("Critical", 1), ("High", 3), ("Medium", 10), ("Low", 30))
+
 
 @dataclass(frozen=True)
 class RagRules:
@@ -46,7 +49,7 @@ class RagRules:
     issues_amber_severities: tuple[str, ...] = ("High",)
     issues_amber_sla_breaches: int = 0
     issues_red_sla_breaches: int = 2
-    sla_days: tuple[tuple[str, float], ...] = (("Critical", 1), ("High", 3), ("Medium", 10), ("Low", 30))
+    sla_days: tuple[tuple[str, float], ...] = DEFAULT_SLA_DAYS
     # actions
     overdue_blocking_critical: Rag = Rag.RED
     actions_amber_overdue: int = 0
@@ -89,7 +92,7 @@ class RagRules:
             except (TypeError, ValueError) as error:
                 raise ValueError(f"RAG rule {key!r}: cannot read {value!r} ({error})") from None
         if "sla_days" in chosen:  # severities not named keep their default
-            chosen["sla_days"] = tuple({**dict(cls.sla_days), **dict(chosen["sla_days"])}.items())
+            chosen["sla_days"] = tuple({**dict(DEFAULT_SLA_DAYS), **dict(chosen["sla_days"])}.items())
         return cls(**chosen)
 
 

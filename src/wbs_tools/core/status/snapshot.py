@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from wbs_tools.core.dates import parse_date
+from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.gcpause import without_collector
 from wbs_tools.core.status.progress import DayCounter, PlanFacts
 
@@ -290,3 +291,6 @@ def diff_snapshots(previous: StatusSnapshot, current: StatusSnapshot, days: DayC
         refs([i for i in order if i not in previous.tasks], current.tasks),
         refs(sorted(set(previous.tasks) - set(current.tasks)), previous.tasks),
     )
+
+
+copied_by_fields(__name__)

@@ -1,0 +1,112 @@
+"""The engine compiled by mypyc (``pip install .``, see setup.py) is the engine of the Python sources.
+
+An installed wheel runs every module setup.py compiles as an extension, and refreshes a workbook to
+the same bytes as the sources do; the rest of the suite runs against whichever is installed.
+"""
+
+from __future__ import annotations
+
+import copy
+import copyreg
+import dataclasses
+import datetime as dt
+import importlib
+import os
+import pickle
+import runpy
+import shutil
+import subprocess
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+import pytest
+
+import wbs_tools
+from wbs_tools.core.durations import parse_duration
+from wbs_tools.refresh import Outcome, refresh_workbook
+from wbs_tools.workbook.sample import sample_plan, sample_registers
+from wbs_tools.workbook.template import build_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "src"
+SETUP = runpy.run_path(str(ROOT / "setup.py"), run_name="setup_lists")  # its lists, without building
+STATUS = dt.datetime(2026, 3, 6, 17)
+
+installed_wheel = pytest.mark.skipif(
+    Path(wbs_tools.__file__).resolve().is_relative_to(SOURCES) or os.environ.get("WBS_TOOLS_COMPILE") == "0",
+    reason="the sources themselves are installed (editable): nothing is compiled")
+
+
+def _module_name(source: str) -> str:
+    return source.removeprefix("src/").removesuffix(".py").replace("/", ".")
+
+
+def test_setup_compiles_the_engine_packages_and_names_every_exception() -> None:
+    compiled = {_module_name(s) for s in SETUP["compiled_sources"]()}
+    assert {"wbs_tools.core.cpm", "wbs_tools.workbook.reader", "wbs_tools.workbook.sheet_patch"} <= compiled
+    for kept in SETUP["INTERPRETED"]:
+        assert (SOURCES / kept).is_file(), f"{kept} is listed as interpreted but does not exist"
+        assert _module_name(kept) not in compiled
+
+
+@installed_wheel
+def test_an_installed_wheel_runs_every_engine_module_compiled() -> None:
+    assert wbs_tools.COMPILED
+    for source in SETUP["compiled_sources"]():
+        module = importlib.import_module(_module_name(source))
+        assert module.__file__ is not None and module.__file__.endswith(tuple(EXTENSION_SUFFIXES)), module.__name__
+    for kept in SETUP["INTERPRETED"]:
+        module = importlib.import_module(_module_name(kept))
+        assert module.__file__ is not None and module.__file__.endswith(".py"), module.__name__
+
+
+LATER = dt.datetime(2026, 3, 13, 17)
+
+_SOURCE_REFRESH = """
+import datetime as dt, sys
+import wbs_tools
+from wbs_tools.core.durations import parse_duration
+from wbs_tools.refresh import refresh_workbook
+assert not wbs_tools.COMPILED, wbs_tools.__file__
+refresh_workbook(sys.argv[1], status_date=dt.datetime(2026, 3, 6, 17), backup=False)
+refresh_workbook(sys.argv[2], status_date=dt.datetime(2026, 3, 13, 17), backup=False)
+"""
+
+
+@installed_wheel
+def test_the_compiled_and_the_source_engine_write_the_same_bytes(tmp_path: Path) -> None:
+    """A first refresh (every computed cell new), and a refresh a week later of a refreshed plan."""
+    fresh, refreshed = tmp_path / "fresh.xlsx", tmp_path / "refreshed.xlsx"
+    build_workbook(fresh, plan=sample_plan(), registers=sample_registers())
+    shutil.copyfile(fresh, refreshed)
+    assert refresh_workbook(refreshed, status_date=STATUS, backup=False).outcome is Outcome.REFRESHED
+    ways = {way: (tmp_path / f"{way}-fresh.xlsx", tmp_path / f"{way}-refreshed.xlsx") for way in ("compiled", "source")}
+    for first, second in ways.values():
+        shutil.copyfile(fresh, first)
+        shutil.copyfile(refreshed, second)
+
+    first, second = ways["compiled"]
+    assert refresh_workbook(first, status_date=STATUS, backup=False).outcome is Outcome.REFRESHED
+    assert refresh_workbook(second, status_date=LATER, backup=False).outcome is Outcome.REFRESHED
+    environment = {**os.environ, "PYTHONPATH": str(SOURCES)}  # the sources ahead of the installed wheel
+    run = subprocess.run([sys.executable, "-c", _SOURCE_REFRESH, *map(str, ways["source"])], env=environment,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    for compiled, source in zip(ways["compiled"], ways["source"], strict=True):
+        assert compiled.read_bytes() == source.read_bytes(), compiled.name
+
+
+def test_every_frozen_dataclass_of_the_engine_copies_and_pickles_by_its_fields() -> None:
+    """Compiled, a frozen dataclass refuses pickle's and copy's attribute-by-attribute restore; each
+    engine module registers its own (``wbs_tools.core.frozen``), which this keeps true for new ones."""
+    missing = []
+    for source in SETUP["compiled_sources"]():
+        module = importlib.import_module(_module_name(source))
+        for value in vars(module).values():
+            if (isinstance(value, type) and value.__module__ == module.__name__ and dataclasses.is_dataclass(value)
+                    and value.__dataclass_params__.frozen and value not in copyreg.dispatch_table):
+                missing.append(f"{module.__name__}.{value.__name__}")
+    assert not missing, "add copied_by_fields(__name__) at the end of their modules"
+    duration = parse_duration("3d")
+    assert copy.deepcopy(duration) == pickle.loads(pickle.dumps(duration)) == duration
