@@ -183,6 +183,27 @@ def test_cache_is_only_a_shortcut(folder: Path) -> None:
     assert set(Cache.load(folder).entries) == {*PLANS, "loop.xlsx"}
 
 
+def test_cache_saves_during_a_run_keep_deleted_files_and_the_last_save_drops_them(tmp_path: Path) -> None:
+    names = ["plan.xlsx", 'odd "name" \u00e9.xlsx', "gone.xlsx"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    cache = Cache.load(tmp_path)
+    entries = {name: CacheEntry(f"{n:032}", None, __version__, tasks=n, finish="2026-09-18T17:00:00")
+               for n, name in enumerate(names)}
+    for name, entry in entries.items():
+        cache.put(name, entry)
+    (tmp_path / "gone.xlsx").unlink()
+    time.sleep(0.01)
+    cache.save(every=0.001)  # a save during a run, past its interval
+    assert Cache.load(tmp_path).entries == entries
+    cache.put("plan.xlsx", replace(entries["plan.xlsx"], tasks=7))  # a changed entry is written anew
+    cache.save()
+    data = json.loads((tmp_path / CACHE_NAME).read_text(encoding="utf-8"))
+    assert data["format"] == 1 and sorted(data["files"]) == sorted(names[:2])
+    assert Cache.load(tmp_path).entries == {"plan.xlsx": replace(entries["plan.xlsx"], tasks=7),
+                                           names[1]: entries[names[1]]}
+
+
 def test_cache_entry_of_a_clock_dated_plan_expires_with_the_day() -> None:
     entry = CacheEntry("f" * 32, None, __version__, day="2026-03-06")
     assert entry.matches("f" * 32, None, __version__, dt.date(2026, 3, 6))

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
 
@@ -154,6 +154,7 @@ class Cache:
     def __init__(self, path: Path, entries: dict[str, CacheEntry]) -> None:
         self.path, self.entries = path, entries
         self._dirty, self._saved_at = False, time.monotonic()
+        self._lines: dict[str, str] = {}  # key -> its line of the file, written once per entry
 
     @classmethod
     def load(cls, folder: Path) -> Cache:
@@ -176,17 +177,33 @@ class Cache:
         """Record a refreshed plan; ``None`` forgets the file (locked, failed, not a plan)."""
         if entry is None:
             self._dirty |= self.entries.pop(key, None) is not None
+            self._lines.pop(key, None)
         elif self.entries.get(key) != entry:
             self.entries[key] = entry
+            self._lines.pop(key, None)
             self._dirty = True
 
+    def _line(self, key: str) -> str:
+        line = self._lines.get(key)
+        if line is None:
+            fields_of = {f.name: getattr(self.entries[key], f.name) for f in fields(CacheEntry)}
+            line = self._lines[key] = f"  {json.dumps(key)}: {json.dumps(fields_of, sort_keys=True)}"
+        return line
+
     def save(self, every: float = 0.0) -> None:
-        """Write the cache if it changed (and at most once per ``every`` seconds); never raises."""
+        """Write the cache if it changed (and at most once per ``every`` seconds); never raises.
+
+        The saves during a run (``every`` > 0) keep entries of files deleted meanwhile (they only go
+        unused); the last one, without ``every``, drops them. An entry's line is built once, so a run
+        of thousands of plans does not spend its parent process re-encoding the whole cache.
+        """
         if not self._dirty or time.monotonic() - self._saved_at < every:
             return
-        files = {key: asdict(entry) for key, entry in sorted(self.entries.items())
-                 if (self.path.parent / key).exists()}
-        text = json.dumps({"format": CACHE_FORMAT, "files": files}, indent=1, sort_keys=True)
+        keys = sorted(self.entries)
+        if not every:
+            keys = [key for key in keys if (self.path.parent / key).exists()]
+        lines = [self._line(key) for key in keys]
+        text = '{\n "files": {\n' + ",\n".join(lines) + f'\n }},\n "format": {CACHE_FORMAT}\n}}'
         temp: str | None = None
         try:
             fd, temp = tempfile.mkstemp(prefix=f"{CACHE_NAME}.", suffix=".tmp", dir=self.path.parent)
