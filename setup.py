@@ -1,7 +1,7 @@
 """Builds the engine as C extensions with mypyc when a wheel is built (``pip install .``).
 
 The scheduler, the workbook reader and the lossless writer are plain typed Python; mypyc compiles
-them, which about halves the CPU a refresh costs (``BENCHMARKS.md``), with byte-identical results
+them, which takes about 14% off the CPU a refresh costs (``BENCHMARKS.md``), with byte-identical results
 (``tests/test_compiled.py``). The Python sources stay the reference:
 
 - an editable install (``pip install -e .``) is never compiled, so an edit takes effect at once;
