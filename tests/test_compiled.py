@@ -50,6 +50,14 @@ def test_setup_compiles_the_engine_packages_and_names_every_exception() -> None:
         assert _module_name(kept) not in compiled
 
 
+def test_no_compiled_module_uses_cached_property() -> None:
+    """mypyc compiles ``functools.cached_property`` as a plain property, recomputed at every read
+    (a refresh of a million tasks rebuilt lists per task and never finished): such modules stay
+    interpreted (setup.py)."""
+    offenders = [s for s in SETUP["compiled_sources"]() if "cached_property" in (ROOT / s).read_text(encoding="utf-8")]
+    assert not offenders
+
+
 @installed_wheel
 def test_an_installed_wheel_runs_every_engine_module_compiled() -> None:
     assert wbs_tools.COMPILED
