@@ -21,12 +21,11 @@ import tempfile
 from pathlib import Path
 
 #: the packages a refresh runs through; the front ends, reports and batch runner stay interpreted
-COMPILED = ["wbs_tools/core", "wbs_tools/workbook"]
+PACKAGES = ["wbs_tools/core", "wbs_tools/workbook"]
 #: modules of those packages that stay interpreted, and why
 INTERPRETED = {
     "wbs_tools/core/date_words.py": "subclasses a dateutil class",
-    # mypyc compiles functools.cached_property as a plain property, recomputed at every read: a
-    # million-task plan would rebuild its outline lists once per task
+    # mypyc compiles functools.cached_property as a plain property, recomputed at every read
     "wbs_tools/core/outline.py": "uses functools.cached_property",
     "wbs_tools/core/status/progress.py": "uses functools.cached_property",
     "wbs_tools/core/status/rules.py": "reads its own type hints to coerce settings; once per refresh",
@@ -42,7 +41,7 @@ def compiled_sources() -> list[str]:
     """The modules mypyc compiles, as paths relative to this folder."""
     root = HERE / "src"
     found = []
-    for package in COMPILED:
+    for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
             name = path.relative_to(root).as_posix()
             if path.name != "__init__.py" and name not in INTERPRETED:
@@ -69,7 +68,7 @@ def _compiling(argv: list[str]) -> bool:
 def main() -> None:
     from setuptools import setup
 
-    # a fresh build folder each time: a module moved out of COMPILED must not ship as a stale extension
+    # a fresh build folder each time: a module moved to INTERPRETED must not ship as a stale extension
     build = tempfile.mkdtemp(prefix="wbs_tools-build-")
     atexit.register(shutil.rmtree, build, True)
     ext_modules = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import copyreg
-import dataclasses
 import datetime as dt
 import importlib
 import os
@@ -24,6 +23,7 @@ import pytest
 
 import wbs_tools
 from wbs_tools.core.durations import parse_duration
+from wbs_tools.core.frozen import frozen_dataclasses
 from wbs_tools.refresh import Outcome, refresh_workbook
 from wbs_tools.workbook.sample import sample_plan, sample_registers
 from wbs_tools.workbook.template import build_workbook
@@ -74,7 +74,6 @@ LATER = dt.datetime(2026, 3, 13, 17)
 _SOURCE_REFRESH = """
 import datetime as dt, sys
 import wbs_tools
-from wbs_tools.core.durations import parse_duration
 from wbs_tools.refresh import refresh_workbook
 assert not wbs_tools.COMPILED, wbs_tools.__file__
 refresh_workbook(sys.argv[1], status_date=dt.datetime(2026, 3, 6, 17), backup=False)
@@ -111,10 +110,8 @@ def test_every_frozen_dataclass_of_the_engine_copies_and_pickles_by_its_fields()
     missing = []
     for source in SETUP["compiled_sources"]():
         module = importlib.import_module(_module_name(source))
-        for value in vars(module).values():
-            if (isinstance(value, type) and value.__module__ == module.__name__ and dataclasses.is_dataclass(value)
-                    and value.__dataclass_params__.frozen and value not in copyreg.dispatch_table):
-                missing.append(f"{module.__name__}.{value.__name__}")
+        missing += [f"{module.__name__}.{cls.__name__}" for cls in frozen_dataclasses(module.__name__)
+                    if cls not in copyreg.dispatch_table]
     assert not missing, "add copied_by_fields(__name__) at the end of their modules"
     duration = parse_duration("3d")
     assert copy.deepcopy(duration) == pickle.loads(pickle.dumps(duration)) == duration

@@ -71,8 +71,8 @@ class BatchReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "tool": "wbs_tools", "version": __version__, "compiled": COMPILED, "roots": self.roots,
-            "status_date": self.status_date,
-            "executor": self.executor, "jobs": self.jobs, "started": self.started, "seconds": self.seconds,
+            "status_date": self.status_date, "executor": self.executor, "jobs": self.jobs, "started": self.started,
+            "seconds": self.seconds,
             "plans_per_second": round(self.counts["total"] / self.seconds, 2) if self.seconds else None,
             "counts": self.counts, "exit_code": self.exit_code, "files": self.files(),
         }

@@ -48,7 +48,7 @@ from wbs_tools.workbook.layout import (
     TASKS,
     SheetLayout,
 )
-from wbs_tools.workbook.package import Limits, Package, WorkbookError, read_bounded
+from wbs_tools.workbook.package import DEFAULT_LIMITS, Limits, Package, WorkbookError, read_bounded
 from wbs_tools.workbook.properties import package_modified_by
 from wbs_tools.workbook.reader_links import LinkSources, read_dependencies
 from wbs_tools.workbook.reader_settings import check_country, read_holidays, read_settings, read_week
@@ -140,7 +140,7 @@ def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None, *,
     path = Path(path)
     if data is None:
         _stat, data = read_bounded(path, limits)
-    elif len(data) > (limit := (limits or Limits()).max_file_bytes):
+    elif len(data) > (limit := (limits or DEFAULT_LIMITS).max_file_bytes):
         raise WorkbookError(f"{path.name}: larger than {limit} bytes")
     pkg = Package(data, limits)
     parts, styles = sheet_parts(pkg)
