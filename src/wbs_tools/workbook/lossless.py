@@ -110,13 +110,18 @@ Serializer = Callable[[BinaryIO], tuple[Sequence[str], frozenset[str]]]
 def _verify_written(temp: Path, expected: bytes | Written) -> None:
     """Re-open what reached the disk: the same bytes, and a zip whose every part inflates."""
     if isinstance(expected, Written):
-        size, crc = 0, 0
-        with temp.open("rb") as handle:
-            while block := handle.read(1 << 22):
-                size, crc = size + len(block), zlib.crc32(block, crc)
+        found: bytes | Path = temp
+        if expected.size <= package.VERIFY_IN_MEMORY_BYTES:  # read once, for its CRC and its parts
+            found = temp.read_bytes()
+            size, crc = len(found), zlib.crc32(found)
+        else:
+            size, crc = 0, 0
+            with temp.open("rb") as handle:
+                while block := handle.read(1 << 22):
+                    size, crc = size + len(block), zlib.crc32(block, crc)
         if (size, crc) != (expected.size, expected.crc):
             raise WorkbookError("verification failed: the temporary file differs from what was written")
-        verify_package(temp, expected.names, expected.copied)
+        verify_package(found, expected.names, expected.copied)
         return
     written = temp.read_bytes()
     if written != expected:

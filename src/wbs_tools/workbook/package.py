@@ -235,6 +235,22 @@ class Package:
             raise WorkbookError(f"the package is truncated (part {info.filename!r})")
         return raw
 
+    def misnamed_part(self) -> str | None:
+        """The first part whose local header names another part than the directory does (what
+        zipfile's read refuses), or None. Only a written package's verification asks: a customer's
+        file is read by its directory, as Excel reads it."""
+        for name, member in self._members.items():
+            start = member.info.header_offset
+            fields = _LOCAL_HEADER.unpack_from(self._data, start)
+            raw = self._data[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + fields[10]]
+            try:
+                local = raw.decode("utf-8" if fields[3] & 0x800 else "cp437")
+            except UnicodeDecodeError:
+                return name
+            if local != member.info.orig_filename:
+                return name
+        return None
+
     @property
     def names(self) -> list[str]:
         """Part names in package order (new parts last)."""
@@ -483,15 +499,48 @@ def check_well_formed(data: bytes, part: str, *, size: int | None = None) -> Non
         raise WorkbookError(f"the part {part!r} would not be well-formed XML ({exc})") from exc
 
 
+#: a written file up to this size is verified from memory (one read, no zip objects per part); a larger
+#: one (a plan of hundreds of thousands of rows) is streamed through zipfile, never loaded whole
+VERIFY_IN_MEMORY_BYTES = 64 * 1024 * 1024
+
+#: no bound on what we wrote ourselves: its sizes were checked against the reader's limits before writing
+_UNBOUNDED = Limits(max_file_bytes=1 << 62, max_parts=1 << 62, max_total_bytes=1 << 62, max_part_bytes=1 << 62,
+                    max_ratio=float("inf"), ratio_floor_bytes=1 << 62)
+
+
 def verify_package(data: bytes | Path, expected_names: Iterable[str], copied: Collection[str] = ()) -> None:
     """Re-open a written package (bytes or a file): the parts as planned, each one's local header where
-    the directory says, and every part up to FULL_CHECK_BYTES inflating to its CRC. Parts in ``copied``
-    are the source's compressed bytes written unchanged, already proven by the CRC of the whole file
-    (see ``lossless``): only their local header is checked, inflating them would prove nothing new."""
+    the directory says (signature and name), and every part up to FULL_CHECK_BYTES inflating to its
+    declared size and CRC. Parts in ``copied`` are the source's compressed bytes written unchanged,
+    already proven by the CRC of the whole file (see ``lossless``): only their local header is checked,
+    inflating them would prove nothing new."""
+    if isinstance(data, Path) and data.stat().st_size <= VERIFY_IN_MEMORY_BYTES:
+        data = data.read_bytes()
+    if isinstance(data, Path):
+        _verify_streamed(data, list(expected_names), copied)
+        return
     try:
-        with zipfile.ZipFile(data if isinstance(data, Path) else io.BytesIO(data)) as zf:
+        pkg = Package(data, _UNBOUNDED)
+    except WorkbookError as exc:
+        raise WorkbookError(f"verification failed: the written package is damaged ({exc})") from exc
+    if pkg.names != list(expected_names):
+        raise WorkbookError("verification failed: the written package has unexpected parts")
+    if (misnamed := pkg.misnamed_part()) is not None:
+        raise WorkbookError(f"verification failed: the local header of {misnamed!r} names another part")
+    for name in pkg.names:
+        if name not in copied and pkg.size(name) <= FULL_CHECK_BYTES:
+            try:
+                pkg.read(name)  # inflated to its declared size, its CRC checked
+            except WorkbookError as exc:
+                raise WorkbookError(f"verification failed: the written package is damaged ({exc})") from exc
+
+
+def _verify_streamed(path: Path, expected_names: list[str], copied: Collection[str]) -> None:
+    """``verify_package`` for a file too large to load: zipfile reads one part at a time."""
+    try:
+        with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-            if [i.filename for i in infos] != list(expected_names):
+            if [i.filename for i in infos] != expected_names:
                 raise WorkbookError("verification failed: the written package has unexpected parts")
             for info in infos:
                 with zf.open(info) as stream:  # checks the local header and its name
