@@ -709,3 +709,40 @@ def test_libreoffice_opens_edited_workbooks(tmp_path: Path) -> None:
     assert "wbs-lo-check,,12.25" in (out / "framed-Tasks.csv").read_text()
     check = (out / "framed-Check.csv").read_text().splitlines()  # frame rows kept, column styles applied
     assert check[:3] == ["Title,,", ",,", "Code,,"] and re.fullmatch(r"lo-owned,\S*2025\S*,3", check[3])
+
+
+def test_the_reader_s_package_is_edited_by_the_writer(basic: Path) -> None:
+    """A refresh opens the file once: the writer edits the package the reader opened, with a fresh
+    inflation budget (each pass would fit the limit, both together would not), and gives what it
+    would have given on a package of its own."""
+    from wbs_tools.workbook.package import Limits
+    from wbs_tools.workbook.package_edit import edit_package
+
+    data = basic.read_bytes()
+    edits = {"Tasks": {"B2": 42.0, "C9": "new"}}
+    sheet = "xl/worksheets/sheet1.xml"
+    alone, alone_report = edit_package(data, edits={k: dict(v) for k, v in edits.items()})
+    one_pass = sum(Package(data).size(n) for n in Package(data).names)
+    writer_pass = alone._total_read  # what the writer inflates on its own
+    assert writer_pass > 0
+    opened = Package(data, Limits(max_total_bytes=max(one_pass, writer_pass)))
+    for name in opened.names:  # the reader's pass: every part once
+        opened.read(name)
+    edited, report = edit_package(data, edits={k: dict(v) for k, v in edits.items()}, opened=opened)
+    assert edited is opened and report.written == alone_report.written
+    assert edited.to_bytes() == alone.to_bytes() and edited.read(sheet) != Package(data).read(sheet)
+
+
+def test_a_package_opened_over_other_bytes_or_edited_is_refused(basic: Path) -> None:
+    from wbs_tools.workbook.package_edit import edit_package
+    from wbs_tools.workbook.reader import read_workbook as read_plan
+
+    data = basic.read_bytes()
+    with pytest.raises(ValueError, match="opened over the data given"):
+        edit_package(data, edits={"Tasks": {"B2": 1.0}}, opened=Package(bytes(bytearray(data))))
+    with pytest.raises(ValueError, match="opened over the data given"):
+        read_plan(basic, data=data, opened=Package(bytes(bytearray(data))))
+    used = Package(data)
+    edit_package(data, edits={"Tasks": {"B2": 1.0}}, opened=used)
+    with pytest.raises(ValueError, match="not edited yet"):
+        edit_package(data, edits={"Tasks": {"B2": 2.0}}, opened=used)

@@ -27,7 +27,7 @@ from wbs_tools.heap import release_freed
 from wbs_tools.workbook.computed import check_sheet, dependencies_edits, tasks_edits
 from wbs_tools.workbook.layout import CHECK, DEPENDENCIES, MAX_ROWS, TASKS
 from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, write_workbook
-from wbs_tools.workbook.package import WorkbookError, WorkbookLockedError, read_bounded
+from wbs_tools.workbook.package import Package, WorkbookError, WorkbookLockedError, read_bounded
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
 from wbs_tools.workbook.register_sheets import register_output
 
@@ -168,11 +168,13 @@ def refresh_workbook(
     try:
         with without_cycle_collector():
             as_read = read_bounded(source)  # read once: the edits go onto the content they came from
-            data = read_workbook(source, data=as_read[1])
+            opened = Package(as_read[1])  # and opened once, for the reader and the writer
+            data = read_workbook(source, data=as_read[1], opened=opened)
             computed = compute(data, status_date=status_date, decider=data.last_modified_by, today=dt.date.today())
             report = write_workbook(source, edits=computed.edits, owned_sheets=computed.owned, target=output,
-                                    backup=backup, release=True, as_read=as_read)  # edits emptied as written
-            del as_read
+                                    backup=backup, release=True, as_read=as_read,  # edits emptied as written
+                                    opened=opened)
+            del as_read, opened
     except WorkbookLockedError as exc:
         return RefreshResult(source, Outcome.LOCKED, str(exc))
     except (WorkbookError, OSError) as exc:

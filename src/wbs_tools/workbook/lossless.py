@@ -212,6 +212,7 @@ def write_workbook(
     limits: Limits | None = None,
     release: bool = False,
     as_read: tuple[os.stat_result, bytes] | None = None,
+    opened: Package | None = None,
 ) -> WriteReport:
     """Set cell values and owned sheets in the workbook at ``path`` (or save the result to ``target``).
 
@@ -232,7 +233,8 @@ def write_workbook(
     value actually changes, nothing is written at all. ``release``: ``edits`` and ``owned_sheets`` are
     dicts the write may empty as it goes (see :func:`edit_package`). ``as_read``: the file's stat and
     bytes (``read_bounded``) as read when the edits were computed: they are applied to that content,
-    and a file saved by someone since is left alone (the write fails and says so).
+    and a file saved by someone since is left alone (the write fails and says so). ``package``: those
+    bytes opened already by the reader (see :func:`edit_package`).
 
     The new package is streamed into the temporary file, not built in memory first; the file is then
     re-read: its length and CRC, its parts, and every part written anew up to ``FULL_CHECK_BYTES`` inflating
@@ -248,6 +250,7 @@ def write_workbook(
         overwrite_formulas=overwrite_formulas, full_calc_on_load=full_calc_on_load,
         replace_unmarked_sheets=replace_unmarked_sheets, limits=limits, release=release,
         spill_dir=destination.resolve().parent,  # beside the temporary file the result goes to
+        opened=opened,
     )
     if not report.changed and destination == source:
         return replace(report, path=destination)

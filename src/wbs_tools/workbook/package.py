@@ -251,6 +251,15 @@ class Package:
                 return name
         return None
 
+    def opened_over(self, data: bytes) -> bool:
+        """Whether this package was opened over exactly these bytes (the same object)."""
+        return self._data is data
+
+    def start_pass(self) -> None:
+        """A new pass over the parts (the writer after the reader, on one opened package): the
+        inflation budget counts each pass on its own, as two packages opened apart would."""
+        self._total_read = 0
+
     @property
     def names(self) -> list[str]:
         """Part names in package order (new parts last)."""

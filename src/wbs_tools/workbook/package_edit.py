@@ -142,13 +142,19 @@ def edit_package(
     limits: Limits | None = None,
     release: bool = False,
     spill_dir: Path | None = None,
+    opened: Package | None = None,
 ) -> tuple[Package, WriteReport]:
     """The package with the edits and owned sheets applied, not yet serialized. Large edited parts are
     held in chunks. ``release``: ``edits`` and ``owned_sheets`` are dicts this call may empty, each
     sheet's cells dropped as soon as they are written (a million-row refresh). ``spill_dir``: where a
-    sheet deflated while patched keeps its bytes until the package is written (else in memory)."""
+    sheet deflated while patched keeps its bytes until the package is written (else in memory).
+    ``opened``: ``data`` opened already and not yet edited (the reader's, in a refresh); it is edited
+    in place and returned, under the limits it was opened with."""
     edits, owned_sheets, style_from_row = edits or {}, owned_sheets or {}, style_from_row or {}
-    pkg = Package(data, limits)
+    if opened is not None and (not opened.opened_over(data) or opened.touched):
+        raise ValueError("the package must be opened over the data given, and not edited yet")
+    pkg = opened if opened is not None else Package(data, limits)
+    pkg.start_pass()
     if any(name.startswith("_xmlsignatures/") for name in pkg.names):
         raise WorkbookError("the workbook is digitally signed; any change would break the signature")
     info = read_workbook(pkg)

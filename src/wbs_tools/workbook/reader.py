@@ -131,18 +131,22 @@ def table_key(layout: SheetLayout) -> str:
 
 
 @without_collector
-def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None, *, data: bytes | None = None
-                  ) -> WorkbookData:
+def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None, *, data: bytes | None = None,
+                  opened: Package | None = None) -> WorkbookData:
     """Read a plan workbook; raises ``WorkbookError`` only when the file itself cannot be read.
 
     ``data``: the file's bytes when the caller has read them already (a refresh reads the file once,
-    so the edits it computes are applied to the very content they were computed from)."""
+    so the edits it computes are applied to the very content they were computed from). ``opened``:
+    those bytes opened already (a refresh opens them once, for reading and for writing); it is only read.
+    """
     path = Path(path)
+    if opened is not None and (data is None or not opened.opened_over(data)):
+        raise ValueError("the package must be opened over the data given")
     if data is None:
         _stat, data = read_bounded(path, limits)
     elif len(data) > (limit := (limits or DEFAULT_LIMITS).max_file_bytes):
         raise WorkbookError(f"{path.name}: larger than {limit} bytes")
-    pkg = Package(data, limits)
+    pkg = opened if opened is not None else Package(data, limits)
     parts, styles = sheet_parts(pkg)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
