@@ -746,3 +746,12 @@ def test_a_package_opened_over_other_bytes_or_edited_is_refused(basic: Path) -> 
     edit_package(data, edits={"Tasks": {"B2": 1.0}}, opened=used)
     with pytest.raises(ValueError, match="not edited yet"):
         edit_package(data, edits={"Tasks": {"B2": 2.0}}, opened=used)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text() | st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(alphabet="ab _&<>\x01\x1f\t"))
+def test_the_quick_special_character_check_agrees_with_the_regex(text: str) -> None:
+    """ASCII text is cleared by byte searches, the rest by the regex: both must say the same."""
+    from wbs_tools.workbook.cell_values import _SPECIAL, _has_special
+
+    assert _has_special(text) == (_SPECIAL.search(text) is not None)

@@ -9,8 +9,7 @@ counting still frees everything as usual while the collector waits; it runs agai
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -18,17 +17,22 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic collector for the block; nested or concurrent pauses leave it to the outermost."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+class collector_paused:
+    """Pause the cyclic collector for the block; nested or concurrent pauses leave it to the outermost.
+
+    A class rather than a generator-based context manager: it is entered dozens of times per refresh,
+    and contextlib's machinery would cost more than the pause itself."""
+
+    __slots__ = ("_paused",)
+
+    def __enter__(self) -> None:
+        self._paused = gc.isenabled()
+        if self._paused:
+            gc.disable()
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._paused:
+            gc.enable()
 
 
 def without_collector(fn: Callable[P, R]) -> Callable[P, R]:
@@ -36,7 +40,12 @@ def without_collector(fn: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with collector_paused():
+        if not gc.isenabled():
             return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
 
     return wrapper

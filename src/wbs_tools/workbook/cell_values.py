@@ -23,6 +23,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # text needing more than UTF-8 encoding: markup characters, control characters, a possible ``_xHHHH_``
 _SPECIAL = re.compile("[&<>_\x00-\x1f\ufffe\uffff]")
+_CONTROL_BYTES = bytes(range(0x20))
 _EPOCH_1900, _EPOCH_1904 = dt.datetime(1899, 12, 30), dt.datetime(1904, 1, 1)
 _LEAP_BUG_END = dt.datetime(1900, 3, 1)
 _BIG_INT = 10**15  # ints below this are written as they are, without :func:`number_text`'s checks
@@ -60,11 +61,21 @@ def number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
+def _has_special(text: str) -> bool:
+    """Whether ``_SPECIAL`` finds a character in ``text``. For ASCII text (nearly all of a plan's),
+    byte searches in C answer three times faster than the regex, which decides the rest."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return (len(raw.translate(None, _CONTROL_BYTES)) != len(raw)
+                or b"&" in raw or b"<" in raw or b">" in raw or b"_" in raw)
+    return _SPECIAL.search(text) is not None
+
+
 def encode_text(text: str) -> bytes:
     """Cell text as SpreadsheetML wants it: ``_xHHHH_`` for characters XML cannot carry."""
     if len(text) > MAX_TEXT:
         raise ValueError(f"text longer than Excel's {MAX_TEXT} characters: {text[:40]!r}...")
-    if _SPECIAL.search(text) is not None:
+    if _has_special(text):
         text = _NOT_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", _LOOKS_ESCAPED.sub(r"_x005F_\1", text))
         text = html.escape(text, quote=False)
     try:
@@ -142,7 +153,7 @@ class ValueEncoder:
     def _plain_text(self, text: str) -> Encoded | None:
         """Text that is only printable characters and no markup, with no space to keep at its ends;
         None for any other text (:func:`value_xml` takes it)."""
-        if len(text) > MAX_TEXT or _SPECIAL.search(text) is not None or not text or text[0] in " \u3000" \
+        if len(text) > MAX_TEXT or _has_special(text) or not text or text[0] in " \u3000" \
                 or text[-1] in " \u3000" or text != text.strip():
             return None
         try:
@@ -218,7 +229,7 @@ class ValueEncoder:
 def _all_plain(texts: Sequence[str]) -> bool:
     """Whether every text is one ``_plain_text`` takes as it is (no markup, no space at its ends).
     ``_SPECIAL`` looks for single characters, so one search over the texts joined does."""
-    return (all(texts) and max(map(len, texts)) <= MAX_TEXT and _SPECIAL.search("".join(texts)) is None
+    return (all(texts) and max(map(len, texts)) <= MAX_TEXT and not _has_special("".join(texts))
             and list(map(str.strip, texts)) == list(texts))
 
 
