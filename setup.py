@@ -25,9 +25,6 @@ PACKAGES = ["wbs_tools/core", "wbs_tools/workbook"]
 #: modules of those packages that stay interpreted, and why
 INTERPRETED = {
     "wbs_tools/core/date_words.py": "subclasses a dateutil class",
-    # mypyc compiles functools.cached_property as a plain property, recomputed at every read
-    "wbs_tools/core/outline.py": "uses functools.cached_property",
-    "wbs_tools/core/status/progress.py": "uses functools.cached_property",
     "wbs_tools/core/status/rules.py": "reads its own type hints to coerce settings; once per refresh",
     "wbs_tools/workbook/lossless.py": "a few calls per refresh; the tests replace its steps to fail them",
     "wbs_tools/workbook/template.py": "builds new workbooks through XlsxWriter, not on the refresh path",

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing.context import BaseContext
@@ -282,9 +283,52 @@ def test_a_pool_that_cannot_start_a_worker_is_replaced_by_spawned_workers(monkey
 
     monkeypatch.setattr(runner, "ProcessPoolExecutor", _StartFails)
     _StartFails.methods.clear()
-    results = list(run_jobs(abs, list(range(-8, 0)), workers=2))
+    with _another_thread():  # as a progress bar would run: the workers come from a fork server
+        results = list(run_jobs(abs, list(range(-8, 0)), workers=2))
     assert sorted(results) == list(range(1, 9))  # every job once: none lost, none run twice
     assert _StartFails.methods == ["forkserver", "spawn"]
+
+
+@contextlib.contextmanager
+def _another_thread() -> Iterator[None]:
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+_PARENTS = """
+import os, sys, threading
+from wbs_tools.batch.runner import run_jobs
+
+def parent(_job):
+    return os.getppid()
+
+if __name__ == "__main__":
+    done = threading.Event()
+    if sys.argv[1] == "threaded":
+        threading.Thread(target=done.wait, daemon=True).start()
+    parents = set(run_jobs(parent, list(range(6)), workers=2))
+    done.set()
+    print("forked here" if parents == {os.getpid()} else "elsewhere")
+"""
+
+
+@pytest.mark.parametrize("threaded, started", [(False, "forked here"), (True, "elsewhere")])
+def test_workers_are_forked_only_from_a_process_without_threads(tmp_path: Path, threaded: bool,
+                                                                 started: str) -> None:
+    """A scheduled run (no other thread) forks its workers, the engine already imported; with a
+    thread running (a progress bar) forking could deadlock, and they come from the fork server."""
+    script = tmp_path / "parents.py"
+    script.write_text(_PARENTS)
+    run = subprocess.run([sys.executable, str(script), "threaded" if threaded else "plain"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == started
 
 
 def test_cli_refreshes_a_folder_and_writes_the_report(folder: Path, tmp_path: Path) -> None:

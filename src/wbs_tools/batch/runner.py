@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 import zipfile
@@ -30,10 +31,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from enum import Enum
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TypeVar
-
-from lxml import etree
 
 from wbs_tools import __version__
 from wbs_tools.batch.report import BatchReport
@@ -138,8 +138,7 @@ def inspect(path: Path) -> tuple[list[str], str]:
             root = parse_xml(zf.read(info), info.filename)
     except (KeyError, zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, ValueError) as exc:
         raise WorkbookError(f"not a readable xlsx/xlsm workbook ({exc})") from exc
-    names = [el.get("name", "") for el in root.iter()
-             if isinstance(el.tag, str) and etree.QName(el).localname == "sheet"]
+    names = [el.get("name", "") for el in root.iter("{*}sheet")]  # in any namespace, or none
     return names, package_fingerprint(infos)
 
 
@@ -151,10 +150,8 @@ def package_fingerprint(infos: Iterable[zipfile.ZipInfo]) -> str:
 def stamped_fingerprint(parts: Iterable[Stamp]) -> str:
     """``package_fingerprint`` of the parts as they were written (name, CRC-32, size), without reading
     the file again: what was written is what was proven on disk before it replaced the workbook."""
-    digest = hashlib.sha256()
-    for name, crc, size in parts:
-        digest.update(f"{name}\0{crc:08x}\0{size}\n".encode())
-    return digest.hexdigest()[:32]
+    lines = "".join([f"{name}\0{crc:08x}\0{size}\n" for name, crc, size in parts])
+    return hashlib.sha256(lines.encode()).hexdigest()[:32]
 
 
 def fingerprint(path: Path) -> str:
@@ -288,14 +285,15 @@ def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
           on_crash: Callable[[T, BaseException], R] | None) -> Iterator[R]:
     """A process pool fed a few jobs ahead of the workers, so results stream and memory stays flat.
 
-    Workers start from a fork server (or are spawned), never forked from this process: it may run a
-    progress-bar thread, and forking a threaded process can deadlock. A worker that dies can take the
-    fork server down with it (its socket closes mid-handover); the run then spawns its workers.
+    Workers are forked from this process when it runs no other thread (a scheduled run, where no
+    progress bar is drawn): they start at once, the engine already imported. Forking a threaded
+    process can deadlock, so a run showing a progress bar starts them from a fork server (or spawns
+    them), as does the pool that replaces one a dying worker broke (the broken pool's thread may
+    linger). A worker that dies can take the fork server down with it (its socket closes
+    mid-handover); the run then spawns its workers.
     """
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
+    method = _start_method()
+    context = _context(method)
     queue: deque[T] = deque(jobs)
     pending: dict[Future[R], T] = {}
     pool = ProcessPoolExecutor(workers, mp_context=context)
@@ -333,9 +331,29 @@ def _pool(func: Callable[[T], R], jobs: Sequence[T], workers: int,
                     yield _crashed(job, BrokenProcessPool("the worker process died"), on_crash)
                 pending.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
+                if method == "fork":
+                    method = _start_method(threaded=True)
+                    context = _context(method)
                 pool = ProcessPoolExecutor(workers, mp_context=context)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_method(*, threaded: bool | None = None) -> str:
+    """fork for a process running no other thread, else a fork server, else spawn (see ``_pool``)."""
+    methods = multiprocessing.get_all_start_methods()
+    if threaded is None:
+        threaded = threading.active_count() > 1
+    if "fork" in methods and not threaded:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _context(method: str) -> BaseContext:
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__])
+    return context
 
 
 def _dask(distributed: object, func: Callable[[T], R], jobs: Sequence[T], address: str,

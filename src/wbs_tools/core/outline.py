@@ -3,55 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from itertools import compress
 
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.model import Task
 
 
-@dataclass
 class Outline:
-    """Tree derived from the task order and outline levels (index = position in the task list)."""
+    """Tree derived from the task order and outline levels (index = position in the task list).
 
-    levels: list[int]
-    parent: list[int]  # -1 at the top level
-    children: list[Sequence[int]]  # a summary's subtasks in order; the leaves share one empty tuple
+    The derived lists are made when first read and kept (explicit attributes rather than
+    a functools cached property, which compiled code would recompute at every read)."""
 
-    @cached_property
+    def __init__(self, levels: list[int], parent: list[int], children: list[Sequence[int]]) -> None:
+        self.levels = levels
+        self.parent = parent  # -1 at the top level
+        self.children = children  # a summary's subtasks in order; the leaves share one empty tuple
+        self._rows: list[int] | None = None
+        self._summary_rows: list[int] | None = None
+        self._last_under: list[int] | None = None
+        self._numbers: list[str] | None = None
+
+    @property
     def rows(self) -> list[int]:
         """``list(range(n))``, made once: lists of row numbers (the last row under each task, a link's
         ends, the processing order) take their ints from it and share them (32 bytes each saved)."""
-        return list(range(len(self.parent)))
+        if self._rows is None:
+            self._rows = list(range(len(self.parent)))
+        return self._rows
 
-    @cached_property
+    @property
     def summary_rows(self) -> list[int]:
         """The rows of the tasks that have subtasks, ascending."""
-        return list(compress(range(len(self.children)), map(len, self.children)))
+        if self._summary_rows is None:
+            self._summary_rows = list(compress(range(len(self.children)), map(len, self.children)))
+        return self._summary_rows
 
-    @cached_property
+    @property
     def last_under(self) -> list[int]:
         """Per task, the row of the last task under it (its own row for a leaf): a summary's subtasks
         are the rows after it down to that one."""
-        last = list(self.rows)
-        children = self.children
-        for i in reversed(self.summary_rows):
-            last[i] = last[children[i][-1]]
-        return last
+        if self._last_under is None:
+            last = list(self.rows)
+            children = self.children
+            for i in reversed(self.summary_rows):
+                last[i] = last[children[i][-1]]
+            self._last_under = last
+        return self._last_under
 
-    @cached_property
+    @property
     def numbers(self) -> list[str]:
         """Outline numbers, "1", "1.2", "1.2.3": made when first read (a million strings)."""
-        numbers = [""] * len(self.parent)
-        for k, i in enumerate(compress(range(len(self.parent)), map((-1).__eq__, self.parent)), 1):  # top level
-            numbers[i] = str(k)
-        for i, kids in enumerate(self.children):  # rows in order: a parent's number comes first
-            if kids:
-                prefix = numbers[i] + "."
-                for k, c in enumerate(kids, 1):
-                    numbers[c] = prefix + str(k)
-        return numbers
+        if self._numbers is None:
+            numbers = [""] * len(self.parent)
+            top = compress(range(len(self.parent)), map((-1).__eq__, self.parent))
+            for k, i in enumerate(top, 1):
+                numbers[i] = str(k)
+            for i, kids in enumerate(self.children):  # rows in order: a parent's number comes first
+                if kids:
+                    prefix = numbers[i] + "."
+                    for k, c in enumerate(kids, 1):
+                        numbers[c] = prefix + str(k)
+            self._numbers = numbers
+        return self._numbers
 
     def is_summary(self, i: int) -> bool:
         return bool(self.children[i])

@@ -20,7 +20,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterable
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, ClassVar, Protocol
 
 from wbs_tools.workbook import deflate
 from wbs_tools.workbook import package as pk
@@ -33,14 +33,34 @@ class Sink(Protocol):
 
 
 class _Counter:
-    """A sink that tracks how many bytes went through it (the offsets the central directory needs)."""
+    """A sink that tracks how many bytes went through it (the offsets the central directory needs).
+
+    Writes below a block are gathered and handed on a block at a time: a package is mostly headers
+    and small parts, and the sink (a checksumming file) costs a call each."""
+
+    BLOCK: ClassVar[int] = 1 << 20
 
     def __init__(self, sink: Sink) -> None:
         self.sink, self.offset = sink, 0
+        self._held: list[Chunk] = []
+        self._held_size = 0
 
     def write(self, data: Chunk) -> None:
-        self.sink.write(data)
-        self.offset += len(data)
+        size = len(data)
+        self.offset += size
+        if size >= self.BLOCK:
+            self.flush()
+            self.sink.write(data)
+            return
+        self._held.append(data)
+        self._held_size += size
+        if self._held_size >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._held:
+            self.sink.write(b"".join(self._held))
+            self._held, self._held_size = [], 0
 
 
 def _deflate(chunks: list[Chunk], release: bool) -> tuple[list[bytes], int, int]:
@@ -237,4 +257,5 @@ def write_members(members: Iterable[tuple[str, pk._Member]], comment: bytes, sin
     out.write(bytes(central))
     out.write(pk._END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), start, len(comment)))
     out.write(comment)
+    out.flush()
     return stamps

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 
 from wbs_tools.core.calendar import WorkCalendar, compiled, to_minutes
-from wbs_tools.core.frozen import copied_by_fields
 from wbs_tools.core.model import LinkType, Plan, Task
 from wbs_tools.core.schedule import DriverKind, Schedule, TaskSchedule
 from wbs_tools.core.status.lines import TaskLine, format_day
@@ -83,41 +80,55 @@ def status_instant(plan: Plan, status_date: dt.date | dt.datetime) -> dt.datetim
     return dt.datetime.combine(status_date, dt.time(minute // 60, minute % 60))
 
 
-@dataclass(frozen=True)
 class PlanFacts:
-    """The scheduled tasks with the plan rows they came from, for the report's look-ups."""
+    """The scheduled tasks with the plan rows they came from, for the report's look-ups.
 
-    schedule: Schedule
-    days: DayCounter
+    What it derives is made when first asked for and kept (explicit attributes rather than
+    a functools cached property, which compiled code would recompute at every read)."""
 
-    @cached_property
+    def __init__(self, schedule: Schedule, days: DayCounter) -> None:
+        self.schedule, self.days = schedule, days
+        self._by_id: dict[int, TaskSchedule] | None = None
+        self._pairs: list[tuple[Task, TaskSchedule]] | None = None
+        self._leaves: list[tuple[Task, TaskSchedule]] | None = None
+        self._driving: _DrivingPredecessors | None = None
+        self._baseline_finish: tuple[dt.datetime | None] | None = None  # a tuple: None is an answer
+
+    @property
     def by_id(self) -> dict[int, TaskSchedule]:
-        return self.schedule.by_id()
+        if self._by_id is None:
+            self._by_id = self.schedule.by_id()
+        return self._by_id
 
-    @cached_property
+    @property
     def pairs(self) -> list[tuple[Task, TaskSchedule]]:
         """Active tasks with their schedule, in outline order."""
-        return [pair for pair in zip(self.schedule.plan.tasks, self.schedule.tasks, strict=True) if pair[0].active]
-
-    @cached_property
-    def _leaves(self) -> list[tuple[Task, TaskSchedule]]:
-        return [pair for pair in self.pairs if not pair[1].summary]  # the same pairs, not copies
+        if self._pairs is None:
+            self._pairs = [pair for pair in zip(self.schedule.plan.tasks, self.schedule.tasks, strict=True)
+                           if pair[0].active]
+        return self._pairs
 
     def leaves(self) -> list[tuple[Task, TaskSchedule]]:
         """Active leaf tasks with their schedule, in outline order (one list, built once: do not modify)."""
+        if self._leaves is None:
+            self._leaves = [pair for pair in self.pairs if not pair[1].summary]  # the same pairs, not copies
         return self._leaves
 
-    @cached_property
+    @property
     def driving_predecessors(self) -> Mapping[int, TaskSchedule]:
         """Per leaf task ID, the leaf task whose date drives it (a summary stands for its last child),
         worked out for the IDs asked about: the report follows one driving path, not a million tasks."""
-        return _DrivingPredecessors(self.by_id, self.schedule.tasks, self.leaves())
+        if self._driving is None:
+            self._driving = _DrivingPredecessors(self.by_id, self.schedule.tasks, self.leaves())
+        return self._driving
 
-    @cached_property
+    @property
     def baseline_finish(self) -> dt.datetime | None:
         """The latest baseline finish: the agreed end of the project."""
-        finishes = [t.baselines[0].finish for t, _ in self.pairs if 0 in t.baselines and t.baselines[0].finish]
-        return max(finishes, default=None)  # type: ignore[type-var]
+        if self._baseline_finish is None:
+            finishes = [t.baselines[0].finish for t, _ in self.pairs if 0 in t.baselines and t.baselines[0].finish]
+            self._baseline_finish = (max(finishes, default=None),)  # type: ignore[type-var]
+        return self._baseline_finish[0]
 
     def line(self, task: Task, ts: TaskSchedule) -> TaskLine:
         base = task.baselines.get(0)
@@ -165,6 +176,7 @@ class _DrivingPredecessors(Mapping[int, TaskSchedule]):
             for _, ts in leaves:
                 self.reused.setdefault(ts.id, []).append(ts)
         self.last: dict[int, TaskSchedule] = {}  # summary ID -> its last leaf
+        self._children: dict[int, list[TaskSchedule]] | None = None
 
     def _leaves(self, task_id: int) -> list[TaskSchedule]:
         if self.reused is not None:
@@ -195,14 +207,16 @@ class _DrivingPredecessors(Mapping[int, TaskSchedule]):
         self.last[first.id] = ts
         return ts
 
-    @cached_property
+    @property
     def _subtasks(self) -> dict[int, list[TaskSchedule]]:
         """Per summary task ID, its subtasks (gathered only when a link comes from a summary)."""
-        children: dict[int, list[TaskSchedule]] = {}
-        for ts in self.tasks:
-            if ts.parent_id is not None:
-                children.setdefault(ts.parent_id, []).append(ts)
-        return children
+        if self._children is None:
+            children: dict[int, list[TaskSchedule]] = {}
+            for ts in self.tasks:
+                if ts.parent_id is not None:
+                    children.setdefault(ts.parent_id, []).append(ts)
+            self._children = children
+        return self._children
 
     def __iter__(self) -> Iterator[int]:
         return (tid for tid in dict.fromkeys(ts.id for ts in self.tasks if not ts.summary) if tid in self)
@@ -267,6 +281,3 @@ def critical_next(facts: PlanFacts, count: int) -> tuple[TaskLine, ...]:
                      if ts.critical and ts.percent_complete < 100]  # n: outline order breaks ties
     open_critical.sort(key=lambda c: (c[0], c[1]))
     return tuple(facts.line(t, ts) for _start, _n, t, ts in open_critical[:count])
-
-
-copied_by_fields(__name__)
