@@ -287,3 +287,20 @@ def test_rows_out_of_link_order_schedule_as_rows_in_order():
         build_network(listed_backwards, build_outline(listed_backwards.tasks)[0], [True] * 4).in_links[2], list)
     assert dates == {t.id: (t.start, t.finish, t.late_start, t.total_slack_minutes)
                      for t in schedule(listed_backwards).tasks}
+
+
+def test_the_outline_shares_one_int_per_row():
+    """Parents, subtasks and the row list hold the same int objects (a million-task outline would
+    otherwise hold two or three copies of each row number: compiled code boxes an int at each store)."""
+    from wbs_tools.core.outline import build_outline
+
+    tasks = [Task(i + 1, f"T{i}", 1 if i % 100 == 0 else 2, duration=d(1)) for i in range(2000)]
+    outline, findings = build_outline(tasks)
+    assert findings == [] and outline.numbers[:3] == ["1", "1.1", "1.2"] and outline.numbers[1900] == "20"
+    rows = outline.rows
+    summaries = outline.summary_rows
+    assert summaries == list(range(0, 2000, 100))
+    for s in summaries:
+        assert all(child is rows[child] for child in outline.children[s])
+        assert all(outline.parent[child] is rows[s] for child in outline.children[s])
+    assert outline.last_under[1900] == 1999

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import compress
+from typing import Any
 
 from wbs_tools.core.findings import Finding, make_finding
 from wbs_tools.core.model import Task
@@ -103,10 +104,13 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
     """
     findings: list[Finding] = []
     n = len(tasks)
+    # The lists hold the row numbers of ``rows`` themselves, typed Any: compiled code would box an
+    # int anew at every store into a list[int] (a million tasks: tens of MB of duplicate ints).
+    rows: list[Any] = list(range(n))
     levels = [0] * n
-    parent = [-1] * n
-    children: list[Sequence[int]] = [_NONE] * n  # a list of its own once a task has a subtask
-    stack: list[int] = []  # indices of the open ancestors
+    parent: list[Any] = [-1] * n
+    children: list[Any] = [_NONE] * n  # a list of its own once a task has a subtask
+    stack: list[Any] = []  # rows of the open ancestors
     depth = 0  # len(stack)
     for i, level in enumerate([t.outline_level for t in tasks]):
         if not level or level <= 0:
@@ -123,16 +127,19 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
         if level <= depth:
             del stack[level - 1:]
         levels[i] = level
+        row = rows[i]
         if level > 1:
             up = parent[i] = stack[-1]
             kids = children[up]
             if kids is _NONE:
-                children[up] = [i]
+                children[up] = [row]
             else:
-                kids.append(i)  # type: ignore[attr-defined]  # the summary's own list
-        stack.append(i)
+                kids.append(row)  # the summary's own list
+        stack.append(row)
         depth = level
-    return Outline(levels, parent, children), findings
+    outline = Outline(levels, parent, children)
+    outline._rows = rows
+    return outline, findings
 
 
 def check_wbs_codes(tasks: list[Task], outline: Outline) -> list[Finding]:
