@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wbs_tools.core.durations import UNIT_ALIASES
@@ -502,3 +502,32 @@ def test_percent_round_trip(value: float) -> None:
 @given(st.floats(min_value=0, max_value=1))
 def test_percent_fraction_matches_text(fraction: float) -> None:
     assert 0 <= parse_percent(fraction) <= 100
+
+
+def _check_by_rounding(value: dt.datetime) -> dt.datetime:
+    """The rule spelled out: years in range, rounded to the nearest minute, the time zone dropped."""
+    from wbs_tools.core.dates import MAX_YEAR, MIN_YEAR
+
+    for _ in range(2):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise InputError("out of range")
+        rounded = value.replace(second=0, microsecond=0, tzinfo=None)
+        value = rounded + dt.timedelta(minutes=1) if value.second >= 30 else rounded
+    return value
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.datetimes(timezones=st.none() | st.just(dt.timezone.utc))
+       | st.datetimes().map(lambda v: v.replace(second=0, microsecond=0)))
+def test_whole_minutes_skip_the_rounding_and_agree_with_it(value: dt.datetime) -> None:
+    from wbs_tools.core.dates import _check
+
+    try:
+        expected: dt.datetime | None = _check_by_rounding(value)
+    except InputError:
+        expected = None
+    if expected is None:
+        with pytest.raises(InputError):
+            _check(value, value)
+    else:
+        assert _check(value, value) == expected

@@ -70,6 +70,8 @@ _PROBES = (dt.datetime(2000, 1, 1, 0, 0), dt.datetime(2004, 2, 2, 1, 1))  # both
 
 def _check(value: dt.datetime, shown: object) -> dt.datetime:
     """Round to the minute and keep years in the range the scheduler handles."""
+    if value.second == 0 and value.microsecond == 0 and value.tzinfo is None and MIN_YEAR <= value.year <= MAX_YEAR:
+        return value  # a whole minute already (nearly every date a plan holds)
     for _ in range(2):  # before rounding (no overflow near year 9999) and after it
         if not MIN_YEAR <= value.year <= MAX_YEAR:
             raise InputError(f"{shown!s} is outside the years {MIN_YEAR}-{MAX_YEAR}: check the year")
