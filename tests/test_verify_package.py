@@ -1,7 +1,7 @@
 """A written package is verified before it replaces a workbook: its parts as planned, each local
 header where the directory says and naming the same part, every part written anew inflating to its
-size and CRC. Small files are verified from memory, large ones streamed through zipfile; both refuse
-the same damage, and both accept an intact file.
+size and CRC. Bytes are verified in memory, a file streamed through zipfile; both refuse the same
+damage, and both accept an intact file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from wbs_tools.workbook import package
 from wbs_tools.workbook.package import WorkbookError, verify_package
 
 PART = "xl/worksheets/sheet1.xml"
@@ -65,16 +64,12 @@ def _break_signature(data: bytes) -> bytes:
 
 
 @pytest.fixture(params=["memory", "streamed"])
-def verify(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-           ) -> Callable[[bytes, list[str], frozenset[str]], None]:
-    """``verify_package`` on a file: read into memory, or (threshold at 0) streamed through zipfile."""
-    if request.param == "streamed":
-        monkeypatch.setattr(package, "VERIFY_IN_MEMORY_BYTES", 0)
-
+def verify(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[bytes, list[str], frozenset[str]], None]:
+    """``verify_package`` on a written file: its bytes checked in memory, or the file streamed through zipfile."""
     def run(data: bytes, names: list[str], copied: frozenset[str] = frozenset()) -> None:
         path = tmp_path / "written.xlsx"
         path.write_bytes(data)
-        verify_package(path, names, copied)
+        verify_package(path if request.param == "streamed" else path.read_bytes(), names, copied)
 
     return run
 

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 from wbs_tools.core.calendar import WorkCalendar, compiled
 from wbs_tools.core.cpm import schedule
 from wbs_tools.core.findings import Finding, Severity, make_finding
+from wbs_tools.core.gcpause import collector_paused
 from wbs_tools.core.model import Plan
 from wbs_tools.core.schedule import Schedule
 from wbs_tools.core.status import StatusReport
@@ -30,20 +28,6 @@ from wbs_tools.workbook.lossless import CellEdits, OwnedSheet, WriteReport, writ
 from wbs_tools.workbook.package import Package, WorkbookError, WorkbookLockedError, read_bounded
 from wbs_tools.workbook.reader import WorkbookData, read_workbook
 from wbs_tools.workbook.register_sheets import register_output
-
-
-@contextmanager
-def without_cycle_collector() -> Iterator[None]:
-    """Run without the cyclic garbage collector: a refresh allocates millions of small acyclic objects
-    (cells, values, schedule rows), and each full collection would walk all of them again. What it
-    would have found is collected once the collector is back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def project_calendar(plan: Plan) -> WorkCalendar:
@@ -166,7 +150,8 @@ def refresh_workbook(
     """
     source = Path(path)
     try:
-        with without_cycle_collector():
+        # a refresh allocates millions of small acyclic objects: no full collection walks them again
+        with collector_paused():
             as_read = read_bounded(source)  # read once: the edits go onto the content they came from
             opened = Package(as_read[1])  # and opened once, for the reader and the writer
             data = read_workbook(source, data=as_read[1], opened=opened)

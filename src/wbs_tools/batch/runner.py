@@ -38,7 +38,8 @@ from typing import TypeVar
 from wbs_tools import __version__
 from wbs_tools.batch.report import BatchReport
 from wbs_tools.batch.sidecar import Cache, CacheEntry, FileLock, remove_stale_temps
-from wbs_tools.refresh import Outcome, refresh_workbook, without_cycle_collector
+from wbs_tools.core.gcpause import collector_paused
+from wbs_tools.refresh import Outcome, refresh_workbook
 from wbs_tools.workbook.layout import LAYOUTS, TASKS
 from wbs_tools.workbook.lossless import lock_files
 from wbs_tools.workbook.package import Stamp, WorkbookError, parse_xml, resolve_target
@@ -178,7 +179,7 @@ def refresh_one(job: Job) -> FileRecord:
     try:
         # the collector comes back once the plan's objects are gone (refcounting frees them as this returns),
         # not while the refresh's result still holds them all: a batch worker would walk each plan once more
-        with without_cycle_collector():
+        with collector_paused():
             record = _refresh(job)
     except Exception as exc:  # a bug must cost one file, not the run; the report keeps the reason
         line = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -16,22 +16,17 @@ class Outline:
     The derived lists are made when first read and kept (explicit attributes rather than
     a functools cached property, which compiled code would recompute at every read)."""
 
-    def __init__(self, levels: list[int], parent: list[int], children: list[Sequence[int]]) -> None:
+    def __init__(self, levels: list[int], parent: list[int], children: list[Sequence[int]], rows: list[int]
+                 ) -> None:
         self.levels = levels
         self.parent = parent  # -1 at the top level
         self.children = children  # a summary's subtasks in order; the leaves share one empty tuple
-        self._rows: list[int] | None = None
+        # ``list(range(n))``, made once: lists of row numbers (parents, subtasks, the last row under each
+        # task, a link's ends, the processing order) take their ints from it and share them (32 bytes each saved)
+        self.rows = rows
         self._summary_rows: list[int] | None = None
         self._last_under: list[int] | None = None
         self._numbers: list[str] | None = None
-
-    @property
-    def rows(self) -> list[int]:
-        """``list(range(n))``, made once: lists of row numbers (the last row under each task, a link's
-        ends, the processing order) take their ints from it and share them (32 bytes each saved)."""
-        if self._rows is None:
-            self._rows = list(range(len(self.parent)))
-        return self._rows
 
     @property
     def summary_rows(self) -> list[int]:
@@ -137,9 +132,7 @@ def build_outline(tasks: list[Task]) -> tuple[Outline, list[Finding]]:
                 kids.append(row)  # the summary's own list
         stack.append(row)
         depth = level
-    outline = Outline(levels, parent, children)
-    outline._rows = rows
-    return outline, findings
+    return Outline(levels, parent, children, rows), findings
 
 
 def check_wbs_codes(tasks: list[Task], outline: Outline) -> list[Finding]:

@@ -107,11 +107,16 @@ class _Tally:
 Serializer = Callable[[BinaryIO], tuple[Sequence[str], frozenset[str]]]
 
 
+#: a written file up to this size is verified from memory (one read, no zip objects per part); a larger
+#: one (a plan of hundreds of thousands of rows) is streamed through zipfile, never loaded whole
+VERIFY_IN_MEMORY_BYTES = 64 * 1024 * 1024
+
+
 def _verify_written(temp: Path, expected: bytes | Written) -> None:
     """Re-open what reached the disk: the same bytes, and a zip whose every part inflates."""
     if isinstance(expected, Written):
         found: bytes | Path = temp
-        if expected.size <= package.VERIFY_IN_MEMORY_BYTES:  # read once, for its CRC and its parts
+        if expected.size <= VERIFY_IN_MEMORY_BYTES:  # read once, for its CRC and its parts
             found = temp.read_bytes()
             size, crc = len(found), zlib.crc32(found)
         else:
@@ -233,7 +238,7 @@ def write_workbook(
     value actually changes, nothing is written at all. ``release``: ``edits`` and ``owned_sheets`` are
     dicts the write may empty as it goes (see :func:`edit_package`). ``as_read``: the file's stat and
     bytes (``read_bounded``) as read when the edits were computed: they are applied to that content,
-    and a file saved by someone since is left alone (the write fails and says so). ``package``: those
+    and a file saved by someone since is left alone (the write fails and says so). ``opened``: those
     bytes opened already by the reader (see :func:`edit_package`).
 
     The new package is streamed into the temporary file, not built in memory first; the file is then

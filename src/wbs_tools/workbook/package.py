@@ -508,23 +508,17 @@ def check_well_formed(data: bytes, part: str, *, size: int | None = None) -> Non
         raise WorkbookError(f"the part {part!r} would not be well-formed XML ({exc})") from exc
 
 
-#: a written file up to this size is verified from memory (one read, no zip objects per part); a larger
-#: one (a plan of hundreds of thousands of rows) is streamed through zipfile, never loaded whole
-VERIFY_IN_MEMORY_BYTES = 64 * 1024 * 1024
-
 #: no bound on what we wrote ourselves: its sizes were checked against the reader's limits before writing
 _UNBOUNDED = Limits(max_file_bytes=1 << 62, max_parts=1 << 62, max_total_bytes=1 << 62, max_part_bytes=1 << 62,
                     max_ratio=float("inf"), ratio_floor_bytes=1 << 62)
 
 
 def verify_package(data: bytes | Path, expected_names: Iterable[str], copied: Collection[str] = ()) -> None:
-    """Re-open a written package (bytes or a file): the parts as planned, each one's local header where
-    the directory says (signature and name), and every part up to FULL_CHECK_BYTES inflating to its
-    declared size and CRC. Parts in ``copied`` are the source's compressed bytes written unchanged,
-    already proven by the CRC of the whole file (see ``lossless``): only their local header is checked,
-    inflating them would prove nothing new."""
-    if isinstance(data, Path) and data.stat().st_size <= VERIFY_IN_MEMORY_BYTES:
-        data = data.read_bytes()
+    """Re-open a written package: the parts as planned, each one's local header where the directory
+    says (signature and name), and every part up to FULL_CHECK_BYTES inflating to its declared size and
+    CRC. Bytes are checked in memory; a file (too large to load, see ``lossless``) is streamed through
+    zipfile. Parts in ``copied`` are the source's compressed bytes written unchanged, already proven by
+    the CRC of the whole file: only their local header is checked, inflating them would prove nothing new."""
     if isinstance(data, Path):
         _verify_streamed(data, list(expected_names), copied)
         return
