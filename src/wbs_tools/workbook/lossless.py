@@ -5,8 +5,9 @@ the package - VBA, buttons and their macros, charts, pictures, comments, validat
 formats, tables, names, ribbons, pivots, cached formula results - is copied byte for byte, because a
 load-and-save through a spreadsheet library silently drops whatever that library does not model.
 
-The file is replaced atomically: the new package is verified in memory, written to a temporary
-file in the same folder, re-read and re-verified, the previous file is copied to ``NAME.bak``, and
+The file is replaced atomically: the new package is checked in memory (every part it writes is
+well-formed XML: see :func:`package_edit.edit_package` for what is parsed), written to a temporary
+file in the same folder, re-read and verified, the previous file is copied to ``NAME.bak``, and
 only then ``os.replace`` swaps it in. A workbook open in Excel or LibreOffice is refused.
 
 >>> report = write_workbook("plan.xlsx", edits={"Tasks": {"H12": date(2025, 3, 3)}})  # doctest: +SKIP

@@ -29,6 +29,7 @@ from wbs_tools.workbook.package import (
     root_prefix,
     start_tag,
 )
+from wbs_tools.workbook.sheet_base import style_attribute
 from wbs_tools.workbook.sheet_xml import (
     MAX_COL,
     MAX_ROW,
@@ -122,9 +123,9 @@ def _rows_xml(sheet: OwnedSheet, p: bytes, col_styles: list[tuple[int, int, str]
     if sheet.start_row + len(sheet.rows) - 1 > MAX_ROW or width > MAX_COL:
         raise ValueError("an owned sheet's rows do not fit on an Excel sheet")
     column_style = [next((s for lo, hi, s in col_styles if lo <= c <= hi), None) for c in range(width + 1)]
-    style_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in column_style]
+    style_attr = list(map(style_attribute, column_style))
     date_style = [s if s in styles.dates else styles.best for s in column_style]
-    date_attr = [b' s="' + s.encode() + b'"' if s else b"" for s in date_style]
+    date_attr = list(map(style_attribute, date_style))
     letters = [b'<' + p + b'c r="' + col_letters(c).encode() for c in range(1, width + 1)]
     encode = encoder(p, date1904)
     cache = encode.cache

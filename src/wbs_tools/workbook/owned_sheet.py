@@ -35,6 +35,7 @@ from wbs_tools.workbook.package import (
     Package,
     SplicedPart,
     WorkbookError,
+    check_well_formed,
     get_attrs,
     parse_xml,
     read_relationships,
@@ -153,6 +154,7 @@ class WorkbookEditor:
         root = parse_xml(self.workbook.data, info.part)
         self.r_prefix = next((k for k, v in root.nsmap.items() if v == self.rel_ns and k), None)
         self.formulas_dropped = False  # a refilled sheet lost formulas: the calc chain must go
+        self.proven: set[str] = set()  # sheet parts whose frame was checked; their rows are well-formed as made
 
     def _element(self, local: str, attrs: dict[str, str | None], part: SplicedPart) -> bytes:
         return b"<" + part.p + local.encode() + set_attrs(b"", attrs) + b"/>"
@@ -181,7 +183,9 @@ class WorkbookEditor:
         state = sheet.state
         if entry is None:
             xml = render_sheet(sheet, namespace=self.info.namespace, styles=styles, date1904=self.info.date1904)
-            return self._add_sheet(name, xml, state, mark=sheet.mark)
+            part = self._add_sheet(name, xml, state, mark=sheet.mark)
+            self._prove(part, xml)
+            return part
         if entry.kind != "worksheet" or entry.part is None or entry.part not in self.pkg:
             raise WorkbookError(f"the sheet {entry.name!r} exists and is not a worksheet")
         if entry.index not in self.info.owned:
@@ -192,6 +196,7 @@ class WorkbookEditor:
         old = self.pkg.read(entry.part)
         chunks = refill_chunks(old, entry.part, sheet, styles, self.info.date1904)
         if sum(map(len, chunks)) != len(old) or b"".join(chunks) != old:
+            self._prove(entry.part, chunks)
             self.pkg.write(entry.part, chunks if len(chunks) > 2 else b"".join(chunks))
             formula = start_tag(root_prefix(old, entry.part)[0], "f")
             self.formulas_dropped |= sum(len(formula.findall(c)) for c in chunks) < len(formula.findall(old))
@@ -199,6 +204,12 @@ class WorkbookEditor:
             m = self.workbook.tags("sheet", within="sheets")[entry.index]
             self.workbook.splice(m.start(), m.end(), retag(m, {"state": None if state == "visible" else state}))
         return entry.part
+
+    def _prove(self, part: str, chunks: list[bytes]) -> None:
+        """The sheet's frame (its first and last chunk: everything but the rows written) is checked
+        as a document of its own; the rows come from templates and encoded values."""
+        check_well_formed(chunks[0] + chunks[-1], part)
+        self.proven.add(part)
 
     def _add_sheet(self, name: str, xml: list[bytes], state: SheetState, *, mark: bool = True) -> str:
         folder = posixpath.dirname(self.info.part)

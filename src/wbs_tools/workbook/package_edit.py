@@ -149,7 +149,15 @@ def edit_package(
     sheet's cells dropped as soon as they are written (a million-row refresh). ``spill_dir``: where a
     sheet deflated while patched keeps its bytes until the package is written (else in memory).
     ``opened``: ``data`` opened already and not yet edited (the reader's, in a refresh); it is edited
-    in place and returned, under the limits it was opened with."""
+    in place and returned, under the limits it was opened with.
+
+    Every part written must parse as XML, and what is parsed is the bytes whose well-formedness is not
+    known otherwise: the user's. A patched sheet is its original part with cells spliced in at element
+    boundaries, an owned sheet its frame (the rows above its table, the elements around its rows) with
+    rows in between: the original part, and the frame as a document of its own, are parsed; the cells
+    and rows come from %-templates of fixed markup and the value encoder, whose bytes are well-formed
+    as made (``WBS_TOOLS_CHECK_ALL_XML=1`` parses them too, as every test does). The other parts edited
+    (workbook.xml, relationships, content types) are parsed whole."""
     edits, owned_sheets, style_from_row = edits or {}, owned_sheets or {}, style_from_row or {}
     if opened is not None and (not opened.opened_over(data) or opened.touched):
         raise ValueError("the package must be opened over the data given, and not edited yet")
@@ -166,6 +174,7 @@ def edit_package(
     skipped: list[SkippedCell] = []
     unchanged = 0
     removed_formulas = False
+    proven: set[str] = set()  # parts whose kept bytes were checked: the rest is well-formed as made
     for sheet_name in list(edits):
         entry = info.find(sheet_name)
         if entry is None:
@@ -173,11 +182,16 @@ def edit_package(
         if entry.kind != "worksheet" or entry.part is None or entry.part not in pkg:
             raise WorkbookError(f"the sheet {entry.name!r} is not a worksheet (it is a {entry.kind})")
         rows = as_rows(edits.pop(sheet_name) if release else edits[sheet_name])  # type: ignore[attr-defined]
-        patch = sheet_writer(pkg.read(entry.part), part=entry.part, date1904=info.date1904,
+        original = pkg.read(entry.part)
+        patch = sheet_writer(original, part=entry.part, date1904=info.date1904,
                              overwrite_formulas=overwrite_formulas, style_row=style_from_row.get(sheet_name),
                              shared_string=strings, protected=_table_cells(pkg, entry.part)
                              ).run(rows, deflate_from=DEFLATE_WHILE_PATCHING_FROM, spill_dir=spill_dir)
         del rows
+        if patch.written and patch.proven:  # the user's bytes around the new cells are checked
+            check_well_formed(original, entry.part)
+            proven.add(entry.part)
+        del original
         if patch.written and patch.deflated is not None:
             pkg.write_deflated(entry.part, patch.deflated)
             written[entry.name] = patch.written
@@ -200,6 +214,7 @@ def edit_package(
     if removed_formulas or editor.formulas_dropped:
         editor.drop_calc_chain()
     editor.save()
+    proven |= editor.proven
     report = WriteReport(
         written=written,
         unchanged=unchanged,
@@ -208,8 +223,9 @@ def edit_package(
         added_parts=tuple(n for n in pkg.names if n not in pkg.original_names),
         removed_parts=tuple(n for n in pkg.original_names if n not in pkg),
     )
+    everything = package.check_all_xml()
     for name in pkg.touched if report.changed else ():
-        if name in pkg and name.endswith((".xml", ".rels")):
+        if name in pkg and name.endswith((".xml", ".rels")) and (everything or name not in proven):
             if pkg.size(name) > package.FULL_CHECK_BYTES:  # a huge part is not joined to be checked
                 check_well_formed(pkg.head(name, 1024), name, size=pkg.size(name))
             else:

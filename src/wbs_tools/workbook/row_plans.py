@@ -14,7 +14,7 @@ from wbs_tools.workbook.sheet_base import (
     _PLAIN_ATTRS,
     SheetPatch,
     SheetPatcherBase,
-    _style_attr,
+    style_attribute,
 )
 
 _SPANS_VALUE = re.compile(rb'\sspans="([^"]*)"')
@@ -118,18 +118,18 @@ class PlannedRows(SheetPatcherBase):
                 return above[1]
         static = self._static_style(col)
         if static is not _MISSING:
-            found = self.new_styles[col] = _style_attr(static)  # type: ignore[arg-type]
+            found = self.new_styles[col] = style_attribute(static)  # type: ignore[arg-type]
             return found
         if self.style_row is None and col not in self.columns:
             self._column(col, (c for c, _v in cells))  # the row's other columns in the same pass
         style = self._style_for(row, col, row_attrs)
         if not custom:
             if any(lo <= col <= hi for lo, hi, _s in self.col_styles):
-                self.new_styles[col] = _style_attr(style)  # the column's style, whatever the row
+                self.new_styles[col] = style_attribute(style)  # the column's style, whatever the row
             elif self.style_row is None:
                 rows, styles = self._column(col)
-                self.above_styles[col] = (rows[-1], _style_attr(styles[-1])) if rows else (0, b"")
-        return _style_attr(style)
+                self.above_styles[col] = (rows[-1], style_attribute(styles[-1])) if rows else (0, b"")
+        return style_attribute(style)
 
     def _plan(self, row: int, found: list[bytes], cols: tuple[int, ...], row_attrs: bytes, cells: RowCells,
               lo: int, hi: int) -> _Plan | _Filled | None:
@@ -260,7 +260,7 @@ class PlannedRows(SheetPatcherBase):
         for col, _value in cells:
             style = styles.get(col)
             if style is None:
-                style = styles[col] = _style_attr(self._style_for(row, col, None))
+                style = styles[col] = style_attribute(self._style_for(row, col, None))
             parts.append((self.heads.get(col) or self._head(col)).replace(b"%", b"%%") + b'%b"'
                          + style.replace(b"%", b"%%") + b"%b")
         parts.append(self.row_close.replace(b"%", b"%%"))

@@ -29,6 +29,7 @@ from wbs_tools.workbook.package import (
     ATTRS,
     Deflated,
     WorkbookError,
+    escape_attr,
     get_attrs,
     retag,
     root_prefix,
@@ -56,6 +57,10 @@ class SheetPatch:
     removed_formulas: bool = False
     chunks: list[bytes | memoryview] | None = None  # the new part in pieces, before :func:`patch_sheet` joins it
     deflated: Deflated | None = None  # or the new part deflated as it was built (a large part)
+    #: every change is a splice the fast path proves: a cell Excel-shaped (its attributes ``s`` and ``t``,
+    #: no cell inside it) replaced whole, or whole cells and rows put before a tag; the new part is then
+    #: well-formed if the original is. False once a row took the cell by cell path.
+    proven: bool = True
 
 
 @dataclass(slots=True)
@@ -95,8 +100,12 @@ def column_styles(data: bytes, prefix: bytes, end: int) -> list[tuple[int, int, 
             for m in start_tag(prefix, "col").finditer(data, 0, end) if "style" in (a := get_attrs(m.group(1)))]
 
 
-def _style_attr(style: str | None) -> bytes:
-    return b' s="' + style.encode() + b'"' if style else b""
+def style_attribute(style: str | None) -> bytes:
+    """A new cell's `` s="N"``. A style is an index; one that is anything else in a file (a ``<col>`` or
+    a row's ``s``, read unescaped) is escaped, so that what wbs_tools writes stays well-formed as made."""
+    if not style:
+        return b""
+    return b' s="' + (style.encode() if style.isascii() and style.isdigit() else escape_attr(style)) + b'"'
 
 
 class SheetPatcherBase:
@@ -300,10 +309,11 @@ class SheetPatcherBase:
         return head + (b">" + body + b"</" + p + b"c>" if body else b"/>")
 
     def _cell(self, ref: str, style: str | None, encoded: Encoded) -> bytes:
-        return b"<" + self.p + b'c r="' + ref.encode() + b'"' + _style_attr(style) + encoded[3]
+        return b"<" + self.p + b'c r="' + ref.encode() + b'"' + style_attribute(style) + encoded[3]
 
     def _patch_row(self, row: _Elem, cells: RowCells, result: SheetPatch) -> bytes | None:
         """The row with ``cells`` set, any shape of row; None when no cell changes."""
+        result.proven = False  # any shape: the part is parsed whole once written
         p, data = self.p, self.data
         keys, existing = self._cells(row)
         splices: list[tuple[int, int, bytes]] = []

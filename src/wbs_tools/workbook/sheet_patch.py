@@ -26,7 +26,7 @@ from wbs_tools.workbook.cell_values import ValueEncoder
 from wbs_tools.workbook.package import WorkbookError
 from wbs_tools.workbook.package_out import Deflater
 from wbs_tools.workbook.row_plans import PlannedRows, _Filled
-from wbs_tools.workbook.sheet_base import SheetPatch, _style_attr
+from wbs_tools.workbook.sheet_base import SheetPatch, style_attribute
 
 
 class SheetWriter(PlannedRows):
@@ -122,8 +122,8 @@ class SheetWriter(PlannedRows):
                 if content == body and (not body or (old_t or "n") == (e[0] or "n")):
                     unchanged += 1
                     continue
-                if b"<" + self.p + b"f" in content or self.ext_open in content:
-                    return None  # formulas and extension lists: the general path
+                if b"<" + self.p + b"f" in content or self.ext_open in content or self.c_open in content:
+                    return None  # formulas, extension lists and anything nested: the general path
                 if content and self._same(old_t or "n", content, value):
                     unchanged += 1
                     continue
@@ -159,7 +159,7 @@ class SheetWriter(PlannedRows):
         for col, value in zip(cols, values, strict=True):
             style: bytes | None = styles.get(col) if tail_row else None
             if style is None:
-                style = _style_attr(self._style_for(row, col, None))
+                style = style_attribute(self._style_for(row, col, None))
                 if tail_row:
                     styles[col] = style
             pieces += [heads.get(col) or self._head(col), tail, style,
