@@ -312,11 +312,19 @@ def match_header(sheet: Sheet, layout: SheetLayout, row: int) -> dict[str, int]:
 def find_header(sheet: Sheet, layout: SheetLayout) -> tuple[int, dict[str, int]] | None:
     """The header row (1-based) and its columns, or None when no row looks like the header."""
     best: tuple[int, dict[str, int]] | None = None
+    every = _column_keys(layout)
     for row in range(sheet.row0 + 1, min(sheet.max_row, HEADER_SCAN_ROWS) + 1):
         columns = match_header(sheet, layout, row)
         if len(columns) >= MIN_HEADER_MATCHES and (best is None or len(columns) > len(best[1])):
             best = (row, columns)
+            if len(columns) == every:  # no row below can name more (the rows below are data, usually)
+                break
     return best
+
+
+@functools.cache
+def _column_keys(layout: SheetLayout) -> int:
+    return len({column.key for column in layout.columns})
 
 
 def sheet_key(name: str) -> str:

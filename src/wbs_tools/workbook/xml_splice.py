@@ -75,8 +75,20 @@ class _Trickle:
         return chunk
 
 
+#: the root's start tag as Excel and wbs_tools write it: an XML declaration at most before it, its
+#: namespace declared on it (anything else, a comment or another encoding, goes to the parser)
+_ROOT_TAG = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml\s[^<>]*\?>\s*)?<(?:([A-Za-z_][\w.-]*):)?[A-Za-z_][\w.-]*("
+                       + ATTRS + rb")\s*/?>")
+
+
 def root_prefix(data: bytes, part: str) -> tuple[bytes, str]:
     """The prefix (``b''`` or ``b'x:'``) and namespace of the root element, read from its start tag."""
+    m = _ROOT_TAG.match(data, 0, 4096)
+    if m is not None:
+        prefix = m.group(1) or b""
+        ns = get_attrs(m.group(2)).get("xmlns:" + prefix.decode() if prefix else "xmlns")
+        if ns is not None and "&" not in ns:
+            return (prefix + b":" if prefix else b""), ns
     try:
         for _event, el in etree.iterparse(_Trickle(data), events=("start",), resolve_entities=False,
                                           no_network=True, load_dtd=False, huge_tree=True):
