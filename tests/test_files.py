@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from wbs_tools.files import replace_file
+from wbs_tools.files import replace_file, sync_while
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -32,3 +33,29 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path
     with pytest.raises(TypeError):  # fails after the temporary file was created
         replace_file(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["plan.csv"]
+
+
+def test_a_flush_overlapped_with_work_finishes_before_it_returns(tmp_path: Path) -> None:
+    """The flush runs on a thread beside the work; both are done on return, and no thread is left over
+    (a batch forks its workers only from a process running one thread)."""
+    threads = threading.active_count()
+    seen: list[int] = []
+    with (tmp_path / "f.bin").open("wb") as handle:
+        handle.write(b"x" * 100_000)
+        handle.flush()
+        assert sync_while(handle.fileno(), lambda: seen.append(threading.active_count()) or 7) == 7
+    assert seen == [threads + 1] and threading.active_count() == threads
+
+
+def test_a_failed_flush_is_raised_and_the_work_s_own_error_wins(tmp_path: Path) -> None:
+    read, write = os.pipe()  # fsync refuses a pipe
+    try:
+        done: list[bool] = []
+        with pytest.raises(OSError):
+            sync_while(write, lambda: done.append(True))
+        assert done == [True]
+        with pytest.raises(ZeroDivisionError):
+            sync_while(write, lambda: 1 // 0)
+    finally:
+        os.close(read)
+        os.close(write)

@@ -10,7 +10,12 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def new_file_mode() -> int:
@@ -29,6 +34,29 @@ def sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sync_while(fd: int, work: Callable[[], T]) -> T:
+    """``work()``, while ``os.fsync(fd)`` runs on a thread of its own: the flush is a wait on the disk
+    (the interpreter lock released), the work is CPU (verifying what was written), so one hides the
+    other. Both are done when this returns; a failed flush raises after the work."""
+    failed: list[OSError] = []
+
+    def flush() -> None:
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=flush, name="wbs-fsync", daemon=True)
+    thread.start()
+    try:
+        result = work()
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return result
 
 
 def replace_file(target: Path, data: bytes) -> Path:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from wbs_tools.files import new_file_mode, sync_folder
+from wbs_tools.files import new_file_mode, sync_folder, sync_while
 from wbs_tools.workbook import package
 from wbs_tools.workbook.cell_edits import CellEdits
 from wbs_tools.workbook.owned_sheet import OwnedSheet
@@ -166,8 +166,7 @@ def write_atomically(data: bytes | Serializer, target: Path, *, backup: bool,
                 names, copied = data(tally)  # type: ignore[arg-type]
                 expected = Written(tally.size, tally.crc, tuple(names), copied)
             handle.flush()
-            os.fsync(handle.fileno())
-        _verify_written(temp, expected)
+            sync_while(handle.fileno(), lambda: _verify_written(temp, expected))  # flushed while verified
         saved: Path | None = None
         if target.exists():
             current = target.stat()
