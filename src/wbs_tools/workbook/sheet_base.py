@@ -95,9 +95,26 @@ def element_pattern(prefix: bytes, local: str, key: bytes = rb"(\d+)") -> re.Pat
 
 
 def column_styles(data: bytes, prefix: bytes, end: int) -> list[tuple[int, int, str]]:
-    """(min, max, style) of the ``<col>`` elements before ``end``: what an empty cell displays with."""
-    return [(int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
-            for m in start_tag(prefix, "col").finditer(data, 0, end) if "style" in (a := get_attrs(m.group(1)))]
+    """(min, max, style) of the ``<col>`` elements before ``end``: what an empty cell displays with.
+    A batch's plans, made from one template, mostly share their columns: each distinct ``<cols>`` is
+    read once."""
+    opened = data.find(b"<" + prefix + b"cols", 0, end)
+    if opened < 0:
+        return []
+    closed = data.rfind(b"</" + prefix + b"cols>", opened, end)  # a sheet may have several <cols>
+    key = (data[opened : end if closed < 0 else closed], prefix)
+    found = _COLUMN_STYLES.get(key)
+    if found is None:
+        if len(_COLUMN_STYLES) >= _COLUMN_STYLES_KEPT:
+            _COLUMN_STYLES.clear()
+        found = _COLUMN_STYLES[key] = tuple(
+            (int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
+            for m in start_tag(prefix, "col").finditer(key[0]) if "style" in (a := get_attrs(m.group(1))))
+    return list(found)
+
+
+_COLUMN_STYLES: dict[tuple[bytes, bytes], tuple[tuple[int, int, str], ...]] = {}
+_COLUMN_STYLES_KEPT = 256
 
 
 def style_attribute(style: str | None) -> bytes:
