@@ -35,16 +35,25 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["plan.csv"]
 
 
-def test_a_flush_overlapped_with_work_finishes_before_it_returns(tmp_path: Path) -> None:
-    """The flush runs on a thread beside the work; both are done on return, and no thread is left over
-    (a batch forks its workers only from a process running one thread)."""
+def test_a_flush_overlapped_with_work_finishes_before_it_returns(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flush runs on a thread beside the work (it waits here until the work has started); both are
+    done on return, and no thread is left over (a batch forks its workers only from a lone thread)."""
     threads = threading.active_count()
-    seen: list[int] = []
+    started, flushed = threading.Event(), []
+    real = os.fsync
+
+    def flush(fd: int) -> None:
+        assert started.wait(10)
+        real(fd)
+        flushed.append(threading.current_thread() is not threading.main_thread())
+
+    monkeypatch.setattr(os, "fsync", flush)
     with (tmp_path / "f.bin").open("wb") as handle:
         handle.write(b"x" * 100_000)
         handle.flush()
-        assert sync_while(handle.fileno(), lambda: seen.append(threading.active_count()) or 7) == 7
-    assert seen == [threads + 1] and threading.active_count() == threads
+        assert sync_while(handle.fileno(), lambda: started.set() or 7) == 7
+    assert flushed == [True] and threading.active_count() == threads
 
 
 def test_a_failed_flush_is_raised_and_the_work_s_own_error_wins(tmp_path: Path) -> None:
