@@ -4,6 +4,7 @@ cell by cell patch that handles every shape SpreadsheetML allows (see :mod:`shee
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from bisect import bisect_left
@@ -102,19 +103,13 @@ def column_styles(data: bytes, prefix: bytes, end: int) -> list[tuple[int, int, 
     if opened < 0:
         return []
     closed = data.rfind(b"</" + prefix + b"cols>", opened, end)  # a sheet may have several <cols>
-    key = (data[opened : end if closed < 0 else closed], prefix)
-    found = _COLUMN_STYLES.get(key)
-    if found is None:
-        if len(_COLUMN_STYLES) >= _COLUMN_STYLES_KEPT:
-            _COLUMN_STYLES.clear()
-        found = _COLUMN_STYLES[key] = tuple(
-            (int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
-            for m in start_tag(prefix, "col").finditer(key[0]) if "style" in (a := get_attrs(m.group(1))))
-    return list(found)
+    return list(_styles_in_cols(data[opened : end if closed < 0 else closed], prefix))
 
 
-_COLUMN_STYLES: dict[tuple[bytes, bytes], tuple[tuple[int, int, str], ...]] = {}
-_COLUMN_STYLES_KEPT = 256
+@functools.lru_cache(maxsize=256)
+def _styles_in_cols(cols: bytes, prefix: bytes) -> tuple[tuple[int, int, str], ...]:
+    return tuple((int(a.get("min", 0)), int(a.get("max", 0)), a["style"])
+                 for m in start_tag(prefix, "col").finditer(cols) if "style" in (a := get_attrs(m.group(1))))
 
 
 def style_attribute(style: str | None) -> bytes:
