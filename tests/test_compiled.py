@@ -6,8 +6,10 @@ the same bytes as the sources do; the rest of the suite runs against whichever i
 
 from __future__ import annotations
 
+import ast
 import copy
 import copyreg
+import dataclasses
 import datetime as dt
 import importlib
 import os
@@ -24,6 +26,7 @@ import pytest
 import wbs_tools
 from wbs_tools.core.durations import parse_duration
 from wbs_tools.core.frozen import frozen_dataclasses
+from wbs_tools.core.model import Duration, Lag, Link, LinkType, Task
 from wbs_tools.refresh import Outcome, refresh_workbook
 from wbs_tools.workbook.sample import sample_plan, sample_registers
 from wbs_tools.workbook.template import build_workbook
@@ -115,3 +118,53 @@ def test_every_frozen_dataclass_of_the_engine_copies_and_pickles_by_its_fields()
     assert not missing, "add copied_by_fields(__name__) at the end of their modules"
     duration = parse_duration("3d")
     assert copy.deepcopy(duration) == pickle.loads(pickle.dumps(duration)) == duration
+
+
+def _written_out_inits() -> list[type]:
+    """The engine's dataclasses whose ``__init__`` is written by hand (``init=False``): the generated
+    one stays interpreted under mypyc, so the ones a plan builds by the thousand are written out."""
+    found = []
+    for source in SETUP["compiled_sources"]():
+        module = importlib.import_module(_module_name(source))
+        found += [value for value in vars(module).values()
+                  if isinstance(value, type) and value.__module__ == module.__name__
+                  and dataclasses.is_dataclass(value) and not value.__dataclass_params__.init]  # type: ignore[attr-defined]
+    return found
+
+
+def _fields_and_init(cls: type) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+    """(name, default as written) of the class's fields and of its ``__init__``'s parameters, read
+    from its source (compiled, the method shows no signature); a field's ``default_factory`` reads
+    as None, the default that stands for a fresh object each."""
+    tree = ast.parse((SOURCES / (cls.__module__.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+    body = next(node for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == cls.__name__).body
+    fields: list[tuple[str, str | None]] = []
+    for node in body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            default = None if node.value is None else ast.unparse(node.value)
+            fields.append((node.target.id, "None" if default and default.startswith("field(default_factory")
+                           else default))
+    init = next(node for node in body if isinstance(node, ast.FunctionDef) and node.name == "__init__")
+    names = [a.arg for a in init.args.args[1:]]
+    defaults = [None] * (len(names) - len(init.args.defaults)) + [ast.unparse(d) for d in init.args.defaults]
+    return fields, list(zip(names, defaults, strict=True))
+
+
+def test_a_written_out_init_takes_the_fields_in_order_with_their_defaults() -> None:
+    classes = _written_out_inits()
+    assert {cls.__name__ for cls in classes} >= {"Link", "Task"}
+    for cls in classes:
+        fields, parameters = _fields_and_init(cls)
+        assert parameters == fields, cls.__name__
+    first, second = Task(1), Task(2, uid=7)
+    assert (first.uid, second.uid) == (1, 7) and first.baselines is not second.baselines
+    assert first.cells is not second.cells and first.baselines == {} == first.cells
+    assert dataclasses.replace(Link(1, 2), lag=Lag(Duration(480.0))) == Link(1, 2, LinkType.FS, Lag(Duration(480.0)))
+
+
+@installed_wheel
+def test_a_written_out_init_is_compiled() -> None:
+    """What the hand-written ``__init__`` is for: a native method, not the interpreted function
+    dataclasses would generate (which keeps a ``__code__``)."""
+    for cls in _written_out_inits():
+        assert not hasattr(vars(cls)["__init__"], "__code__"), cls.__name__

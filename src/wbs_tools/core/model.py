@@ -80,15 +80,27 @@ class Lag:
 NO_LAG = Lag()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Link:
-    """A dependency between two tasks, identified by their user-visible IDs."""
+    """A dependency between two tasks, identified by their user-visible IDs.
+
+    ``__init__`` is written out (see ``Task``): a plan reads a link per predecessor.
+    """
 
     predecessor: int
     successor: int
     type: LinkType = LinkType.FS
     lag: Lag = NO_LAG
     origin: str | None = None  # where it was typed, e.g. "Tasks!F12" or "Dependencies!A4"
+
+    def __init__(self, predecessor: int, successor: int, type: LinkType = LinkType.FS,
+                 lag: Lag = NO_LAG, origin: str | None = None) -> None:
+        put = object.__setattr__  # frozen: what the generated __init__ does, compiled
+        put(self, "predecessor", predecessor)
+        put(self, "successor", successor)
+        put(self, "type", type)
+        put(self, "lag", lag)
+        put(self, "origin", origin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +114,17 @@ class Baseline:
     work_minutes: float | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Task:
     """One row of the work breakdown.
 
     ``id`` is the number people use in predecessor cells; ``uid`` is a stable identity kept for
     interchange (MSPDI) and defaults to ``id``. Summary status is derived from the outline: a task
     followed by a deeper task is a summary.
+
+    ``__init__`` is written out, in the fields' order with their defaults (a test holds it to them):
+    the one dataclasses generates is interpreted even when the engine is compiled, twenty times the
+    cost of a compiled one, and a plan makes a task per row.
     """
 
     id: int
@@ -137,9 +153,42 @@ class Task:
     active: bool = True
     cells: MutableMapping[str, str] = field(default_factory=dict)  # field name -> where it was read
 
-    def __post_init__(self) -> None:
-        if self.uid is None:
-            self.uid = self.id
+    def __init__(self, id: int, name: str = "", outline_level: int = 1,
+                 duration: Duration | None = None, uid: int | None = None, wbs: str | None = None,
+                 milestone: bool = False, manual: bool = False, manual_start: dt.datetime | None = None,
+                 manual_finish: dt.datetime | None = None, constraint: ConstraintType = ConstraintType.ASAP,
+                 constraint_date: dt.datetime | None = None, deadline: dt.datetime | None = None,
+                 calendar: str | None = None, percent_complete: float = 0.0,
+                 actual_start: dt.datetime | None = None, actual_finish: dt.datetime | None = None,
+                 remaining_duration: Duration | None = None, baselines: dict[int, Baseline] | None = None,
+                 cost: float | None = None, actual_cost: float | None = None, owner: str | None = None,
+                 notes: str | None = None, active: bool = True,
+                 cells: MutableMapping[str, str] | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.outline_level = outline_level
+        self.duration = duration
+        self.uid = id if uid is None else uid
+        self.wbs = wbs
+        self.milestone = milestone
+        self.manual = manual
+        self.manual_start = manual_start
+        self.manual_finish = manual_finish
+        self.constraint = constraint
+        self.constraint_date = constraint_date
+        self.deadline = deadline
+        self.calendar = calendar
+        self.percent_complete = percent_complete
+        self.actual_start = actual_start
+        self.actual_finish = actual_finish
+        self.remaining_duration = remaining_duration
+        self.baselines = {} if baselines is None else baselines
+        self.cost = cost
+        self.actual_cost = actual_cost
+        self.owner = owner
+        self.notes = notes
+        self.active = active
+        self.cells = {} if cells is None else cells
 
 
 @dataclass(frozen=True, slots=True)
