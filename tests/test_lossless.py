@@ -407,6 +407,36 @@ def test_rows_whose_cells_all_exist_patch_as_the_cell_by_cell_path(cells: list[t
     assert fast.skipped == slow.skipped
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.sampled_from(["1", "3"]),
+                          st.sampled_from(["empty", "same", "other", "absent"]),
+                          st.sampled_from([None, 7, "done", dt.datetime(2026, 3, 2, 8)])), min_size=2, max_size=30))
+def test_rows_of_other_layouts_patch_as_the_cell_by_cell_path(rows: list[tuple[bool, bool, str, str, object]]) -> None:
+    """A filled-row plan is tried on the next rows edited in the same columns whatever their other
+    cells: rows with or without a first cell or a cell between the edited ones, another style, a
+    missing edited cell, must still patch to the bytes and counts of the cell-by-cell path."""
+    encode = ValueEncoder(b"", False)
+    parts, edits = [], CellEdits()
+    for r, (first, between, style, state, value) in enumerate(rows, start=2):
+        if state == "absent":
+            c = ""
+        elif state == "empty" or (state == "same" and value is None):
+            c = f'<c r="D{r}" s="{style}"/>'
+        else:
+            c = f'<c r="D{r}" s="{style}"{encode(value if state == "same" else 99)[3].decode()}'  # type: ignore[arg-type]
+        a = f'<c r="A{r}"><v>1</v></c>' if first else ""
+        b = f'<c r="C{r}"><v>5</v></c>' if between else ""
+        parts.append(f'<row r="{r}">{a}<c r="B{r}" s="2"/>{b}{c}<c r="E{r}"><v>1</v></c></row>')
+        edits.set_row(r, [(2, r), (4, value)])  # type: ignore[list-item]
+    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(parts)}</sheetData></worksheet>'.encode()
+    fast = patch_sheet(xml, edits)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SheetWriter, "_fast_row", lambda *_args, **_kwargs: None)
+        slow = patch_sheet(xml, edits)
+    assert fast.data == slow.data
+    assert list(fast.written) == list(slow.written) and fast.unchanged == slow.unchanged
+
+
 def test_unique_texts_do_not_push_repeated_values_out_of_the_encoder() -> None:
     """A million unique outline numbers or task IDs must not keep clearing the dates every row
     repeats; texts and numbers still encode the same whether they come from a cache or not."""

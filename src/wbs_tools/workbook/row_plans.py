@@ -31,10 +31,11 @@ class _Filled:
     alone, an empty one with that style is filled; anything else sends the row to the cell by cell
     path."""
 
-    __slots__ = ("cells",)
+    __slots__ = ("cells", "last")
 
     def __init__(self, cells: list[tuple[int, bytes, bytes, bytes]]) -> None:
         self.cells = cells  # (index among the row's cells, column letters, style, style + "/>")
+        self.last = max((k for k, *_rest in cells), default=0)  # the row has at least last + 1 pieces
 
 
 class _Plan:
@@ -70,6 +71,9 @@ class PlannedRows(SheetPatcherBase):
         # (the row's cells' column letters joined by spaces, the edited columns) -> plan
         self.plans: dict[tuple[bytes, tuple[int, ...]], _Plan | _Filled | None] = {}
         self.new_rows: dict[tuple[int, ...], bytes] = {}  # edited columns -> template of a row below the data
+        # edited columns -> the plan of the last row whose edited cells all existed: the next such row
+        # tries it first, without reading the shape of its cells (:meth:`_filled_row` checks each one)
+        self.filled: dict[tuple[int, ...], _Filled] = {}
         self.span_fixes: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
 
     def _head(self, col: int) -> bytes:
@@ -189,11 +193,17 @@ class PlannedRows(SheetPatcherBase):
     def _filled_row(self, plan: _Filled, m: re.Match[bytes], lo: int, hi: int, row: int, cols: tuple[int, ...],
                     values: tuple[object, ...], result: SheetPatch, rests: tuple[bytes, ...] | None = None
                     ) -> tuple[bytes | None, int] | None:
-        """A row whose edited cells all exist, when each holds the new value or is empty: else None."""
+        """A row whose edited cells all exist, when each holds the new value or is empty: else None.
+
+        Each edited piece of the row (split at ``<c r="``) must read whole as its new cell or as the
+        empty cell of the plan, reference included: the plan of another row of the same edited
+        columns serves where it holds, whatever the row's other cells."""
         data = self.data
         if rests is None:
             rests = tuple(self.encode.rests(values))  # type: ignore[arg-type]
         chunks = data[lo:hi].split(self.cell_open)
+        if len(chunks) <= plan.last:
+            return None
         rq = str(row).encode() + b'"'
         written: list[int] = []
         for (k, letters, style, empty), col, rest in zip(plan.cells, cols, rests, strict=True):

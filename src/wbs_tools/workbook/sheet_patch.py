@@ -46,6 +46,11 @@ class SheetWriter(PlannedRows):
             return None
         row_attrs = m.group(1)
         if b"customFormat" not in row_attrs:
+            last = self.filled.get(cols)
+            if last is not None:
+                done = self._filled_row(last, m, lo, hi, row, cols, values, result, rests)
+                if done is not None:
+                    return done
             found = self.shape_re.findall(data, lo, hi)
             if len(found) == data.count(self.c_open, lo, hi):
                 key = (b" ".join(found), cols)
@@ -59,6 +64,7 @@ class SheetWriter(PlannedRows):
                     filled = self._filled_row(plan, m, lo, hi, row, cols, values, result,  # type: ignore[arg-type]
                                               rests)
                     if filled is not None:
+                        self.filled[cols] = plan  # type: ignore[assignment]
                         return filled
                 elif plan is not None and row > plan.from_row:  # type: ignore[union-attr]
                     done = self._planned_row(plan, m, lo, hi, row, cols, values, result,  # type: ignore[arg-type]
