@@ -25,7 +25,7 @@ import pytest
 
 import wbs_tools
 from wbs_tools.core.durations import parse_duration
-from wbs_tools.core.frozen import frozen_dataclasses
+from wbs_tools.core.frozen import rebuilt_dataclasses
 from wbs_tools.core.model import Duration, Lag, Link, LinkType, Task
 from wbs_tools.refresh import Outcome, refresh_workbook
 from wbs_tools.workbook.sample import sample_plan, sample_registers
@@ -107,17 +107,24 @@ def test_the_compiled_and_the_source_engine_write_the_same_bytes(tmp_path: Path)
         assert compiled.read_bytes() == source.read_bytes(), compiled.name
 
 
-def test_every_frozen_dataclass_of_the_engine_copies_and_pickles_by_its_fields() -> None:
-    """Compiled, a frozen dataclass refuses pickle's and copy's attribute-by-attribute restore; each
-    engine module registers its own (``wbs_tools.core.frozen``), which this keeps true for new ones."""
+def test_every_frozen_or_written_out_dataclass_of_the_engine_copies_and_pickles_by_its_fields() -> None:
+    """Compiled, a frozen dataclass refuses pickle's and copy's attribute-by-attribute restore, and one
+    with a written-out ``__init__`` has it called without arguments; each engine module registers its
+    own (``wbs_tools.core.frozen``), which this keeps true for new ones."""
     missing = []
     for source in SETUP["compiled_sources"]():
         module = importlib.import_module(_module_name(source))
-        missing += [f"{module.__name__}.{cls.__name__}" for cls in frozen_dataclasses(module.__name__)
+        missing += [f"{module.__name__}.{cls.__name__}" for cls in rebuilt_dataclasses(module.__name__)
                     if cls not in copyreg.dispatch_table]
     assert not missing, "add copied_by_fields(__name__) at the end of their modules"
     duration = parse_duration("3d")
     assert copy.deepcopy(duration) == pickle.loads(pickle.dumps(duration)) == duration
+    task = Task(4, "Build", 2, duration, baselines={}, cells={"name": "Tasks!E7"})
+    for twin in (copy.deepcopy(task), pickle.loads(pickle.dumps(task)), copy.copy(task)):
+        assert twin == task and twin is not task
+    assert copy.deepcopy(task).cells is not task.cells
+    link = Link(1, 4, LinkType.SS, Lag(Duration(480.0)), "Tasks!I7")
+    assert copy.deepcopy(link) == pickle.loads(pickle.dumps(link)) == link
 
 
 def _written_out_inits() -> list[type]:

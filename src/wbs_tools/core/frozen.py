@@ -1,8 +1,11 @@
-"""Frozen dataclasses copied and pickled by rebuilding them from their fields.
+"""Frozen dataclasses, and those that write out their ``__init__``, copied and pickled by rebuilding
+them from their fields.
 
-When the engine is compiled (``setup.py``) a frozen dataclass is a native class, and its frozen
-``__setattr__`` refuses the attribute-by-attribute restore that ``pickle`` and ``copy`` use. Rebuilding
-it from its fields works compiled and interpreted alike, so both are registered the same way.
+When the engine is compiled (``setup.py``) a dataclass is a native class. A frozen one's
+``__setattr__`` refuses the attribute-by-attribute restore that ``pickle`` and ``copy`` use, and a
+native ``__init__`` written by hand is called by the class's ``__new__`` itself, without the
+arguments it needs. Rebuilding either from its fields works compiled and interpreted alike, so both
+are registered the same way.
 """
 
 from __future__ import annotations
@@ -14,17 +17,19 @@ from collections.abc import Iterator
 from typing import Any
 
 
-def frozen_dataclasses(module_name: str) -> Iterator[type]:
-    """The frozen dataclasses defined in the module ``module_name``."""
+def rebuilt_dataclasses(module_name: str) -> Iterator[type]:
+    """The dataclasses defined in the module ``module_name`` that are frozen or write out their
+    ``__init__`` (``init=False``)."""
     for value in list(vars(sys.modules[module_name]).values()):
-        if (isinstance(value, type) and value.__module__ == module_name and dataclasses.is_dataclass(value)
-                and value.__dataclass_params__.frozen):  # type: ignore[attr-defined]
-            yield value
+        if isinstance(value, type) and value.__module__ == module_name and dataclasses.is_dataclass(value):
+            params = value.__dataclass_params__  # type: ignore[attr-defined]
+            if params.frozen or not params.init:
+                yield value
 
 
 def copied_by_fields(module_name: str) -> None:
-    """Register every frozen dataclass defined in ``module_name`` (called at the end of that module)."""
-    for cls in frozen_dataclasses(module_name):
+    """Register every such dataclass defined in ``module_name`` (called at the end of that module)."""
+    for cls in rebuilt_dataclasses(module_name):
         copyreg.pickle(cls, _by_fields)
 
 
