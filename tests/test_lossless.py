@@ -397,11 +397,17 @@ def test_rows_whose_cells_all_exist_patch_as_the_cell_by_cell_path(cells: list[t
         rows.append(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c>{cell(f"B{r}", "2", b, r)}{cell(f"C{r}", "1", c, value)}'
                     f'<c r="D{r}"><v>1</v></c></row>')
         edits.set_row(r, [(2, r), (3, value)])
-    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>'.encode()
-    fast = patch_sheet(xml, edits)
+    _patches_as_the_cell_by_cell_path(f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(rows)}</sheetData></worksheet>',
+                                      edits)
+
+
+def _patches_as_the_cell_by_cell_path(xml: str, edits: CellEdits) -> None:
+    """The fast paths write the bytes, and report the cells written, left unchanged and skipped, of
+    the general cell-by-cell patch of each row."""
+    fast = patch_sheet(xml.encode(), edits)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SheetWriter, "_fast_row", lambda *_args, **_kwargs: None)
-        slow = patch_sheet(xml, edits)
+        slow = patch_sheet(xml.encode(), edits)
     assert fast.data == slow.data
     assert list(fast.written) == list(slow.written) and fast.unchanged == slow.unchanged
     assert fast.skipped == slow.skipped
@@ -428,13 +434,8 @@ def test_rows_of_other_layouts_patch_as_the_cell_by_cell_path(rows: list[tuple[b
         b = f'<c r="C{r}"><v>5</v></c>' if between else ""
         parts.append(f'<row r="{r}">{a}<c r="B{r}" s="2"/>{b}{c}<c r="E{r}"><v>1</v></c></row>')
         edits.set_row(r, [(2, r), (4, value)])  # type: ignore[list-item]
-    xml = f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(parts)}</sheetData></worksheet>'.encode()
-    fast = patch_sheet(xml, edits)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SheetWriter, "_fast_row", lambda *_args, **_kwargs: None)
-        slow = patch_sheet(xml, edits)
-    assert fast.data == slow.data
-    assert list(fast.written) == list(slow.written) and fast.unchanged == slow.unchanged
+    _patches_as_the_cell_by_cell_path(f'<worksheet xmlns="{MAIN}"><sheetData>{"".join(parts)}</sheetData></worksheet>',
+                                      edits)
 
 
 def test_unique_texts_do_not_push_repeated_values_out_of_the_encoder() -> None:
