@@ -111,11 +111,8 @@ def test_every_frozen_or_written_out_dataclass_of_the_engine_copies_and_pickles_
     """Compiled, a frozen dataclass refuses pickle's and copy's attribute-by-attribute restore, and one
     with a written-out ``__init__`` has it called without arguments; each engine module registers its
     own (``wbs_tools.core.frozen``), which this keeps true for new ones."""
-    missing = []
-    for source in SETUP["compiled_sources"]():
-        module = importlib.import_module(_module_name(source))
-        missing += [f"{module.__name__}.{cls.__name__}" for cls in rebuilt_dataclasses(module.__name__)
-                    if cls not in copyreg.dispatch_table]
+    missing = [f"{cls.__module__}.{cls.__name__}" for name in _engine_modules() for cls in rebuilt_dataclasses(name)
+               if cls not in copyreg.dispatch_table]
     assert not missing, "add copied_by_fields(__name__) at the end of their modules"
     duration = parse_duration("3d")
     assert copy.deepcopy(duration) == pickle.loads(pickle.dumps(duration)) == duration
@@ -127,16 +124,16 @@ def test_every_frozen_or_written_out_dataclass_of_the_engine_copies_and_pickles_
     assert copy.deepcopy(link) == pickle.loads(pickle.dumps(link)) == link
 
 
+def _engine_modules() -> list[str]:
+    """The names of the modules setup.py compiles, imported."""
+    return [importlib.import_module(_module_name(source)).__name__ for source in SETUP["compiled_sources"]()]
+
+
 def _written_out_inits() -> list[type]:
     """The engine's dataclasses whose ``__init__`` is written by hand (``init=False``): the generated
     one stays interpreted under mypyc, so the ones a plan builds by the thousand are written out."""
-    found = []
-    for source in SETUP["compiled_sources"]():
-        module = importlib.import_module(_module_name(source))
-        found += [value for value in vars(module).values()
-                  if isinstance(value, type) and value.__module__ == module.__name__
-                  and dataclasses.is_dataclass(value) and not value.__dataclass_params__.init]  # type: ignore[attr-defined]
-    return found
+    return [cls for name in _engine_modules() for cls in rebuilt_dataclasses(name)
+            if not cls.__dataclass_params__.init]  # type: ignore[attr-defined]
 
 
 def _fields_and_init(cls: type) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:

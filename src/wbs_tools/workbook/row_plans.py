@@ -199,11 +199,11 @@ class PlannedRows(SheetPatcherBase):
         empty cell of the plan, reference included: the plan of another row of the same edited
         columns serves where it holds, whatever the row's other cells."""
         data = self.data
-        if rests is None:
-            rests = tuple(self.encode.rests(values))  # type: ignore[arg-type]
         chunks = data[lo:hi].split(self.cell_open)
         if len(chunks) <= plan.last:
             return None
+        if rests is None:
+            rests = tuple(self.encode.rests(values))  # type: ignore[arg-type]
         rq = str(row).encode() + b'"'
         written: list[int] = []
         for (k, letters, style, empty), col, rest in zip(plan.cells, cols, rests, strict=True):
